@@ -1,0 +1,266 @@
+//! Findings are data: every rule produces `Finding`s that are collected,
+//! sorted and written, never raised as errors.
+
+use serde::Serialize;
+use std::fmt;
+
+/// Severity of a finding (`rules.md` "Severities").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Fatal,
+    Error,
+    Warning,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Fatal => "fatal",
+            Level::Error => "error",
+            Level::Warning => "warning",
+        }
+    }
+    /// The Chinese word users read.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Level::Fatal => "无法读取",
+            Level::Error => "错误",
+            Level::Warning => "提示",
+        }
+    }
+    /// Counted in 错误数 (error or fatal) rather than 提示数.
+    pub fn is_error(self) -> bool {
+        matches!(self, Level::Fatal | Level::Error)
+    }
+}
+
+macro_rules! codes {
+    ($($code:ident => $level:ident, $title:literal;)*) => {
+        /// Every rule code of `rules.md`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $($code),* }
+
+        /// The rule table: code, level and a short Chinese title.
+        pub const RULES: &[Rule] = &[$(Rule { code: Code::$code, level: Level::$level, title: $title }),*];
+
+        impl Code {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$code => stringify!($code)),* }
+            }
+            pub fn parse(s: &str) -> Option<Code> {
+                match s { $(stringify!($code) => Some(Code::$code),)* _ => None }
+            }
+            pub fn level(self) -> Level {
+                match self { $(Code::$code => Level::$level),* }
+            }
+            pub fn title(self) -> &'static str {
+                match self { $(Code::$code => $title),* }
+            }
+        }
+    };
+}
+
+/// A rule of the table.
+#[derive(Debug)]
+pub struct Rule {
+    pub code: Code,
+    pub level: Level,
+    pub title: &'static str,
+}
+
+codes! {
+    S01 => Fatal, "文件无法作为工作簿打开";
+    S02 => Fatal, "缺少必需的工作表";
+    S03 => Fatal, "找不到表头或缺少必需的列";
+    S04 => Warning, "无法识别的列";
+    S05 => Warning, "模板版本过旧或缺失";
+    S06 => Fatal, "文件过大或结构过深,无法安全读取";
+    S07 => Warning, "文字超过 Excel 单元格上限";
+    C01 => Fatal, "乡镇(街道)代码缺失或不是9位";
+    C02 => Fatal, "填报期间缺失或无法识别";
+    C03 => Fatal, "填报期间不是本次汇总的月份";
+    C04 => Error, "乡镇(街道)代码不属于本单位或不在名册中";
+    C05 => Warning, "乡镇(街道)名称与名册不一致";
+    C06 => Error, "基本信息缺项或格式不对";
+    V01 => Error, "必填单元格为空";
+    V02 => Error, "不是数字";
+    V03 => Error, "负数";
+    V04 => Error, "超出允许范围或小数位过多";
+    V05 => Error, "是/否单元格填写不规范";
+    V06 => Error, "村(社区)代码不是12位或不属于本乡镇";
+    V07 => Error, "同一工作表中村(社区)代码重复";
+    V08 => Warning, "村(社区)名称不一致";
+    V10 => Error, "Excel 错误值或公式没有保存结果";
+    X01 => Error, "村(社区)在各表中不齐全";
+    X02 => Error, "标牌明细行数与现有标牌数不符";
+    X03 => Error, "合计行与各村之和不符";
+    X04 => Error, "名册中的村(社区)未填报";
+    X05 => Error, "村(社区)不在名册中";
+    P01 => Error, "标牌数量勾稽关系不平";
+    P02 => Error, "累计摘除数大于可摘除总数";
+    P03 => Warning, "负面清单标牌仍在悬挂";
+    P04 => Warning, "目录外标牌未备案";
+    P05 => Warning, "上墙制度过多";
+    P06 => Warning, "功能室标牌过多";
+    P07 => Warning, "类别与目录不符";
+    P08 => Warning, "同一标牌重复填报";
+    M01 => Error, "办公用房数与服务用房数之和不等于房间总数";
+    M02 => Warning, "办公面积占比过高";
+    M03 => Warning, "干部未集中办公";
+    M04 => Warning, "面积与房间数不匹配";
+    D01 => Error, "坐班轮值人数超过两委干部人数";
+    D02 => Error, "坐班天数超过当月天数";
+    D03 => Warning, "两委干部人数异常";
+    D04 => Warning, "活动参与人次异常";
+    D05 => Warning, "未配备专管员";
+    T01 => Warning, "缺少区级评定得分";
+    T02 => Warning, "已支出经费超过上年度奖励经费";
+    Y01 => Warning, "同一乡镇多份报表,已被替代";
+    Y03 => Error, "同一乡镇多份报表且填报日期相同、数据不同";
+    H01 => Warning, "牌子反弹";
+    H02 => Error, "累计数减少";
+    H03 => Warning, "清理前标牌数变动";
+    H04 => Warning, "村(社区)与上期不一致";
+    H05 => Warning, "存量数据大幅变动";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Where in a workbook a finding points, for sorting and for the feedback
+/// workbook: sheet order (template order), 0-based row and column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    pub sheet_order: u8,
+    pub row: u32,
+    pub col: u32,
+}
+
+/// One finding: what, where, and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub file: String,
+    pub township: Option<String>,
+    pub sheet: Option<String>,
+    pub cell: Option<String>,
+    pub village: Option<String>,
+    pub code: Code,
+    pub level: Level,
+    pub explained: bool,
+    pub value: Option<String>,
+    pub message: String,
+    #[serde(skip)]
+    pub pos: Option<Pos>,
+}
+
+impl Finding {
+    /// A finding with the level the rule table gives its code.
+    pub fn new(code: Code, message: impl Into<String>) -> Finding {
+        Finding {
+            file: String::new(),
+            township: None,
+            sheet: None,
+            cell: None,
+            village: None,
+            code,
+            level: code.level(),
+            explained: false,
+            value: None,
+            message: message.into(),
+            pos: None,
+        }
+    }
+
+    /// Anchor the finding at a cell (0-based row/col) of a sheet.
+    pub fn at(mut self, sheet: &str, sheet_order: u8, row: u32, col: u32) -> Finding {
+        self.sheet = Some(sheet.to_string());
+        self.cell = Some(crate::schema::cell_ref(row, col));
+        self.pos = Some(Pos {
+            sheet_order,
+            row,
+            col,
+        });
+        self
+    }
+
+    /// Name a sheet without a cell (anchor blank).
+    pub fn on_sheet(mut self, sheet: &str, sheet_order: u8) -> Finding {
+        self.sheet = Some(sheet.to_string());
+        self.pos = Some(Pos {
+            sheet_order,
+            row: u32::MAX,
+            col: u32::MAX,
+        });
+        self
+    }
+
+    pub fn village(mut self, code: impl Into<String>) -> Finding {
+        self.village = Some(code.into());
+        self
+    }
+
+    pub fn value(mut self, value: impl Into<String>) -> Finding {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// `标牌清理!F7`, or just the sheet, or nothing.
+    pub fn location(&self) -> String {
+        match (&self.sheet, &self.cell) {
+            (Some(s), Some(c)) => format!("{s}!{c}"),
+            (Some(s), None) => s.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Sort key of `outputs.md`: township code (none last), file, sheet in
+    /// template order, row, column, rule code.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        let pos = self.pos.unwrap_or(Pos {
+            sheet_order: 0,
+            row: 0,
+            col: 0,
+        });
+        (
+            self.township.is_none(),
+            self.township.as_deref().unwrap_or(""),
+            self.file.as_str(),
+            pos.sheet_order,
+            pos.row,
+            pos.col,
+            self.code,
+        )
+    }
+}
+
+/// Sort findings into the order every output uses.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_round_trips_and_levels_follow_the_spec() {
+        for r in RULES {
+            assert_eq!(Code::parse(r.code.as_str()), Some(r.code));
+            assert_eq!(r.code.level(), r.level);
+        }
+        assert_eq!(Code::S06.level(), Level::Fatal);
+        assert_eq!(Code::P03.level(), Level::Warning);
+        assert_eq!(Code::H02.level(), Level::Error);
+        assert_eq!(Code::parse("Y02"), None, "Y02 is retired");
+    }
+}

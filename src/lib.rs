@@ -1,0 +1,13 @@
+//! huizong (汇总): reads township returns, checks them against the county's
+//! rules and writes the county's workbooks. The pipeline, module by module:
+//! files → `read::prescan` → `read` (calamine → typed rows via `schema`) →
+//! `rules` (findings) → `write`.
+
+pub mod cmd;
+pub mod finding;
+pub mod model;
+pub mod policy;
+pub mod read;
+pub mod rules;
+pub mod schema;
+pub mod write;

@@ -1,0 +1,263 @@
+//! calamine → a sparse grid of cells per sheet: only the cells that hold
+//! something are kept, so a stray cell at XFD1048576 costs one entry.
+
+use super::prescan::Format;
+use calamine::{Data, DataRef, Reader};
+use std::io::Cursor;
+
+/// A cell's value as the file stores it (formulas by their cached value).
+#[derive(Clone, Debug, PartialEq)]
+pub enum CellValue {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    /// An Excel serial date-time.
+    Date(f64),
+    /// An Excel error value such as `#DIV/0!`.
+    Error(String),
+    /// A formula with no saved result (its text).
+    NoCachedValue(String),
+}
+
+impl CellValue {
+    /// The raw text found, for messages and 原值.
+    pub fn show(&self) -> String {
+        match self {
+            CellValue::Text(s) => s.clone(),
+            CellValue::Number(v) => super::normalise::show_number(*v),
+            CellValue::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            CellValue::Date(v) => match super::normalise::Date::from_serial(*v) {
+                Some(d) => d.to_string(),
+                None => super::normalise::show_number(*v),
+            },
+            CellValue::Error(e) => e.clone(),
+            CellValue::NoCachedValue(f) => format!("={f}"),
+        }
+    }
+
+    /// Blank text counts as empty.
+    pub fn is_blank(&self) -> bool {
+        matches!(self, CellValue::Text(s) if s.trim().is_empty())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawCell {
+    pub col: u32,
+    pub value: CellValue,
+}
+
+/// One row's non-empty cells, sorted by column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawRow {
+    pub row: u32,
+    pub cells: Vec<RawCell>,
+}
+
+impl RawRow {
+    pub fn get(&self, col: u32) -> Option<&CellValue> {
+        self.cells
+            .binary_search_by_key(&col, |c| c.col)
+            .ok()
+            .map(|i| &self.cells[i].value)
+    }
+}
+
+/// One worksheet: its name as in the file and its non-empty rows, sorted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawSheet {
+    pub name: String,
+    pub rows: Vec<RawRow>,
+}
+
+impl RawSheet {
+    pub fn row(&self, row: u32) -> Option<&RawRow> {
+        self.rows
+            .binary_search_by_key(&row, |r| r.row)
+            .ok()
+            .map(|i| &self.rows[i])
+    }
+    pub fn get(&self, row: u32, col: u32) -> Option<&CellValue> {
+        self.row(row).and_then(|r| r.get(col))
+    }
+}
+
+/// Every worksheet of a file, in file order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawWorkbook {
+    pub sheets: Vec<RawSheet>,
+}
+
+/// Why calamine could not read the file (becomes S01).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct OpenError(pub String);
+
+fn data_value(d: &Data) -> Option<CellValue> {
+    match d {
+        Data::Empty => None,
+        Data::String(s) => Some(CellValue::Text(s.clone())),
+        Data::Int(i) => Some(CellValue::Number(*i as f64)),
+        Data::Float(f) => Some(CellValue::Number(*f)),
+        Data::Bool(b) => Some(CellValue::Bool(*b)),
+        Data::DateTime(dt) => Some(if dt.is_duration() {
+            CellValue::Number(dt.as_f64())
+        } else {
+            CellValue::Date(dt.as_f64())
+        }),
+        Data::DateTimeIso(s) => Some(CellValue::Text(s.clone())),
+        Data::DurationIso(s) => Some(CellValue::Text(s.clone())),
+        Data::Error(e) => Some(CellValue::Error(e.to_string())),
+    }
+}
+
+fn dataref_value(d: DataRef<'_>) -> Option<CellValue> {
+    match d {
+        DataRef::Empty => None,
+        DataRef::String(s) => Some(CellValue::Text(s)),
+        DataRef::SharedString(s) => Some(CellValue::Text(s.to_string())),
+        DataRef::Int(i) => Some(CellValue::Number(i as f64)),
+        DataRef::Float(f) => Some(CellValue::Number(f)),
+        DataRef::Bool(b) => Some(CellValue::Bool(b)),
+        DataRef::DateTime(dt) => Some(if dt.is_duration() {
+            CellValue::Number(dt.as_f64())
+        } else {
+            CellValue::Date(dt.as_f64())
+        }),
+        DataRef::DateTimeIso(s) => Some(CellValue::Text(s)),
+        DataRef::DurationIso(s) => Some(CellValue::Text(s)),
+        DataRef::Error(e) => Some(CellValue::Error(e.to_string())),
+    }
+}
+
+/// Collects (row, col, value) into sorted sparse rows.
+#[derive(Default)]
+struct Grid {
+    cells: Vec<(u32, u32, CellValue)>,
+}
+
+impl Grid {
+    fn push(&mut self, row: u32, col: u32, v: CellValue) {
+        self.cells.push((row, col, v));
+    }
+    fn finish(mut self, name: String) -> RawSheet {
+        self.cells.sort_by_key(|(r, c, _)| (*r, *c));
+        self.cells.dedup_by_key(|(r, c, _)| (*r, *c));
+        let mut rows: Vec<RawRow> = Vec::new();
+        for (r, c, v) in self.cells {
+            match rows.last_mut() {
+                Some(last) if last.row == r => last.cells.push(RawCell { col: c, value: v }),
+                _ => rows.push(RawRow {
+                    row: r,
+                    cells: vec![RawCell { col: c, value: v }],
+                }),
+            }
+        }
+        RawSheet { name, rows }
+    }
+}
+
+fn err<E: std::fmt::Display>(e: E) -> OpenError {
+    OpenError(e.to_string())
+}
+
+/// Parse a pre-scanned file's bytes into sparse sheets.
+pub fn open(bytes: &[u8], format: Format) -> Result<RawWorkbook, OpenError> {
+    match format {
+        Format::Xlsx => open_xlsx(bytes),
+        Format::Xlsb => open_xlsb(bytes),
+        Format::Xls => {
+            let wb = calamine::Xls::new(Cursor::new(bytes)).map_err(err)?;
+            open_dense(wb)
+        }
+        Format::Ods => {
+            let wb = calamine::Ods::new(Cursor::new(bytes)).map_err(err)?;
+            open_dense(wb)
+        }
+    }
+}
+
+fn open_xlsx(bytes: &[u8]) -> Result<RawWorkbook, OpenError> {
+    let mut wb = calamine::Xlsx::new(Cursor::new(bytes)).map_err(err)?;
+    let mut out = RawWorkbook::default();
+    for name in wb.sheet_names() {
+        let mut grid = Grid::default();
+        let mut reader = match wb.worksheet_cells_reader(&name) {
+            Ok(r) => r,
+            // A chart sheet or a dialog sheet: not a worksheet, nothing to read.
+            Err(calamine::XlsxError::WorksheetNotFound(_)) => continue,
+            Err(e) => return Err(err(e)),
+        };
+        while let Some(cell) = reader.next_cell_with_formula().map_err(err)? {
+            let (row, col) = cell.pos;
+            match dataref_value(cell.value) {
+                Some(v) => grid.push(row, col, v),
+                None => {
+                    if let Some(f) = cell.formula.filter(|f| !f.is_empty()) {
+                        grid.push(row, col, CellValue::NoCachedValue(f));
+                    }
+                }
+            }
+        }
+        drop(reader);
+        out.sheets.push(grid.finish(name));
+    }
+    Ok(out)
+}
+
+fn open_xlsb(bytes: &[u8]) -> Result<RawWorkbook, OpenError> {
+    let mut wb = calamine::Xlsb::new(Cursor::new(bytes)).map_err(err)?;
+    let mut out = RawWorkbook::default();
+    for name in wb.sheet_names() {
+        let mut grid = Grid::default();
+        let mut reader = wb.worksheet_cells_reader(&name).map_err(err)?;
+        while let Some(cell) = reader.next_cell().map_err(err)? {
+            let (row, col) = cell.get_position();
+            if let Some(v) = dataref_value(cell.get_value().clone()) {
+                grid.push(row, col, v);
+            }
+        }
+        drop(reader);
+        out.sheets.push(grid.finish(name));
+    }
+    Ok(out)
+}
+
+/// .xls and .ods: calamine builds the grids at open; the pre-scan has
+/// bounded their size. Formulas without a saved value are looked up per sheet.
+fn open_dense<RS, R>(mut wb: R) -> Result<RawWorkbook, OpenError>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: Reader<RS>,
+    R::Error: std::fmt::Display,
+{
+    let mut out = RawWorkbook::default();
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).map_err(err)?;
+        let mut grid = Grid::default();
+        if let Some((r0, c0)) = range.start() {
+            for (r, c, v) in range.used_cells() {
+                if let Some(v) = data_value(v) {
+                    grid.push(r0 + r as u32, c0 + c as u32, v);
+                }
+            }
+        }
+        // A formula whose cell holds no value was never calculated and saved.
+        if let Ok(formulas) = wb.worksheet_formula(&name) {
+            if let Some((r0, c0)) = formulas.start() {
+                for (r, c, f) in formulas.used_cells() {
+                    let (row, col) = (r0 + r as u32, c0 + c as u32);
+                    if !f.is_empty()
+                        && range
+                            .get_value((row, col))
+                            .is_none_or(|v| *v == Data::Empty)
+                    {
+                        grid.push(row, col, CellValue::NoCachedValue(f.clone()));
+                    }
+                }
+            }
+        }
+        out.sheets.push(grid.finish(name));
+    }
+    Ok(out)
+}
