@@ -1,0 +1,1 @@
+//! Atomic saves: a temporary file in the target folder renamed into place.

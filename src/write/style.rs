@@ -1,0 +1,1 @@
+//! Shared formats: headers, fills for errors and warnings, number formats.

@@ -1,0 +1,63 @@
+//! Test helpers: a temporary work folder and a way to run the binary in it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Workdir {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        Workdir {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+    /// Run `huizong ARGS` in the work folder.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_huizong"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("CI_FORCE_COLOR")
+            .output()
+            .expect("run huizong")
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Path of a file under the project root.
+pub fn project(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Is an outside program present? If not: print a loud SKIP, or panic in CI.
+pub fn require_program(name: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!("{name} 未安装,但 CI 要求运行此测试(.ci/run 应安装它)");
+        }
+        eprintln!("\n*** SKIP: {name} not installed — interop test not run ***\n");
+    }
+    found
+}

@@ -1,0 +1,4 @@
+//! The one integration test binary: runs the real `huizong` binary in temp
+//! work folders and reads what it writes with calamine.
+
+mod common;
