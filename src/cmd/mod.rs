@@ -1,1 +1,45 @@
-//! placeholder
+//! One file per subcommand, each with its own clap `Args` and `run`.
+
+pub mod check;
+pub mod template;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status of a finished command (`outputs.md`): 0 clean, 1 findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// No errors (warnings allowed).
+    Clean,
+    /// The run finished and found errors or fatal files.
+    Findings,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "huizong",
+    version,
+    about = "汇总:乡镇党群服务中心月报的模板、校验、汇总与星级经费分档",
+    long_about = None,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// 生成空白乡镇月报模板(可按名册预填)
+    Template(template::Args),
+    /// 校验一个或多个乡镇月报,列出问题
+    Check(check::Args),
+}
+
+impl Command {
+    pub fn run(self) -> anyhow::Result<Outcome> {
+        match self {
+            Command::Template(a) => template::run(a),
+            Command::Check(a) => check::run(a),
+        }
+    }
+}
