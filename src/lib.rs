@@ -4,10 +4,12 @@
 //! `rules` (findings) → `write`.
 
 pub mod cmd;
+pub mod demo;
 pub mod finding;
 pub mod model;
 pub mod policy;
 pub mod read;
 pub mod rules;
 pub mod schema;
+pub mod workspace;
 pub mod write;

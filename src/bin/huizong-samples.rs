@@ -1,1 +1,266 @@
-fn main() {}
+//! `huizong-samples`: writes the demo county workspace (`samples/示范县`) —
+//! county.toml, roster, county scores and two months of returns, a few of
+//! them with the realistic mistakes listed in `samples/README.md` — or, with
+//! `--townships N`, a larger seeded workspace for benchmarks.
+
+use anyhow::Context;
+use clap::Parser;
+use huizong::demo::{self, Rng, Township};
+use huizong::policy::Policy;
+use huizong::read::normalise::Period;
+use huizong::schema::{self, Col, SheetId};
+use huizong::write::template::{self, Fill, TemplateInput, Value};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "huizong-samples",
+    about = "生成示例县工作区(名册、区级评定、两个月的乡镇月报)"
+)]
+struct Args {
+    /// 输出文件夹
+    #[arg(long, default_value = "samples/示范县")]
+    out: PathBuf,
+    /// 乡镇(街道)个数;默认 8 个,并按 samples/README.md 加入示例错误
+    #[arg(long)]
+    townships: Option<usize>,
+    /// 随机种子(同一种子生成同样的数据)
+    #[arg(long, default_value_t = 2024)]
+    seed: u64,
+}
+
+const COUNTY: &str = "示范县";
+const COUNTY_CODE: &str = "990101";
+const PREVIOUS: Period = Period {
+    year: 2024,
+    month: 5,
+};
+const CURRENT: Period = Period {
+    year: 2024,
+    month: 6,
+};
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let policy = Policy::default_rules();
+    let demo_mode = args.townships.is_none();
+    let n = args.townships.unwrap_or(8);
+    anyhow::ensure!(n >= 1 && n <= 899, "--townships 须在 1 到 899 之间");
+    let mut rng = Rng::new(args.seed);
+    let out = &args.out;
+    for month in [PREVIOUS, CURRENT] {
+        let dir = out.join(month.to_string());
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("无法清理 {}", dir.display()))?;
+        }
+        std::fs::create_dir_all(&dir)?;
+    }
+    std::fs::write(
+        out.join("county.toml"),
+        format!(
+            "# 示例县(虚构)。name 县名,code 6位区划代码,budget 本年度星级奖励经费预算(元)\nname = \"{COUNTY}\"\ncode = \"{COUNTY_CODE}\"\nbudget = 1100000\n"
+        ),
+    )?;
+
+    let mut roster = Vec::new();
+    let mut scores = Vec::new();
+    for i in 0..n {
+        let name = demo::township_name(i, &mut rng);
+        let code = format!("{COUNTY_CODE}{:03}", 101 + i);
+        let street = name.ends_with("街道");
+        let count = rng.range(15, 25) as usize;
+        let names = demo::village_names(count, street, &mut rng);
+        let villages: Vec<(String, String)> = names
+            .into_iter()
+            .enumerate()
+            .map(|(k, v)| (format!("{code}{:03}", 201 + k), v))
+            .collect();
+        for (vc, vn) in &villages {
+            roster.push((code.clone(), name.clone(), vc.clone(), vn.clone()));
+            // About one village in forty has no county score yet (待评定).
+            let score = (!rng.chance(2)).then(|| rng.range(550, 985) as f64 / 10.0);
+            scores.push((vc.clone(), vn.clone(), score));
+        }
+        let prev = demo::township(COUNTY, &code, &name, &villages, PREVIOUS, &policy, &mut rng);
+        let mut cur = prev.clone();
+        cur.period = CURRENT;
+        cur.fill_date =
+            huizong::read::normalise::Date::new(2024, 6, rng.range(20, 28) as u32).expect("date");
+        cur.villages = prev
+            .villages
+            .iter()
+            .map(|v| demo::next_month(v, CURRENT, &mut rng))
+            .collect();
+
+        let file = |t: &Township| format!("{}_{}.xlsx", t.name, t.period);
+        write(
+            &out.join(PREVIOUS.to_string()).join(file(&prev)),
+            &demo::fill(&prev),
+            PREVIOUS,
+            &policy,
+        )?;
+        if demo_mode {
+            mistakes(i, &cur, out, &policy)?;
+        } else {
+            write(
+                &out.join(CURRENT.to_string()).join(file(&cur)),
+                &demo::fill(&cur),
+                CURRENT,
+                &policy,
+            )?;
+        }
+    }
+    demo::write_roster(&out.join("roster.xlsx"), &roster)?;
+    demo::write_scores(&out.join("county_scores.xlsx"), &scores)?;
+    eprintln!(
+        "已生成示例工作区 {}:{} 个乡镇,{} 个村(社区)",
+        out.display(),
+        n,
+        roster.len()
+    );
+    Ok(())
+}
+
+fn write(path: &Path, fill: &Fill, period: Period, policy: &Policy) -> anyhow::Result<()> {
+    template::write_file(
+        &TemplateInput {
+            policy,
+            period: Some(period),
+            fill,
+        },
+        path,
+    )
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+
+fn set(fill: &mut Fill, sheet: SheetId, k: usize, col: Col, v: Value) {
+    let i = schema::data_sheet(sheet).expect("data sheet").index_of(col);
+    fill.rows.get_mut(&sheet).expect("rows")[k][i] = v;
+}
+
+fn number(fill: &Fill, sheet: SheetId, k: usize, col: Col) -> f64 {
+    let i = schema::data_sheet(sheet).expect("data sheet").index_of(col);
+    match fill.rows[&sheet][k][i] {
+        Value::Number(n) => n,
+        _ => 0.0,
+    }
+}
+
+/// The current month of the demo county, township by township, with the
+/// mistakes that `samples/README.md` lists (keep the two in step).
+fn mistakes(i: usize, t: &Township, out: &Path, policy: &Policy) -> anyhow::Result<()> {
+    let dir = out.join(CURRENT.to_string());
+    let name = format!("{}_{}.xlsx", t.name, t.period);
+    let mut fill = demo::fill(t);
+    match i {
+        // 白砂镇: clean.
+        0 => {}
+        // 樟黄镇: 上墙制度数 one too many for its third village (P01).
+        1 => {
+            let w = number(&fill, SheetId::Signs, 2, Col::WallRules);
+            set(
+                &mut fill,
+                SheetId::Signs,
+                2,
+                Col::WallRules,
+                Value::Number(w + 1.0),
+            );
+        }
+        // 溪口乡: "12个" typed into 累计摘除数 (V02), and a 坐班天数 of 31 in June (D02).
+        2 => {
+            set(
+                &mut fill,
+                SheetId::Signs,
+                0,
+                Col::SignsRemoved,
+                text("12个"),
+            );
+            set(
+                &mut fill,
+                SheetId::Duty,
+                4,
+                Col::DutyDays,
+                Value::Number(31.0),
+            );
+        }
+        // 青湖街道: a negative-list board still hangs (P03), and cadres not in
+        // one hall (M03), explained in 情况说明.
+        3 => {
+            let code = t.villages[1].code.clone();
+            let row = demo::row(
+                &schema::SIGN_DETAIL,
+                vec![
+                    (Col::VillageCode, text(&code)),
+                    (Col::SignName, text("廉洁工作站")),
+                    (Col::SignPlace, text("室内")),
+                ],
+            );
+            fill.rows
+                .get_mut(&SheetId::SignDetail)
+                .expect("rows")
+                .push(row);
+            for col in [Col::SignsNow, Col::SignsBefore] {
+                let v = number(&fill, SheetId::Signs, 1, col);
+                set(&mut fill, SheetId::Signs, 1, col, Value::Number(v + 1.0));
+            }
+            set(&mut fill, SheetId::Rooms, 5, Col::SharedOffice, text("否"));
+            let village = t.villages[5].code.clone();
+            fill.rows.insert(
+                SheetId::Explanations,
+                vec![demo::row(
+                    &schema::EXPLANATIONS,
+                    vec![
+                        (Col::RuleCode, text("M03")),
+                        (Col::VillageCode, text(&village)),
+                        (
+                            Col::Explanation,
+                            text("服务中心改造施工中,预计8月底完成集中办公"),
+                        ),
+                    ],
+                )],
+            );
+        }
+        // 石门镇: more cadres on the rota than on the committee (D01).
+        4 => {
+            let c = number(&fill, SheetId::Duty, 3, Col::Cadres);
+            set(
+                &mut fill,
+                SheetId::Duty,
+                3,
+                Col::OnDuty,
+                Value::Number(c + 2.0),
+            );
+        }
+        // 枫岭乡: sent a PDF renamed .xlsx (S01).
+        5 => {
+            std::fs::write(dir.join(&name), b"%PDF-1.4\n% scanned return\n")?;
+            return Ok(());
+        }
+        // 云台镇: did not send this month.
+        6 => return Ok(()),
+        // 南浦街道: rooms that do not add up (M01) and no dedicated manager (D05).
+        7 => {
+            let o = number(&fill, SheetId::Rooms, 2, Col::RoomsOffice);
+            set(
+                &mut fill,
+                SheetId::Rooms,
+                2,
+                Col::RoomsOffice,
+                Value::Number(o + 1.0),
+            );
+            set(
+                &mut fill,
+                SheetId::Duty,
+                6,
+                Col::Managers,
+                Value::Number(0.0),
+            );
+        }
+        _ => {}
+    }
+    write(&dir.join(name), &fill, CURRENT, policy)?;
+    Ok(())
+}

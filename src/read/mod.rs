@@ -1,6 +1,279 @@
 //! Reading a return: pre-scan, calamine into sparse sheets, then the typed
-//! rows of the schema with the cell-level findings (V rules) found on the way.
+//! rows of the schema with the findings met on the way (S, C01–C03, C06, V).
 
+pub mod cover;
 pub mod normalise;
 pub mod prescan;
+pub mod table;
 pub mod workbook;
+
+use crate::finding::{Code, Finding, Level};
+use crate::model::{Explanation, Loaded, Return};
+use crate::policy::{hex, Policy};
+use crate::read::normalise::{sheet_key, Period};
+use crate::read::workbook::RawWorkbook;
+use crate::schema::{self, Col, SheetId};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Excel's limit on the characters of one cell (S07).
+pub const EXCEL_TEXT_LIMIT: usize = 32_767;
+
+/// The name a file is shown by: its file name.
+pub fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// File endings read as returns.
+pub const RETURN_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "xlsb", "ods", "et", "ett"];
+
+/// The files in a folder that look like returns (by ending; WPS `.et` too,
+/// so it gets its S01), sorted by name in Unicode code point order. Office
+/// lock files (`~$…`) and hidden files are left out.
+pub fn spreadsheet_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = display_name(&path);
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if name.starts_with("~$")
+            || name.starts_with('.')
+            || !RETURN_EXTENSIONS.contains(&ext.as_str())
+        {
+            continue;
+        }
+        if path.is_dir() {
+            continue;
+        }
+        out.push(path);
+    }
+    out.sort_by(|a, b| display_name(a).cmp(&display_name(b)));
+    Ok(out)
+}
+
+/// Read and check the structure of one return file. Never fails: whatever
+/// goes wrong is a finding. `expected` is the period being consolidated (C03).
+pub fn read_file(path: &Path, policy: &Policy, expected: Option<Period>) -> Loaded {
+    let file = display_name(path);
+    match std::fs::read(path) {
+        Ok(bytes) => read_bytes(&file, path, &bytes, policy, expected),
+        Err(e) => {
+            let f = Finding::new(
+                Code::S01,
+                format!("无法读取文件:{e}。请确认文件存在、未被其他程序占用,然后重试"),
+            );
+            finish(
+                file,
+                path,
+                String::new(),
+                None,
+                None,
+                RawWorkbook::default(),
+                vec![f],
+            )
+        }
+    }
+}
+
+/// Read a return from bytes already in memory (the bytes are hashed once).
+pub fn read_bytes(
+    file: &str,
+    path: &Path,
+    bytes: &[u8],
+    policy: &Policy,
+    expected: Option<Period>,
+) -> Loaded {
+    let sha256 = hex(&Sha256::digest(bytes));
+    let done = |cover, ret, raw, findings| {
+        finish(
+            file.to_string(),
+            path,
+            sha256.clone(),
+            cover,
+            ret,
+            raw,
+            findings,
+        )
+    };
+    let format = match prescan::prescan(file, bytes, &policy.limits) {
+        Ok(f) => f,
+        Err(finding) => return done(None, None, RawWorkbook::default(), vec![finding]),
+    };
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        workbook::open(bytes, format)
+    }));
+    let raw = match opened {
+        Ok(Ok(raw)) => raw,
+        Ok(Err(e)) => {
+            let f = Finding::new(
+                Code::S01,
+                format!("文件已损坏,无法作为工作簿打开({e})。请在 Excel 或 WPS 中打开、另存为 .xlsx 后重新报送"),
+            );
+            return done(None, None, RawWorkbook::default(), vec![f]);
+        }
+        Err(_) => {
+            let f = Finding::new(
+                Code::S01,
+                "文件已损坏,读取时出错。请在 Excel 或 WPS 中打开、另存为 .xlsx 后重新报送",
+            );
+            return done(None, None, RawWorkbook::default(), vec![f]);
+        }
+    };
+    let (cover, ret, findings) = parse(&raw, expected);
+    done(cover, ret, raw, findings)
+}
+
+fn finish(
+    file: String,
+    path: &Path,
+    sha256: String,
+    cover: Option<crate::model::Cover>,
+    ret: Option<Return>,
+    raw: RawWorkbook,
+    mut findings: Vec<Finding>,
+) -> Loaded {
+    let township = cover.as_ref().and_then(|c| c.township_code.clone());
+    for f in &mut findings {
+        f.file = file.clone();
+        f.township = township.clone();
+    }
+    Loaded {
+        file,
+        path: path.to_path_buf(),
+        sha256,
+        cover,
+        ret,
+        raw,
+        findings,
+    }
+}
+
+/// Sheets, cover and tables of a parsed workbook. With a fatal finding only
+/// the S and C01–C03 findings are kept, and there is no return.
+pub fn parse(
+    raw: &RawWorkbook,
+    expected: Option<Period>,
+) -> (Option<crate::model::Cover>, Option<Return>, Vec<Finding>) {
+    let mut out = Vec::new();
+    let find = |name: &str| {
+        raw.sheets
+            .iter()
+            .find(|s| sheet_key(&s.name) == sheet_key(name))
+    };
+    let found: Vec<String> = raw.sheets.iter().map(|s| format!("“{}”", s.name)).collect();
+    let found = if found.is_empty() {
+        "(没有工作表)".to_string()
+    } else {
+        found.join("、")
+    };
+    let missing = |name: &str| {
+        Finding::new(
+            Code::S02,
+            format!(
+                "缺少工作表“{name}”。文件中的工作表有:{found}。请使用 huizong template 生成的模板填报,不要删除工作表或改动表名"
+            ),
+        )
+    };
+
+    let cover = match find(schema::COVER_SHEET) {
+        Some(sheet) => Some(cover::read(sheet, expected, &mut out)),
+        None => {
+            out.push(missing(schema::COVER_SHEET));
+            None
+        }
+    };
+    let mut tables = Vec::new();
+    for spec in schema::DATA_SHEETS {
+        match find(spec.name) {
+            Some(sheet) => {
+                if let Some(t) = table::read(sheet, spec, &mut out) {
+                    tables.push(t);
+                }
+            }
+            None if spec.required => out.push(missing(spec.name)),
+            None => {}
+        }
+    }
+    for name in [schema::COVER_SHEET]
+        .into_iter()
+        .chain(schema::DATA_SHEETS.iter().map(|s| s.name))
+    {
+        if let Some(sheet) = find(name) {
+            long_texts(sheet, &mut out);
+        }
+    }
+
+    if out.iter().any(|f| f.level == Level::Fatal) {
+        out.retain(|f| {
+            f.code.as_str().starts_with('S') || matches!(f.code, Code::C01 | Code::C02 | Code::C03)
+        });
+        return (cover, None, out);
+    }
+    let cover = cover.expect("no fatal finding means the cover was read");
+    let explanations = tables
+        .iter()
+        .find(|t| t.id() == SheetId::Explanations)
+        .map(|t| {
+            t.rows
+                .iter()
+                .filter_map(|r| {
+                    let code = t.text(r, Col::RuleCode)?.trim().to_uppercase();
+                    let village = t.text(r, Col::VillageCode)?.to_string();
+                    let text = t.text(r, Col::Explanation)?.trim().to_string();
+                    (!text.is_empty()).then_some(Explanation {
+                        code,
+                        village,
+                        text,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let ret = Return {
+        cover: cover.clone(),
+        tables,
+        explanations,
+    };
+    (Some(cover), Some(ret), out)
+}
+
+/// S07: a text longer than Excel's limit.
+fn long_texts(sheet: &workbook::RawSheet, out: &mut Vec<Finding>) {
+    let order = schema::ALL_SHEETS
+        .iter()
+        .position(|id| sheet_key(schema::sheet_name(*id)) == sheet_key(&sheet.name))
+        .unwrap_or(0) as u8;
+    for row in &sheet.rows {
+        for cell in &row.cells {
+            if let workbook::CellValue::Text(s) = &cell.value {
+                let n = s.chars().count();
+                if n > EXCEL_TEXT_LIMIT {
+                    out.push(
+                        Finding::new(
+                            Code::S07,
+                            format!("单元格文字有 {n} 个字符,超过 Excel 上限 32767,输出时将截断。请精简内容"),
+                        )
+                        .at(&sheet.name, order, row.row, cell.col)
+                        .value(s.chars().take(50).collect::<String>() + "…"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Mark warnings that the return's 情况说明 explains (rule and village match).
+pub fn apply_explanations(findings: &mut [Finding], explanations: &[Explanation]) {
+    for f in findings.iter_mut().filter(|f| f.level == Level::Warning) {
+        if let Some(v) = &f.village {
+            f.explained = explanations
+                .iter()
+                .any(|e| e.code == f.code.as_str() && &e.village == v);
+        }
+    }
+}

@@ -190,13 +190,17 @@ fn open_xlsx(bytes: &[u8]) -> Result<RawWorkbook, OpenError> {
         };
         while let Some(cell) = reader.next_cell_with_formula().map_err(err)? {
             let (row, col) = cell.pos;
-            match dataref_value(cell.value) {
-                Some(v) => grid.push(row, col, v),
-                None => {
-                    if let Some(f) = cell.formula.filter(|f| !f.is_empty()) {
-                        grid.push(row, col, CellValue::NoCachedValue(f));
-                    }
+            let value = dataref_value(cell.value);
+            let formula = cell.formula.filter(|f| !f.is_empty());
+            match (value, formula) {
+                // A formula whose saved result is nothing (no `<v>`, or an
+                // empty one) was never calculated.
+                (None, Some(f)) => grid.push(row, col, CellValue::NoCachedValue(f)),
+                (Some(CellValue::Text(t)), Some(f)) if t.is_empty() => {
+                    grid.push(row, col, CellValue::NoCachedValue(f))
                 }
+                (Some(v), _) => grid.push(row, col, v),
+                (None, None) => {}
             }
         }
         drop(reader);

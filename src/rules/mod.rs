@@ -1,1 +1,93 @@
-//! placeholder
+//! The rules of `rules.md` that look at a return's content, one file per
+//! family; each pushes `Finding`s and none stops the others. The rule table
+//! itself (codes, levels, titles) is `crate::finding::RULES`.
+
+pub mod cover;
+pub mod duty;
+pub mod returns;
+pub mod rooms;
+pub mod signs;
+pub mod stars;
+
+use crate::finding::Finding;
+use crate::model::Return;
+use crate::policy::Policy;
+use crate::read::normalise::clean;
+use std::collections::BTreeMap;
+
+/// One village of the roster (名册).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RosterEntry {
+    pub township_code: String,
+    pub township_name: String,
+    pub village_code: String,
+    pub village_name: String,
+}
+
+/// The roster, indexed for the rules.
+#[derive(Clone, Debug, Default)]
+pub struct Roster {
+    /// Village code → entry.
+    pub villages: BTreeMap<String, RosterEntry>,
+    /// Township code → name.
+    pub townships: BTreeMap<String, String>,
+}
+
+impl Roster {
+    pub fn new(entries: impl IntoIterator<Item = RosterEntry>) -> Roster {
+        let mut r = Roster::default();
+        for e in entries {
+            r.townships
+                .entry(e.township_code.clone())
+                .or_insert_with(|| clean(&e.township_name));
+            r.villages.insert(e.village_code.clone(), e);
+        }
+        r
+    }
+
+    /// The roster's villages of one township, by code.
+    pub fn villages_of<'a>(
+        &'a self,
+        township: &'a str,
+    ) -> impl Iterator<Item = &'a RosterEntry> + 'a {
+        self.villages
+            .values()
+            .filter(move |v| v.township_code == township)
+    }
+}
+
+/// What the rules may look at beside the return itself.
+pub struct Context<'a> {
+    pub policy: &'a Policy,
+    /// The code of the office that consolidates (county, city or province).
+    pub office_code: Option<&'a str>,
+    pub roster: Option<&'a Roster>,
+}
+
+/// Run every single-return rule family over a return that has no fatal
+/// finding.
+pub fn check(ret: &Return, ctx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    cover::check(ret, ctx, &mut out);
+    returns::check(ret, ctx, &mut out);
+    signs::check(ret, ctx, &mut out);
+    rooms::check(ret, ctx, &mut out);
+    duty::check(ret, ctx, &mut out);
+    stars::check(ret, ctx, &mut out);
+    out
+}
+
+/// Complete a loaded file's findings: run the rules over its return, mark
+/// explained warnings, stamp file and township, and sort.
+pub fn check_loaded(loaded: &mut crate::model::Loaded, ctx: &Context) {
+    if let Some(ret) = &loaded.ret {
+        let mut found = check(ret, ctx);
+        for f in &mut found {
+            f.file = loaded.file.clone();
+            f.township = ret.cover.township_code.clone();
+        }
+        loaded.findings.extend(found);
+        crate::read::apply_explanations(&mut loaded.findings, &ret.explanations);
+    }
+    crate::finding::sort(&mut loaded.findings);
+}

@@ -2,3 +2,4 @@
 //! work folders and reads what it writes with calamine.
 
 mod common;
+mod rules;
