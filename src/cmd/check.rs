@@ -195,6 +195,11 @@ fn print_text(out: &mut impl Write, loaded: &Loaded, color: bool) -> std::io::Re
 
 /// The roster as the rules index it.
 fn roster_index(path: &Path) -> anyhow::Result<Roster> {
-    let _ = path;
-    anyhow::bail!("名册读取尚未接入")
+    let rows = crate::workspace::load_roster(path)?;
+    Ok(Roster::new(rows.into_iter().map(|v| rules::RosterEntry {
+        township_code: v.township_code,
+        township_name: v.township_name,
+        village_code: v.village_code,
+        village_name: v.village_name,
+    })))
 }

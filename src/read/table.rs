@@ -327,19 +327,20 @@ pub fn parse(v: &CellValue, column: &Column) -> Result<Val, (Code, String)> {
                     .unwrap_or_else(|| v.show()),
                 _ => v.show(),
             };
-            let n =
-                match n {
-                    Ok(n) => n,
-                    Err(NumError::NotANumber) => return Err((
+            let n = match n {
+                Ok(n) => n,
+                Err(NumError::NotANumber) => {
+                    return Err((
                         Code::V02,
                         format!(
                             "“{h}”应填数字,现为“{shown}”。请只填阿拉伯数字(如 12),不要带单位或文字"
                         ),
-                    )),
-                    Err(NumError::TooLarge) => {
-                        return Err((Code::V04, format!("“{h}”的数值“{shown}”过大,请核对")));
-                    }
-                };
+                    ))
+                }
+                Err(NumError::TooLarge) => {
+                    return Err((Code::V04, format!("“{h}”的数值“{shown}”过大,请核对")));
+                }
+            };
             if n < Decimal::ZERO {
                 return Err((Code::V03, format!("“{h}”不能为负数,现为 {shown}")));
             }

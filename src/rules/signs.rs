@@ -41,12 +41,15 @@ pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
             };
             let m = policy.match_sign(name);
             match m {
-                Some(SignMatch::Negative(_)) => out.push(t.finding(
+                Some(SignMatch::Negative(i)) => out.push(t.finding(
                     Finding::new(
                         Code::P03,
                         format!(
-                            "“{name}”属于负面清单(“{}”),应当摘除。摘除后从明细中删去此行,并相应修改标牌清理表",
-                            policy.entry_name(m.expect("matched"))
+                            "“{name}”属于负面清单{},应当摘除。摘除后从明细中删去此行,并相应修改标牌清理表",
+                            match policy.negative[i].name.as_str() {
+                                entry if entry == name => String::new(),
+                                entry => format!("(“{entry}”)"),
+                            }
                         ),
                     ),
                     row,

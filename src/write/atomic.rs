@@ -1,1 +1,178 @@
 //! Atomic saves: a temporary file in the target folder renamed into place.
+//!
+//! The bytes go to `.<name>.<pid>.<n>.tmp` next to the target, are flushed
+//! to disk, and the temporary file is renamed over the target. A crash or an
+//! error at any step leaves either the old file or the complete new one —
+//! never a half-written workbook — and the temporary file is removed.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Distinguishes temporary files of concurrent saves within one process.
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Build a workbook in memory and save it atomically at `path`.
+pub fn save(workbook: &mut rust_xlsxwriter::Workbook, path: &Path) -> io::Result<()> {
+    let bytes = workbook
+        .save_to_buffer()
+        .map_err(|e| io::Error::other(format!("无法生成工作簿:{e}")))?;
+    write_bytes(path, &bytes)
+}
+
+/// Write `bytes` to `path` atomically (temporary file, fsync, rename).
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = temp_path(path)?;
+    match write_and_rename(&tmp, path, bytes) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// The temporary file's path: same folder, hidden, ends with `.tmp`.
+fn temp_path(path: &Path) -> io::Result<PathBuf> {
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("“{}”不是文件路径", path.display()),
+        )
+    })?;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp_name = format!(
+        ".{}.{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id(),
+        n
+    );
+    Ok(match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(tmp_name),
+        _ => PathBuf::from(tmp_name),
+    })
+}
+
+fn write_and_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(tmp, path)?;
+    sync_dir(path);
+    Ok(())
+}
+
+/// Flush the folder entry of the rename (best effort; not all systems can).
+fn sync_dir(path: &Path) {
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    }
+
+    #[test]
+    fn writes_and_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.xlsx");
+        write_bytes(&p, b"one").unwrap();
+        write_bytes(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn temp_name_is_hidden_with_pid() {
+        let t = temp_path(Path::new("/x/结果.xlsx")).unwrap();
+        let name = t.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with(".结果.xlsx."), "{name}");
+        assert!(name.ends_with(".tmp"), "{name}");
+        assert!(name.contains(&std::process::id().to_string()), "{name}");
+        assert_eq!(t.parent(), Some(Path::new("/x")));
+    }
+
+    #[test]
+    fn nonexistent_folder_fails_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("没有这个文件夹").join("out.xlsx");
+        assert!(write_bytes(&p, b"new").is_err());
+        assert!(!p.exists());
+    }
+
+    #[test]
+    fn failed_rename_leaves_the_target_intact() {
+        // The target is a non-empty folder: the rename must fail after the
+        // temporary file was written; the folder and its file stay, and the
+        // temporary file is gone.
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.xlsx");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("keep"), b"old").unwrap();
+        assert!(write_bytes(&target, b"new").is_err());
+        assert_eq!(fs::read(target.join("keep")).unwrap(), b"old");
+        assert!(
+            leftovers(dir.path()).is_empty(),
+            "{:?}",
+            leftovers(dir.path())
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn read_only_folder_leaves_the_existing_file_intact() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("ro");
+        fs::create_dir(&sub).unwrap();
+        let p = sub.join("out.xlsx");
+        fs::write(&p, b"old").unwrap();
+        fs::set_permissions(&sub, fs::Permissions::from_mode(0o555)).unwrap();
+        // Root ignores folder permissions; then there is nothing to test.
+        let probe = sub.join(".probe");
+        let enforced = fs::File::create(&probe).is_err();
+        let _ = fs::remove_file(&probe);
+        let result = write_bytes(&p, b"new");
+        fs::set_permissions(&sub, fs::Permissions::from_mode(0o755)).unwrap();
+        if enforced {
+            assert!(result.is_err());
+            assert_eq!(fs::read(&p).unwrap(), b"old");
+            assert!(leftovers(&sub).is_empty());
+        } else {
+            eprintln!(
+                "(running as root: read-only folder not enforced, checked the rename path instead)"
+            );
+        }
+    }
+
+    #[test]
+    fn saves_a_workbook() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("wb.xlsx");
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        wb.add_worksheet().write_string(0, 0, "好").unwrap();
+        save(&mut wb, &p).unwrap();
+        assert!(fs::read(&p).unwrap().starts_with(b"PK\x03\x04"));
+    }
+}

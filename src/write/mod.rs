@@ -40,7 +40,7 @@ mod tests {
 
     #[test]
     fn file_names_cannot_escape() {
-        assert_eq!(safe_file_name("../../etc/passwd"), "__etc_passwd");
+        assert_eq!(safe_file_name("../../etc/passwd"), "____etc_passwd");
         assert_eq!(safe_file_name("白砂镇\\x:y"), "白砂镇_x_y");
         assert_eq!(safe_file_name("CON.xlsx"), "_CON.xlsx");
         assert_eq!(safe_file_name("a\u{0}b"), "a_b");

@@ -1,1 +1,230 @@
-//! Shared formats: headers, fills for errors and warnings, number formats.
+//! Shared formats: headers, fills for errors and warnings, number formats,
+//! and a width helper that counts Chinese characters as two columns.
+//!
+//! Every format here is built fresh on each call (rust_xlsxwriter formats are
+//! values; the workbook de-duplicates identical ones when it saves).
+
+use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder};
+
+/// Light fill of header rows.
+pub const HEADER_FILL: u32 = 0xDDEBF7;
+/// Red fill of a cell with an error (Excel's "light red fill").
+pub const ERROR_FILL: u32 = 0xFFC7CE;
+/// Dark red text that goes with [`ERROR_FILL`].
+pub const ERROR_FONT: u32 = 0x9C0006;
+/// Yellow fill of a cell with a warning (Excel's "yellow fill").
+pub const WARNING_FILL: u32 = 0xFFEB9C;
+/// Dark yellow text that goes with [`WARNING_FILL`].
+pub const WARNING_FONT: u32 = 0x9C5700;
+
+/// Number formats used across the workbooks.
+pub const NUM_TEXT: &str = "@";
+pub const NUM_INTEGER: &str = "0";
+pub const NUM_ONE_DECIMAL: &str = "0.0";
+pub const NUM_PERCENT: &str = "0.0%";
+pub const NUM_MONEY: &str = "#,##0";
+pub const NUM_DATE: &str = "yyyy-mm-dd";
+pub const NUM_DATETIME: &str = "yyyy-mm-dd hh:mm:ss";
+
+/// Header cells: bold, light fill, thin border, wrapped, centred.
+pub fn header() -> Format {
+    Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(HEADER_FILL))
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+}
+
+/// A sheet's title row: bold, larger, centred.
+pub fn title() -> Format {
+    Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+}
+
+/// A bold label (section headings in instructions, cover labels).
+pub fn bold() -> Format {
+    Format::new().set_bold()
+}
+
+/// Wrapped text, aligned to the top (long instructions, messages).
+pub fn wrap() -> Format {
+    Format::new().set_text_wrap().set_align(FormatAlign::Top)
+}
+
+/// An input cell: unlocked, so it can be edited on a protected sheet.
+pub fn unlocked() -> Format {
+    Format::new().set_unlocked()
+}
+
+/// Text number format `@`: what is typed stays text (codes, phone numbers).
+pub fn text() -> Format {
+    Format::new().set_num_format(NUM_TEXT)
+}
+
+/// An unlocked text input cell.
+pub fn text_unlocked() -> Format {
+    text().set_unlocked()
+}
+
+/// Whole numbers.
+pub fn integer() -> Format {
+    Format::new().set_num_format(NUM_INTEGER)
+}
+
+/// One decimal (areas, scores).
+pub fn one_decimal() -> Format {
+    Format::new().set_num_format(NUM_ONE_DECIMAL)
+}
+
+/// Percent with one decimal (shares, rates).
+pub fn percent() -> Format {
+    Format::new().set_num_format(NUM_PERCENT)
+}
+
+/// Whole yuan with thousands separators.
+pub fn money() -> Format {
+    Format::new().set_num_format(NUM_MONEY)
+}
+
+/// A date cell shown as `2024-06-28`.
+pub fn date() -> Format {
+    Format::new().set_num_format(NUM_DATE)
+}
+
+/// A date-time cell shown as `2024-06-28 09:30:00`.
+pub fn datetime() -> Format {
+    Format::new().set_num_format(NUM_DATETIME)
+}
+
+/// Add the red error fill (and dark red text) to a format.
+pub fn with_error_fill(f: Format) -> Format {
+    f.set_background_color(Color::RGB(ERROR_FILL))
+        .set_font_color(Color::RGB(ERROR_FONT))
+}
+
+/// Add the yellow warning fill (and dark yellow text) to a format.
+pub fn with_warning_fill(f: Format) -> Format {
+    f.set_background_color(Color::RGB(WARNING_FILL))
+        .set_font_color(Color::RGB(WARNING_FONT))
+}
+
+/// A cell with an error: red fill.
+pub fn error_fill() -> Format {
+    with_error_fill(Format::new())
+}
+
+/// A cell with a warning: yellow fill.
+pub fn warning_fill() -> Format {
+    with_warning_fill(Format::new())
+}
+
+/// Is this character drawn two columns wide (CJK, full-width forms)?
+pub fn is_wide(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x115F      // Hangul Jamo
+        | 0x2E80..=0x303E    // CJK radicals, punctuation
+        | 0x3041..=0x33FF    // kana, CJK compatibility (㎡)
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xA000..=0xA4CF    // Yi
+        | 0xAC00..=0xD7A3    // Hangul syllables
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0xFE30..=0xFE4F    // CJK compatibility forms
+        | 0xFF00..=0xFF60    // full-width forms
+        | 0xFFE0..=0xFFE6    // full-width signs
+        | 0x2018..=0x201F    // curly quotes, wide in Chinese fonts
+        | 0x2014 | 0x2026    // em dash, ellipsis
+        | 0x20000..=0x3FFFD) // CJK extensions B–G
+}
+
+/// Display width of a text in Excel's column units: CJK and full-width
+/// characters count 2, everything else 1. The widest line counts.
+pub fn text_width(s: &str) -> f64 {
+    s.lines()
+        .map(|line| {
+            line.chars()
+                .map(|c| if is_wide(c) { 2.0 } else { 1.0 })
+                .sum::<f64>()
+        })
+        .fold(0.0, f64::max)
+}
+
+/// A column width that fits the widest of `texts`, plus a little padding,
+/// kept within `min..=max`.
+pub fn fit_width<'a>(texts: impl IntoIterator<Item = &'a str>, min: f64, max: f64) -> f64 {
+    let widest = texts.into_iter().map(text_width).fold(0.0, f64::max);
+    (widest + 2.0).clamp(min, max)
+}
+
+/// How many lines a text needs in a wrapped cell `width` units wide.
+pub fn wrapped_lines(s: &str, width: f64) -> u32 {
+    let usable = (width - 1.0).max(1.0);
+    s.lines()
+        .map(|line| {
+            let w = text_width(line);
+            ((w / usable).ceil() as u32).max(1)
+        })
+        .sum::<u32>()
+        .max(1)
+}
+
+/// Cut a text to Excel's cell limit of 32,767 UTF-16 units (on a character
+/// boundary). Returns the text unchanged when it fits.
+pub fn cut_to_excel_limit(s: &str) -> std::borrow::Cow<'_, str> {
+    cut_utf16(s, EXCEL_MAX_TEXT)
+}
+
+/// Excel's limit on the characters in one cell.
+pub const EXCEL_MAX_TEXT: usize = 32_767;
+
+/// Cut a text to at most `max` UTF-16 units, on a character boundary.
+pub fn cut_utf16(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let mut units = 0usize;
+    for (i, c) in s.char_indices() {
+        units += c.len_utf16();
+        if units > max {
+            return std::borrow::Cow::Owned(s[..i].to_string());
+        }
+    }
+    std::borrow::Cow::Borrowed(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_counts_double() {
+        assert_eq!(text_width("abc"), 3.0);
+        assert_eq!(text_width("村(社区)代码"), 12.0);
+        assert_eq!(text_width("服务场所面积(㎡)"), 16.0);
+        assert_eq!(text_width("１２"), 4.0);
+        assert_eq!(text_width("第一行\nab"), 6.0);
+    }
+
+    #[test]
+    fn widths_are_clamped() {
+        assert_eq!(fit_width(["序号"], 6.0, 30.0), 6.0);
+        assert_eq!(fit_width(["990101103207"], 6.0, 30.0), 14.0);
+        assert_eq!(fit_width(["很长".repeat(40).as_str()], 6.0, 30.0), 30.0);
+        assert_eq!(wrapped_lines("一二三四五", 6.0), 2);
+    }
+
+    #[test]
+    fn long_text_is_cut_on_a_char_boundary() {
+        let s = "字".repeat(EXCEL_MAX_TEXT + 5);
+        let cut = cut_to_excel_limit(&s);
+        assert_eq!(cut.chars().count(), EXCEL_MAX_TEXT);
+        let emoji = "😀".repeat(20_000); // two UTF-16 units each
+        assert_eq!(cut_to_excel_limit(&emoji).chars().count(), 16_383);
+        assert!(matches!(
+            cut_to_excel_limit("短"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+}

@@ -1,11 +1,29 @@
 //! The township return template (`huizong template`): every sheet of the
 //! schema with validation, live self-checks and protection; optionally
 //! pre-filled (cover and village rows) or fully filled (the sample generator).
+//!
+//! Everything about a column — header, kind, help, required — comes from
+//! `crate::schema`; this file only decides the layout:
+//!
+//! - data sheets: a title on row 1, the header on row 2 (`序号` then the
+//!   schema's columns in order), data from row 3;
+//! - 基本信息: a title, a header, then the cover labels in column A, values
+//!   in column B and help in column C.
 
+use crate::finding::{Code, Level, RULES};
 use crate::policy::Policy;
 use crate::read::normalise::{Date, Period};
-use crate::schema::{CoverField, SheetId};
+use crate::schema::{
+    self, Col, Column, CoverField, Kind, SheetId, SheetSpec, COVER, DATA_SHEETS, ROW_NO_HEADER,
+    TEMPLATE_VERSION,
+};
+use crate::write::{atomic, style};
+use rust_xlsxwriter::{
+    Color, ConditionalFormatFormula, DataValidation, DataValidationRule, DocProperties,
+    ExcelDateTime, Format, Formula, ProtectionOptions, Workbook, Worksheet, XlsxError,
+};
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// A value to put in a cell of the template.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,10 +60,931 @@ pub struct TemplateInput<'a> {
     pub fill: &'a Fill,
 }
 
+// ---------------------------------------------------------------------------
+// Layout
+
+/// Row (0-based) of a data sheet's title.
+pub const TITLE_ROW: u32 = 0;
+/// Row (0-based) of a data sheet's header.
+pub const HEADER_ROW: u32 = 1;
+/// First data row (0-based) of a data sheet.
+pub const FIRST_DATA_ROW: u32 = 2;
+/// Input rows (validation, unlocked) of a sheet with one row per village.
+pub const VILLAGE_INPUT_ROWS: u32 = 200;
+/// Input rows of 标牌明细.
+pub const DETAIL_INPUT_ROWS: u32 = 3000;
+/// Input rows of 情况说明.
+pub const EXPLANATION_INPUT_ROWS: u32 = 200;
+/// Spare input rows kept below pre-filled rows.
+const SPARE_ROWS: u32 = 50;
+/// First cover row (0-based) holding a label; the cover is in schema order.
+pub const COVER_FIRST_ROW: u32 = 2;
+/// Column of the cover's labels, values and help.
+pub const COVER_LABEL_COL: u16 = 0;
+pub const COVER_VALUE_COL: u16 = 1;
+pub const COVER_HELP_COL: u16 = 2;
+/// Hidden sheet holding drop-down lists longer than Excel's 255 characters.
+pub const LISTS_SHEET: &str = "_lists";
+/// Excel's limit for a drop-down list written into the validation itself.
+const MAX_INLINE_LIST: usize = 255;
+/// The canonical yes/no values of the drop-down (the reader accepts more).
+const YES_NO: [&str; 2] = ["是", "否"];
+
+/// Worksheet column of the schema column at `index` (序号 is column 0).
+pub fn sheet_col(index: usize) -> u16 {
+    (index + 1) as u16
+}
+
+/// Worksheet column of a schema column of `sheet`.
+pub fn col_of(sheet: &SheetSpec, id: Col) -> u16 {
+    sheet_col(sheet.index_of(id))
+}
+
+/// Last worksheet column of a data sheet.
+pub fn last_col(sheet: &SheetSpec) -> u16 {
+    sheet_col(sheet.columns.len() - 1)
+}
+
+/// Worksheet row of the cover field (its label in A, value in B).
+pub fn cover_row(id: CoverField) -> u32 {
+    let i = COVER
+        .iter()
+        .position(|c| c.id == id)
+        .expect("every cover field is in COVER");
+    COVER_FIRST_ROW + i as u32
+}
+
+/// The table title of a data sheet, e.g. "标牌清理情况表".
+pub fn sheet_title(id: SheetId) -> &'static str {
+    match id {
+        SheetId::Signs => "标牌清理情况表",
+        SheetId::SignDetail => "标牌明细表",
+        SheetId::Rooms => "功能室情况表",
+        SheetId::Duty => "坐班值守情况表",
+        SheetId::Stars => "星级申报表",
+        SheetId::Explanations => "情况说明表",
+        SheetId::Guide => "填报说明",
+        SheetId::Cover => "基本信息",
+    }
+}
+
+/// Base number of input rows of a data sheet (before pre-filled rows).
+fn base_input_rows(sheet: &SheetSpec) -> u32 {
+    if sheet.per_village {
+        VILLAGE_INPUT_ROWS
+    } else if sheet.id == SheetId::SignDetail {
+        DETAIL_INPUT_ROWS
+    } else {
+        EXPLANATION_INPUT_ROWS
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Words about kinds (for 填报说明 and the validation messages)
+
+/// The kind's constraint in plain Chinese, e.g. "须为0或正整数".
+pub fn kind_rule(kind: Kind, policy: &Policy) -> String {
+    if let Some(n) = kind.numeric() {
+        let decimals = if n.decimals == 0 {
+            String::new()
+        } else {
+            format!(",最多{}位小数", n.decimals)
+        };
+        return match (n.decimals, n.max) {
+            (0, Some(max)) => format!("须为{}到{}的整数", n.min, max),
+            (0, None) if n.min == 0 => "须为0或正整数".to_string(),
+            (0, None) => format!("须为不小于{}的整数", n.min),
+            (_, Some(max)) => format!("须为{}到{}之间的数{decimals}", n.min, max),
+            (_, None) => format!("须为不小于{}的数{decimals}", n.min),
+        };
+    }
+    match kind {
+        Kind::Code12 => "须为12位数字(按文本填写)".to_string(),
+        Kind::Text => String::new(),
+        Kind::YesNo => format!("从下拉列表选择:{}", YES_NO.join(" 或 ")),
+        Kind::Place => format!("从下拉列表选择:{}", schema::PLACES.join("、")),
+        Kind::Category if policy.categories.is_empty() => "填写类别名称".to_string(),
+        Kind::Category => format!("从下拉列表选择:{}", policy.categories.join("、")),
+        _ => String::new(),
+    }
+}
+
+/// Join two sentences with a full stop unless the first already ends with
+/// punctuation.
+fn join_sentences(a: &str, b: &str) -> String {
+    let a = a.trim_end();
+    if a.is_empty() {
+        return b.to_string();
+    }
+    if b.is_empty() {
+        return a.to_string();
+    }
+    if a.ends_with(['。', ';', ';', ',', ',', '!', '!', '?', '?']) {
+        format!("{a}{b}")
+    } else {
+        format!("{a}。{b}")
+    }
+}
+
+/// 填写要求 of a column: its help and its kind's constraint.
+pub fn column_requirement(col: &Column, policy: &Policy) -> String {
+    join_sentences(col.help, &kind_rule(col.kind, policy))
+}
+
+fn required_word(required: bool) -> &'static str {
+    if required {
+        "必填"
+    } else {
+        "可不填"
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Building
+
 /// Build the template workbook in memory.
-pub fn build(
+pub fn build(input: &TemplateInput) -> Result<Workbook, XlsxError> {
+    let mut wb = Workbook::new();
+    wb.set_properties(&properties(input.period, "乡镇(街道)党群服务中心月报")?);
+
+    let lists = ListSource::new(input.policy);
+    let title_prefix = title_prefix(input);
+
+    for id in schema::ALL_SHEETS {
+        let ws = wb.add_worksheet();
+        ws.set_name(schema::sheet_name(id))?;
+        match id {
+            SheetId::Guide => write_guide(ws, input.policy)?,
+            SheetId::Cover => write_cover(ws, input)?,
+            _ => {
+                let sheet = schema::data_sheet(id).expect("a data sheet");
+                write_data_sheet(ws, sheet, input, &lists, &title_prefix)?;
+            }
+        }
+    }
+
+    if let ListSource::Sheet { values, .. } = &lists {
+        let ws = wb.add_worksheet();
+        ws.set_name(LISTS_SHEET)?;
+        ws.write_string(0, 0, "类别")?;
+        for (i, v) in values.iter().enumerate() {
+            ws.write_string(i as u32 + 1, 0, v)?;
+        }
+        ws.set_hidden(true);
+        ws.protect();
+    }
+    Ok(wb)
+}
+
+/// Build and save the template atomically.
+pub fn write_file(input: &TemplateInput, path: &Path) -> anyhow::Result<()> {
+    let mut wb = build(input).map_err(|e| anyhow::anyhow!("无法生成模板:{e}"))?;
+    atomic::save(&mut wb, path).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", path.display()))?;
+    Ok(())
+}
+
+/// Document properties with a fixed creation date: the first day of the
+/// period at 00:00:00, or 2025-01-01 without a period — so the same input
+/// always gives the same bytes.
+pub fn properties(period: Option<Period>, title: &str) -> Result<DocProperties, XlsxError> {
+    let (y, m) = period.map(|p| (p.year, p.month)).unwrap_or((2025, 1));
+    let date = ExcelDateTime::from_ymd(y as u16, m as u8, 1)?;
+    Ok(DocProperties::new()
+        .set_title(title)
+        .set_author("huizong")
+        .set_creation_datetime(&date))
+}
+
+/// "白砂镇2024年6月" when the cover is pre-filled, else "".
+fn title_prefix(input: &TemplateInput) -> String {
+    let mut out = String::new();
+    if let Some(Value::Text(t)) = input.fill.cover.get(&CoverField::Township) {
+        out.push_str(t.trim());
+    }
+    let period = input
+        .period
+        .or_else(|| match input.fill.cover.get(&CoverField::Period) {
+            Some(Value::Text(t)) => Period::parse(t),
+            Some(Value::Date(d)) => Some(d.period()),
+            _ => None,
+        });
+    if !out.is_empty() || input.fill.cover.contains_key(&CoverField::Period) {
+        if let Some(p) = period {
+            out.push_str(&format!("{}年{}月", p.year, p.month));
+        }
+    }
+    out
+}
+
+/// Where the 类别 drop-down takes its values from.
+enum ListSource {
+    None,
+    Inline(Vec<String>),
+    Sheet { values: Vec<String>, range: String },
+}
+
+impl ListSource {
+    fn new(policy: &Policy) -> ListSource {
+        let values = policy.categories.clone();
+        if values.is_empty() {
+            return ListSource::None;
+        }
+        let joined: usize = values
+            .iter()
+            .map(|v| v.replace('"', "\"\"").encode_utf16().count())
+            .sum::<usize>()
+            + values.len()
+            - 1;
+        if joined <= MAX_INLINE_LIST {
+            ListSource::Inline(values)
+        } else {
+            let range = format!("='{LISTS_SHEET}'!$A$2:$A${}", values.len() + 1);
+            ListSource::Sheet { values, range }
+        }
+    }
+}
+
+/// The protection of data sheets and the cover: no password; rows can be
+/// inserted and deleted, rows sorted and filtered, columns widened.
+fn input_protection() -> ProtectionOptions {
+    ProtectionOptions {
+        insert_rows: true,
+        delete_rows: true,
+        sort: true,
+        use_autofilter: true,
+        format_columns: true,
+        format_rows: true,
+        ..ProtectionOptions::new()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 填报说明
+
+/// Writes the instructions top to bottom: paragraphs across A:C, tables in
+/// A, B, C.
+struct Guide<'a> {
+    ws: &'a mut Worksheet,
+    row: u32,
+}
+
+const GUIDE_WIDTHS: [f64; 3] = [24.0, 10.0, 72.0];
+
+impl Guide<'_> {
+    fn merged(&mut self, text: &str, format: &Format, min_height: f64) -> Result<(), XlsxError> {
+        let width: f64 = GUIDE_WIDTHS.iter().sum();
+        let lines = style::wrapped_lines(text, width);
+        self.ws
+            .merge_range(self.row, 0, self.row, 2, text, format)?;
+        self.ws
+            .set_row_height(self.row, (16.0 * lines as f64 + 2.0).max(min_height))?;
+        self.row += 1;
+        Ok(())
+    }
+
+    fn title(&mut self, text: &str) -> Result<(), XlsxError> {
+        self.merged(text, &style::title(), 28.0)
+    }
+
+    fn heading(&mut self, text: &str) -> Result<(), XlsxError> {
+        self.row += 1;
+        self.merged(text, &style::bold().set_font_size(12), 20.0)
+    }
+
+    fn para(&mut self, text: &str) -> Result<(), XlsxError> {
+        self.merged(text, &style::wrap(), 18.0)
+    }
+
+    fn table_header(&mut self, cells: [&str; 3]) -> Result<(), XlsxError> {
+        let f = style::header();
+        for (c, t) in cells.iter().enumerate() {
+            self.ws
+                .write_string_with_format(self.row, c as u16, *t, &f)?;
+        }
+        self.row += 1;
+        Ok(())
+    }
+
+    fn table_row(&mut self, cells: [&str; 3]) -> Result<(), XlsxError> {
+        let f = style::wrap().set_border(rust_xlsxwriter::FormatBorder::Thin);
+        let mut lines = 1;
+        for (c, t) in cells.iter().enumerate() {
+            self.ws
+                .write_string_with_format(self.row, c as u16, *t, &f)?;
+            lines = lines.max(style::wrapped_lines(t, GUIDE_WIDTHS[c]));
+        }
+        self.ws
+            .set_row_height(self.row, 16.0 * lines as f64 + 2.0)?;
+        self.row += 1;
+        Ok(())
+    }
+}
+
+fn write_guide(ws: &mut Worksheet, policy: &Policy) -> Result<(), XlsxError> {
+    for (c, w) in GUIDE_WIDTHS.iter().enumerate() {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    let village_sheets: Vec<String> = schema::VILLAGE_SHEETS
+        .iter()
+        .map(|s| format!("“{}”", s.name))
+        .collect();
+    let mut g = Guide { ws, row: 0 };
+    g.title("乡镇(街道)党群服务中心月报 填报说明")?;
+    g.para(&format!(
+        "模板版本:{TEMPLATE_VERSION}。本模板由县里的汇总工具 huizong 生成,请不要修改工作表名称和表头。"
+    ))?;
+
+    g.heading("一、怎样填写")?;
+    let steps = [
+        format!(
+            "1. 先填“{}”,再逐表填写。每个村(社区)在{}四张表中各占一行,四张表中的村(社区)代码和名称要一致。",
+            schema::COVER_SHEET,
+            village_sheets.join("")
+        ),
+        format!(
+            "2. “{}”每块仍悬挂的牌子填一行;某村的行数须等于它在“{}”中的“{}”。",
+            schema::SIGN_DETAIL.name,
+            schema::SIGNS.name,
+            schema::SIGNS.column(Col::SignsNow).map(|(_, c)| c.header).unwrap_or("")
+        ),
+        "3. 表头行和标题行已锁定(工作表保护没有密码)。可以插入行、删除行、排序和筛选,也可以调整列宽;请不要增删列或改动表头文字。".to_string(),
+        "4. 数字单元格只填阿拉伯数字,不要带单位或文字(如“12个”“十二”);数量为 0 时请填 0,不要空着——必填的单元格空着会被判为错误。".to_string(),
+        "5. 村(社区)代码是12位统计用区划代码,代码列已设为文本格式,直接输入即可。从其他表格复制时,请用“选择性粘贴—数值”,以免带入格式或公式。".to_string(),
+        "6. 选中单元格时会显示该列的填写要求;输入不符合要求时会弹出提示。“是/否”“悬挂位置”“类别”等列请从下拉列表中选择。".to_string(),
+        format!(
+            "7. 填写时表格会自动自查:一行的数据前后矛盾时,整行会标红。{}",
+            live_check_words()
+        ),
+        format!(
+            "8. “{ROW_NO_HEADER}”列只是行号,可以不填,工具不读取;表头上方的标题行也不读取。"
+        ),
+    ];
+    for s in &steps {
+        g.para(s)?;
+    }
+
+    g.heading("二、各工作表填写要求")?;
+    g.para(&format!(
+        "【{}】A列是项目,B列填写内容,C列是填写说明。项目名称请勿修改。",
+        schema::COVER_SHEET
+    ))?;
+    g.table_header(["项目", "是否必填", "填写要求"])?;
+    for c in &COVER {
+        let req = if c.id == CoverField::TemplateVersion {
+            format!("{}(当前为 {TEMPLATE_VERSION})", c.help)
+        } else {
+            c.help.to_string()
+        };
+        g.table_row([c.label, required_word(c.required), &req])?;
+    }
+    for sheet in DATA_SHEETS {
+        g.row += 1;
+        g.para(&format!("【{}】{}", sheet.name, sheet.help))?;
+        g.table_header(["表头", "是否必填", "填写要求"])?;
+        g.table_row([ROW_NO_HEADER, "可不填", "行号,可不填,工具不读取"])?;
+        for col in sheet.columns {
+            g.table_row([
+                col.header,
+                required_word(col.required),
+                &column_requirement(col, policy),
+            ])?;
+        }
+    }
+
+    g.heading("三、合计行")?;
+    g.para(&format!(
+        "村(社区)数据下方可以加一行合计:在该行的“{ROW_NO_HEADER}”或“村(社区)名称”单元格写“合计”(或“总计”),代码列和是/否列可以空着。合计行不算作村(社区);工具会核对合计行的数量、面积、金额列是否等于各村之和(申报星级和各项得分不核对)。写“小计”的行不核对,直接跳过。"
+    ))?;
+
+    g.heading("四、对“提示”作出说明")?;
+    g.para(&format!(
+        "校验发现的问题分为“错误”和“提示”两类。错误说明数据不可信,必须在表中改正后重新报送。提示是需要关注的情况(如数值异常、负面清单标牌仍在悬挂),如确属实际情况,请在“{}”表中逐条填写规则编号(如 P05)、村(社区)代码和说明;有说明的提示标为“已说明”,仍会列出,但不计为待处理。错误不能用说明代替修改。可以说明的规则编号:{}。",
+        schema::EXPLANATIONS.name,
+        warning_codes().join("、")
+    ))?;
+
+    g.heading("五、报送前自查")?;
+    g.para("报送前可以用县里提供的汇总工具自查:在命令行运行 huizong check 文件名.xlsx,会列出每个问题所在的工作表、单元格、规则编号和修改方法;加上 --feedback 文件夹,还会生成一份把问题单元格标红(错误)或标黄(提示)并附批注的反馈工作簿。没有“错误”即可报送。")?;
+
+    g.ws.protect();
+    Ok(())
+}
+
+/// The codes of warnings a township may explain.
+fn warning_codes() -> Vec<&'static str> {
+    RULES
+        .iter()
+        .filter(|r| r.level == Level::Warning)
+        .map(|r| r.code.as_str())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Live self-checks (conditional formatting)
+
+/// A self-check a village row can fail while it is typed.
+struct LiveCheck {
+    code: Code,
+    sheet: &'static SheetSpec,
+    /// Columns that must all hold numbers before the check applies.
+    cols: &'static [Col],
+    /// The failing condition, with `{Col}` placeholders filled by `cell`.
+    condition: fn(&dyn Fn(Col) -> String) -> String,
+}
+
+const LIVE_CHECKS: [LiveCheck; 3] = [
+    LiveCheck {
+        code: Code::P01,
+        sheet: &schema::SIGNS,
+        cols: &[
+            Col::SignsNow,
+            Col::WallRules,
+            Col::SignsBefore,
+            Col::SignsRemoved,
+            Col::SignsFiled,
+        ],
+        condition: |c| {
+            format!(
+                "{}+{}<>{}-{}+{}",
+                c(Col::SignsNow),
+                c(Col::WallRules),
+                c(Col::SignsBefore),
+                c(Col::SignsRemoved),
+                c(Col::SignsFiled)
+            )
+        },
+    },
+    LiveCheck {
+        code: Code::M01,
+        sheet: &schema::ROOMS,
+        cols: &[Col::RoomsOffice, Col::RoomsService, Col::RoomsTotal],
+        condition: |c| {
+            format!(
+                "{}+{}<>{}",
+                c(Col::RoomsOffice),
+                c(Col::RoomsService),
+                c(Col::RoomsTotal)
+            )
+        },
+    },
+    LiveCheck {
+        code: Code::D01,
+        sheet: &schema::DUTY,
+        cols: &[Col::OnDuty, Col::Cadres],
+        condition: |c| format!("{}>{}", c(Col::OnDuty), c(Col::Cadres)),
+    },
+];
+
+impl LiveCheck {
+    /// The conditional-format formula, relative to the first data row:
+    /// `=AND(ISNUMBER($G3),…,$G3+$H3<>$D3-$E3+$F3)`.
+    fn formula(&self) -> String {
+        let sheet = self.sheet;
+        let cell = move |id: Col| {
+            format!(
+                "${}{}",
+                schema::col_letters(col_of(sheet, id) as u32),
+                FIRST_DATA_ROW + 1
+            )
+        };
+        let mut parts: Vec<String> = self
+            .cols
+            .iter()
+            .map(|c| format!("ISNUMBER({})", cell(*c)))
+            .collect();
+        parts.push((self.condition)(&cell));
+        format!("=AND({})", parts.join(","))
+    }
+}
+
+fn live_check_words() -> String {
+    LIVE_CHECKS
+        .iter()
+        .map(|c| format!("“{}”表:{}({})", c.sheet.name, c.code.title(), c.code))
+        .collect::<Vec<_>>()
+        .join(";")
+        + "。标红的行请核对后改正。"
+}
+
+// ---------------------------------------------------------------------------
+// 基本信息
+
+fn write_cover(ws: &mut Worksheet, input: &TemplateInput) -> Result<(), XlsxError> {
+    ws.set_column_width(COVER_LABEL_COL, 18.0)?;
+    ws.set_column_width(COVER_VALUE_COL, 28.0)?;
+    ws.set_column_width(COVER_HELP_COL, 56.0)?;
+
+    let prefix = title_prefix(input);
+    let title = if prefix.is_empty() {
+        "乡镇(街道)党群服务中心月报 基本信息".to_string()
+    } else {
+        format!("{prefix}党群服务中心月报 基本信息")
+    };
+    ws.merge_range(
+        TITLE_ROW,
+        0,
+        TITLE_ROW,
+        COVER_HELP_COL,
+        &title,
+        &style::title(),
+    )?;
+    ws.set_row_height(TITLE_ROW, 28.0)?;
+    let h = style::header();
+    ws.write_string_with_format(HEADER_ROW, COVER_LABEL_COL, "项目", &h)?;
+    ws.write_string_with_format(HEADER_ROW, COVER_VALUE_COL, "填写内容", &h)?;
+    ws.write_string_with_format(HEADER_ROW, COVER_HELP_COL, "填写说明", &h)?;
+
+    let border = rust_xlsxwriter::FormatBorder::Thin;
+    let label_fmt = style::bold().set_border(border);
+    let help_fmt = style::wrap()
+        .set_border(border)
+        .set_font_color(Color::RGB(0x595959));
+    for spec in &COVER {
+        let row = cover_row(spec.id);
+        ws.write_string_with_format(row, COVER_LABEL_COL, spec.label, &label_fmt)?;
+        let help = format!("{}。{}", required_word(spec.required), spec.help);
+        ws.write_string_with_format(row, COVER_HELP_COL, &help, &help_fmt)?;
+        ws.set_row_height(row, 20.0)?;
+
+        let input_fmt = match spec.id {
+            CoverField::FillDate => style::date().set_unlocked(),
+            _ => style::text_unlocked(),
+        }
+        .set_border(border);
+        if spec.id == CoverField::TemplateVersion {
+            // Written by the tool and locked: always this build's version.
+            // Only the sample generator overrides it (an old or a missing
+            // version, to show S05); `huizong template` never does.
+            let f = style::text()
+                .set_border(border)
+                .set_background_color(Color::RGB(0xF2F2F2));
+            match input.fill.cover.get(&spec.id) {
+                Some(v) => write_value(ws, row, COVER_VALUE_COL, v, &f)?,
+                None => {
+                    ws.write_string_with_format(row, COVER_VALUE_COL, TEMPLATE_VERSION, &f)?;
+                }
+            }
+            continue;
+        }
+        match input.fill.cover.get(&spec.id) {
+            Some(v) => write_value(ws, row, COVER_VALUE_COL, v, &input_fmt)?,
+            None => {
+                ws.write_blank(row, COVER_VALUE_COL, &input_fmt)?;
+            }
+        }
+
+        let mut dv = match spec.id {
+            CoverField::TownshipCode => {
+                DataValidation::new().allow_text_length(DataValidationRule::EqualTo(9))
+            }
+            CoverField::FillDate => DataValidation::new().allow_date(DataValidationRule::Between(
+                ExcelDateTime::from_ymd(2000, 1, 1)?,
+                ExcelDateTime::from_ymd(2099, 12, 31)?,
+            )),
+            _ => DataValidation::new().allow_any_value(),
+        };
+        dv = dv
+            .set_input_title(style::cut_utf16(spec.label, 32))?
+            .set_input_message(style::cut_utf16(spec.help, 255))?;
+        if !matches!(spec.id, CoverField::TownshipCode | CoverField::FillDate) {
+            ws.add_data_validation(row, COVER_VALUE_COL, row, COVER_VALUE_COL, &dv)?;
+            continue;
+        }
+        dv = dv
+            .set_error_title("输入有误")?
+            .set_error_message(style::cut_utf16(
+                &format!("“{}”填写有误。{}", spec.label, spec.help),
+                255,
+            ))?;
+        ws.add_data_validation(row, COVER_VALUE_COL, row, COVER_VALUE_COL, &dv)?;
+    }
+    ws.set_freeze_panes(COVER_FIRST_ROW, 0)?;
+    ws.protect_with_options(&input_protection());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Data sheets
+
+/// The format of an input cell of a column: unlocked, text for codes.
+fn input_format(kind: Kind) -> Format {
+    match kind {
+        Kind::Code12 => style::text_unlocked(),
+        _ => style::unlocked(),
+    }
+}
+
+/// Narrowest width of a column, by what it holds.
+fn min_width(col: &Column) -> f64 {
+    match (col.id, col.kind) {
+        (Col::Explanation | Col::Remark, _) => 36.0,
+        (Col::SignName, _) => 26.0,
+        (_, Kind::Code12) => 15.0,
+        (_, Kind::Text) => 16.0,
+        (_, Kind::Category) => 12.0,
+        _ => 8.0,
+    }
+}
+
+/// The text a value shows, for column widths.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Empty => String::new(),
+        Value::Text(t) => t.clone(),
+        Value::Number(n) => format!("{n}"),
+        Value::Date(d) => d.to_string(),
+        Value::Formula { result, .. } => result.clone(),
+    }
+}
+
+fn write_data_sheet(
+    ws: &mut Worksheet,
+    sheet: &'static SheetSpec,
     input: &TemplateInput,
-) -> Result<rust_xlsxwriter::Workbook, rust_xlsxwriter::XlsxError> {
-    let _ = input;
-    todo!("implemented by the template writer")
+    lists: &ListSource,
+    title_prefix: &str,
+) -> Result<(), XlsxError> {
+    let rows = input
+        .fill
+        .rows
+        .get(&sheet.id)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let footer = input
+        .fill
+        .footer
+        .get(&sheet.id)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let filled = (rows.len() + footer.len()) as u32;
+    let base = base_input_rows(sheet);
+    let input_rows = if filled == 0 {
+        base
+    } else {
+        base.max(filled + SPARE_ROWS)
+    };
+    let last_row = FIRST_DATA_ROW + input_rows - 1;
+    let last = last_col(sheet);
+
+    // Column widths and formats: every input column unlocked (codes as text).
+    ws.set_column_width(0, 6.0)?;
+    ws.set_column_format(0, &style::unlocked())?;
+    let mut header_lines = 1;
+    for (i, col) in sheet.columns.iter().enumerate() {
+        let c = sheet_col(i);
+        let values: Vec<String> = rows
+            .iter()
+            .chain(footer)
+            .filter_map(|r| r.get(i))
+            .map(shown)
+            .collect();
+        let header_w = style::text_width(col.header).min(14.0);
+        let width = style::fit_width(values.iter().map(String::as_str), 0.0, 40.0)
+            .max(header_w + 2.0)
+            .max(min_width(col));
+        ws.set_column_width(c, width)?;
+        ws.set_column_format(c, &input_format(col.kind))?;
+        header_lines = header_lines.max(style::wrapped_lines(col.header, width));
+    }
+
+    // Title and header: locked.
+    let title = format!("{title_prefix}{}", sheet_title(sheet.id));
+    ws.merge_range(TITLE_ROW, 0, TITLE_ROW, last, &title, &style::title())?;
+    ws.set_row_height(TITLE_ROW, 28.0)?;
+    let h = style::header();
+    ws.write_string_with_format(HEADER_ROW, 0, ROW_NO_HEADER, &h)?;
+    for (i, col) in sheet.columns.iter().enumerate() {
+        ws.write_string_with_format(HEADER_ROW, sheet_col(i), col.header, &h)?;
+    }
+    ws.set_row_height(HEADER_ROW, 16.0 * header_lines as f64 + 6.0)?;
+
+    // Input rows: the whole row unlocked (Excel deletes and sorts rows only
+    // when none of their cells is locked); code cells text-formatted.
+    let unlocked = style::unlocked();
+    for row in FIRST_DATA_ROW..=last_row {
+        ws.set_row_format(row, &unlocked)?;
+        for (i, col) in sheet.columns.iter().enumerate() {
+            if col.kind == Kind::Code12 {
+                ws.write_blank(row, sheet_col(i), &input_format(col.kind))?;
+            }
+        }
+    }
+
+    // Pre-filled rows, then footer rows.
+    let mut row = FIRST_DATA_ROW;
+    for (n, values) in rows.iter().enumerate() {
+        ws.write_number_with_format(row, 0, (n + 1) as f64, &unlocked)?;
+        write_row(ws, sheet, row, values)?;
+        row += 1;
+    }
+    for values in footer {
+        write_row(ws, sheet, row, values)?;
+        row += 1;
+    }
+
+    // Validation on every input column.
+    for (i, col) in sheet.columns.iter().enumerate() {
+        let c = sheet_col(i);
+        if let Some(dv) = validation(sheet, col, input.policy, lists)? {
+            ws.add_data_validation(FIRST_DATA_ROW, c, last_row, c, &dv)?;
+        }
+    }
+
+    // Live self-checks: the row turns red while it is typed wrong.
+    for check in LIVE_CHECKS.iter().filter(|c| c.sheet.id == sheet.id) {
+        let cf = ConditionalFormatFormula::new()
+            .set_rule(check.formula().as_str())
+            .set_format(style::error_fill());
+        ws.add_conditional_format(FIRST_DATA_ROW, 0, last_row, last, &cf)?;
+    }
+
+    ws.autofilter(HEADER_ROW, 0, last_row, last)?;
+    let freeze_col = match sheet.column(Col::VillageName) {
+        Some((i, _)) if sheet.per_village => sheet_col(i) + 1,
+        _ => 0,
+    };
+    ws.set_freeze_panes(FIRST_DATA_ROW, freeze_col)?;
+    ws.protect_with_options(&input_protection());
+    Ok(())
+}
+
+fn write_row(
+    ws: &mut Worksheet,
+    sheet: &SheetSpec,
+    row: u32,
+    values: &[Value],
+) -> Result<(), XlsxError> {
+    for (i, v) in values.iter().enumerate() {
+        let Some(col) = sheet.columns.get(i) else {
+            break;
+        };
+        write_value(ws, row, sheet_col(i), v, &input_format(col.kind))?;
+    }
+    Ok(())
+}
+
+/// Write one value: text stays text (never a formula), numbers are numbers,
+/// dates are date cells, formulas keep their cached result.
+fn write_value(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    v: &Value,
+    format: &Format,
+) -> Result<(), XlsxError> {
+    match v {
+        Value::Empty => {}
+        Value::Text(t) => {
+            ws.write_string_with_format(row, col, style::cut_to_excel_limit(t), format)?;
+        }
+        Value::Number(n) => {
+            ws.write_number_with_format(row, col, *n, format)?;
+        }
+        Value::Date(d) => {
+            let dt = ExcelDateTime::from_ymd(d.year as u16, d.month as u8, d.day as u8)?;
+            let f = format.clone().set_num_format(style::NUM_DATE);
+            ws.write_datetime_with_format(row, col, &dt, &f)?;
+        }
+        Value::Formula { formula, result } => {
+            let f = Formula::new(formula).set_result(result.as_str());
+            ws.write_formula_with_format(row, col, f, format)?;
+        }
+    }
+    Ok(())
+}
+
+/// The data validation of an input column, with a Chinese input message
+/// (the column's help) and error alert.
+fn validation(
+    sheet: &SheetSpec,
+    col: &Column,
+    policy: &Policy,
+    lists: &ListSource,
+) -> Result<Option<DataValidation>, XlsxError> {
+    let dv = DataValidation::new();
+    let mut restricted = true;
+    let dv = if let Some(n) = col.kind.numeric() {
+        if n.decimals == 0 {
+            let min = n.min as i32;
+            dv.allow_whole_number(match n.max {
+                Some(max) => DataValidationRule::Between(min, max as i32),
+                None => DataValidationRule::GreaterThanOrEqualTo(min),
+            })
+        } else {
+            let min = n.min as f64;
+            dv.allow_decimal_number(match n.max {
+                Some(max) => DataValidationRule::Between(min, max as f64),
+                None => DataValidationRule::GreaterThanOrEqualTo(min),
+            })
+        }
+    } else {
+        match col.kind {
+            Kind::Code12 => dv.allow_text_length(DataValidationRule::EqualTo(12)),
+            Kind::YesNo => dv.allow_list_strings(&YES_NO)?,
+            Kind::Place => dv.allow_list_strings(schema::PLACES)?,
+            Kind::Category => match lists {
+                ListSource::Inline(values) => dv.allow_list_strings(values)?,
+                ListSource::Sheet { range, .. } => dv.allow_list_formula(range.as_str().into()),
+                ListSource::None => {
+                    restricted = false;
+                    dv.allow_any_value()
+                }
+            },
+            // 情况说明's rule codes: the warnings a township may explain.
+            Kind::Text if sheet.id == SheetId::Explanations && col.id == Col::RuleCode => {
+                dv.allow_list_strings(&warning_codes())?
+            }
+            _ => {
+                restricted = false;
+                dv.allow_any_value()
+            }
+        }
+    };
+    let mut dv = dv
+        .set_input_title(style::cut_utf16(col.header, 32))?
+        .set_input_message(style::cut_utf16(col.help, 255))?;
+    if restricted {
+        let rule = if col.id == Col::RuleCode {
+            "须为可以说明的提示规则编号,从下拉列表选择".to_string()
+        } else {
+            kind_rule(col.kind, policy)
+        };
+        dv = dv
+            .set_error_title("输入有误")?
+            .set_error_message(style::cut_utf16(
+                &format!("“{}”{}。{}", col.header, rule, col.help),
+                255,
+            ))?;
+    }
+    Ok(Some(dv))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blank() -> Vec<u8> {
+        let policy = Policy::default_rules();
+        let fill = Fill::default();
+        let input = TemplateInput {
+            policy: &policy,
+            period: None,
+            fill: &fill,
+        };
+        build(&input).unwrap().save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn blank_template_is_deterministic() {
+        assert_eq!(blank(), blank());
+    }
+
+    #[test]
+    fn live_check_formulas_use_schema_columns() {
+        let p01 = LIVE_CHECKS[0].formula();
+        // 标牌清理: 序号 A, 代码 B, 名称 C, 清理前 D, 摘除 E, 新增 F, 现有 G, 上墙 H.
+        assert_eq!(
+            p01,
+            "=AND(ISNUMBER($G3),ISNUMBER($H3),ISNUMBER($D3),ISNUMBER($E3),ISNUMBER($F3),$G3+$H3<>$D3-$E3+$F3)"
+        );
+        let d01 = LIVE_CHECKS[2].formula();
+        assert!(d01.ends_with("$E3>$D3)"), "{d01}");
+    }
+
+    #[test]
+    fn kind_rules_read_well() {
+        let p = Policy::default_rules();
+        assert_eq!(kind_rule(Kind::Count, &p), "须为0或正整数");
+        assert_eq!(kind_rule(Kind::Star, &p), "须为1到5的整数");
+        assert_eq!(kind_rule(Kind::Score, &p), "须为0到100之间的数,最多1位小数");
+        assert!(kind_rule(Kind::Category, &p).contains(&p.categories[0]));
+    }
+
+    #[test]
+    fn long_category_lists_go_to_a_hidden_sheet() {
+        let mut policy = Policy::default_rules();
+        policy.categories = (0..40).map(|i| format!("很长的类别名称{i}")).collect();
+        let fill = Fill::default();
+        let input = TemplateInput {
+            policy: &policy,
+            period: None,
+            fill: &fill,
+        };
+        let bytes = build(&input).unwrap().save_to_buffer().unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut wb = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/workbook.xml").unwrap(), &mut wb)
+            .unwrap();
+        assert!(
+            wb.contains(r#"name="_lists" sheetId="9" state="hidden""#),
+            "{wb}"
+        );
+        let mut sheet = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("xl/worksheets/sheet4.xml").unwrap(),
+            &mut sheet,
+        )
+        .unwrap();
+        assert!(sheet.contains("'_lists'!$A$2:$A$41"), "{sheet}");
+    }
 }

@@ -3,3 +3,4 @@
 
 mod common;
 mod rules;
+mod template;

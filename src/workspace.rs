@@ -1,0 +1,402 @@
+//! The county workspace (`returns.md` "The workspace"): `county.toml` (county
+//! name, code, budget) and `roster.xlsx` (名册: every township and village the
+//! county expects). Both are the county's own files: read strictly, and any
+//! mistake stops with a message naming the file, sheet and cell.
+
+use crate::read::normalise::{clean, code_from_number, code_from_text, header_key, sheet_key};
+use crate::schema::cell_ref;
+use anyhow::{anyhow, bail, Context};
+use calamine::{Data, Reader};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// File names inside a workspace.
+pub const COUNTY_FILE: &str = "county.toml";
+pub const ROSTER_FILE: &str = "roster.xlsx";
+pub const COUNTY_SCORES_FILE: &str = "county_scores.xlsx";
+/// The roster's sheet.
+pub const ROSTER_SHEET: &str = "名册";
+
+/// Roster headers.
+pub const H_TOWNSHIP_CODE: &str = "乡镇(街道)代码";
+pub const H_TOWNSHIP: &str = "乡镇(街道)";
+pub const H_VILLAGE_CODE: &str = "村(社区)代码";
+pub const H_VILLAGE: &str = "村(社区)名称";
+pub const H_COUNTY_CODE: &str = "县(市、区)代码";
+pub const H_COUNTY: &str = "县(市、区)";
+
+const COUNTY_EXAMPLE: &str =
+    "name = \"示范县\"        # 县(市、区)名称\ncode = \"990101\"       # 6位代码(市为4位,省为2位)\nbudget = 1100000       # 本年度星级奖励经费预算(元)";
+
+/// `county.toml`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountyConfig {
+    /// County name (县(市、区)).
+    pub name: String,
+    /// Area code of the consolidating office: 6 digits for a county, 4 for
+    /// a city, 2 for a province.
+    pub code: String,
+    /// Yuan available for star funding this year.
+    pub budget: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCounty {
+    name: String,
+    code: CodeValue,
+    budget: i64,
+}
+
+/// The code may be written as a string (`"990101"`) or a bare integer.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CodeValue {
+    Text(String),
+    Int(i64),
+}
+
+/// Read `county.toml` strictly: `name`, `code` and `budget`, nothing else.
+pub fn load_county(path: &Path) -> anyhow::Result<CountyConfig> {
+    let shown = path.display();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "找不到县级配置文件 {shown}。请在工作目录中创建 county.toml,内容如:\n{COUNTY_EXAMPLE}"
+        ),
+        Err(e) => bail!("无法读取县级配置文件 {shown}:{e}"),
+    };
+    let raw: RawCounty = toml::from_str(&text).map_err(|e| {
+        anyhow!(
+            "县级配置文件 {shown} 有误:{}。应正好包含以下三项:\n{COUNTY_EXAMPLE}",
+            toml_words(&e)
+        )
+    })?;
+    let name = clean(&raw.name);
+    if name.is_empty() {
+        bail!("县级配置文件 {shown} 有误:name(县名)为空");
+    }
+    let code = match raw.code {
+        CodeValue::Text(s) => clean(&s),
+        CodeValue::Int(i) => i.to_string(),
+    };
+    if !matches!(code.len(), 2 | 4 | 6) || !code.bytes().all(|b| b.is_ascii_digit()) {
+        bail!(
+            "县级配置文件 {shown} 有误:code“{code}”应为6位县级代码(市为4位、省为2位),如 code = \"990101\""
+        );
+    }
+    if raw.budget < 0 {
+        bail!("县级配置文件 {shown} 有误:budget(预算)不能为负数");
+    }
+    Ok(CountyConfig {
+        name,
+        code,
+        budget: raw.budget,
+    })
+}
+
+/// A serde/toml error in Chinese, naming the key.
+fn toml_words(e: &toml::de::Error) -> String {
+    let raw = e.message();
+    let tick = |s: &str| s.split('`').nth(1).unwrap_or("").to_string();
+    if raw.starts_with("missing field") {
+        format!("缺少 {}", tick(raw))
+    } else if raw.starts_with("unknown field") {
+        format!("不认识的项 {}", tick(raw))
+    } else if raw.contains("did not match any variant") {
+        "code 应写成带引号的数字,如 code = \"990101\"".to_string()
+    } else {
+        format!("格式错误({})", raw.trim())
+    }
+}
+
+/// One village of the roster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RosterVillage {
+    pub township_code: String,
+    pub township_name: String,
+    pub village_code: String,
+    pub village_name: String,
+    /// 县(市、区)代码 and 县(市、区), when the roster has those columns filled.
+    pub county_code: Option<String>,
+    pub county_name: Option<String>,
+}
+
+/// Read the roster (sheet 名册), one village per row, in file order. Blank
+/// rows are skipped; any bad row stops with the file, sheet and cell.
+pub fn load_roster(path: &Path) -> anyhow::Result<Vec<RosterVillage>> {
+    let shown = path.display().to_string();
+    if !path.exists() {
+        bail!(
+            "找不到名册 {shown}。请在工作目录中放入 roster.xlsx:工作表“{ROSTER_SHEET}”,每个村(社区)一行,列为 {H_TOWNSHIP_CODE}、{H_TOWNSHIP}、{H_VILLAGE_CODE}、{H_VILLAGE}"
+        );
+    }
+    let mut wb = calamine::open_workbook_auto(path)
+        .with_context(|| format!("无法打开名册 {shown}(请确认是 Excel 工作簿且未加密)"))?;
+    let names = wb.sheet_names();
+    let sheet = names
+        .iter()
+        .find(|n| sheet_key(n) == ROSTER_SHEET)
+        .cloned()
+        .ok_or_else(|| {
+            anyhow!(
+                "名册 {shown} 中没有工作表“{ROSTER_SHEET}”(找到的工作表:{})",
+                names.join("、")
+            )
+        })?;
+    let range = wb
+        .worksheet_range(&sheet)
+        .with_context(|| format!("无法读取名册 {shown} 的工作表“{sheet}”"))?;
+    let (r0, c0) = range.start().unwrap_or((0, 0));
+    let rows: Vec<&[Data]> = range.rows().collect();
+    let at = |i: usize, j: usize| cell_ref(r0 + i as u32, c0 + j as u32);
+
+    // Header: the first row (of the first ten) holding the required columns.
+    let required = [H_TOWNSHIP_CODE, H_TOWNSHIP, H_VILLAGE_CODE, H_VILLAGE];
+    let mut found: Option<(usize, HashMap<String, usize>)> = None;
+    let mut best_missing: Vec<&str> = required.to_vec();
+    for (i, row) in rows.iter().enumerate().take(10) {
+        let mut cols = HashMap::new();
+        for (j, cell) in row.iter().enumerate() {
+            if let Data::String(s) = cell {
+                cols.entry(header_key(s)).or_insert(j);
+            }
+        }
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|h| !cols.contains_key(&header_key(h)))
+            .collect();
+        if missing.is_empty() {
+            found = Some((i, cols));
+            break;
+        }
+        if missing.len() < best_missing.len() {
+            best_missing = missing;
+        }
+    }
+    let (header_row, cols) = found.ok_or_else(|| {
+        anyhow!(
+            "名册 {shown} 工作表“{sheet}”前10行中找不到表头:缺少列 {}",
+            best_missing.join("、")
+        )
+    })?;
+    let col = |h: &str| cols.get(&header_key(h)).copied();
+    let (tc, tn, vc, vn) = (
+        col(H_TOWNSHIP_CODE).expect("checked"),
+        col(H_TOWNSHIP).expect("checked"),
+        col(H_VILLAGE_CODE).expect("checked"),
+        col(H_VILLAGE).expect("checked"),
+    );
+    let (cc, cn) = (col(H_COUNTY_CODE), col(H_COUNTY));
+
+    let mut out: Vec<RosterVillage> = Vec::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (i, row) in rows.iter().enumerate().skip(header_row + 1) {
+        let get = |j: usize| row.get(j).unwrap_or(&Data::Empty);
+        let used = [Some(tc), Some(tn), Some(vc), Some(vn), cc, cn];
+        if used.iter().flatten().all(|j| is_blank(get(*j))) {
+            continue;
+        }
+        let here = |j: usize| format!("名册 {shown} 工作表“{sheet}”单元格 {}", at(i, j));
+        let code = |j: usize, digits: usize, what: &str| -> anyhow::Result<String> {
+            let d = get(j);
+            let c = match d {
+                Data::String(s) => code_from_text(s, digits),
+                Data::Float(f) => code_from_number(*f, digits),
+                Data::Int(n) => code_from_number(*n as f64, digits),
+                _ => None,
+            };
+            c.ok_or_else(|| {
+                if is_blank(d) {
+                    anyhow!("{}:{what}为空", here(j))
+                } else {
+                    anyhow!("{}:{what}“{}”不是{digits}位数字", here(j), show(d))
+                }
+            })
+        };
+        let text = |j: usize, what: &str| -> anyhow::Result<String> {
+            let t = clean(&show(get(j)));
+            if t.is_empty() {
+                bail!("{}:{what}为空", here(j));
+            }
+            Ok(t)
+        };
+        let township_code = code(tc, 9, H_TOWNSHIP_CODE)?;
+        let township_name = text(tn, H_TOWNSHIP)?;
+        let village_code = code(vc, 12, H_VILLAGE_CODE)?;
+        let village_name = text(vn, H_VILLAGE)?;
+        if !village_code.starts_with(&township_code) {
+            bail!(
+                "{}:村(社区)代码 {village_code} 不以所属乡镇(街道)代码 {township_code} 开头",
+                here(vc)
+            );
+        }
+        let county_code = match cc {
+            Some(j) if !is_blank(get(j)) => Some(code(j, 6, H_COUNTY_CODE)?),
+            _ => None,
+        };
+        if let Some(c) = &county_code {
+            if !township_code.starts_with(c.as_str()) {
+                bail!(
+                    "{}:乡镇(街道)代码 {township_code} 不以县(市、区)代码 {c} 开头",
+                    here(tc)
+                );
+            }
+        }
+        let county_name = match cn {
+            Some(j) => Some(clean(&show(get(j)))).filter(|s| !s.is_empty()),
+            None => None,
+        };
+        let cell = at(i, vc);
+        if let Some(first) = seen.insert(village_code.clone(), cell.clone()) {
+            bail!(
+                "{}:村(社区)代码 {village_code} 重复(第一次出现在 {first})",
+                here(vc)
+            );
+        }
+        out.push(RosterVillage {
+            township_code,
+            township_name,
+            village_code,
+            village_name,
+            county_code,
+            county_name,
+        });
+    }
+    if out.is_empty() {
+        bail!("名册 {shown} 工作表“{sheet}”中没有村(社区)");
+    }
+    Ok(out)
+}
+
+fn is_blank(d: &Data) -> bool {
+    match d {
+        Data::Empty => true,
+        Data::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+fn show(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Float(f) => crate::read::normalise::show_number(*f),
+        Data::Int(i) => i.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The distinct townships of a roster, in roster order: (code, name).
+pub fn roster_townships(roster: &[RosterVillage]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for v in roster {
+        if !out.iter().any(|(c, _)| *c == v.township_code) {
+            out.push((v.township_code.clone(), v.township_name.clone()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn county(text: &str) -> anyhow::Result<CountyConfig> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(COUNTY_FILE);
+        std::fs::write(&p, text).unwrap();
+        load_county(&p)
+    }
+
+    #[test]
+    fn county_toml_is_strict() {
+        let c = county("name = \"示范县\"\ncode = \"990101\"\nbudget = 1100000\n").unwrap();
+        assert_eq!(c.code, "990101");
+        assert_eq!(c.budget, 1_100_000);
+        let c = county("name = \"示范县\"\ncode = 990101\nbudget = 0\n").unwrap();
+        assert_eq!(c.code, "990101");
+        let e = county("name = \"示范县\"\ncode = \"990101\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("缺少 budget"), "{e}");
+        let e = county("name = \"示范县\"\ncode = \"990101\"\nbudget = 1\nextra = 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("不认识的项 extra"), "{e}");
+        let e = county("name = \"示范县\"\ncode = \"99010\"\nbudget = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("99010"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let e = load_county(&dir.path().join(COUNTY_FILE))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("请在工作目录中创建 county.toml"), "{e}");
+    }
+
+    fn roster(rows: &[[&str; 4]]) -> anyhow::Result<Vec<RosterVillage>> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(ROSTER_FILE);
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name(ROSTER_SHEET).unwrap();
+        for (c, h) in [H_TOWNSHIP_CODE, H_TOWNSHIP, H_VILLAGE_CODE, H_VILLAGE]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if c == 2 && !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                    // A village code typed as a number.
+                    ws.write_number(r as u32 + 1, c as u16, v.parse::<f64>().unwrap())
+                        .unwrap();
+                } else {
+                    ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+                }
+            }
+        }
+        wb.save(&p).unwrap();
+        load_roster(&p)
+    }
+
+    #[test]
+    fn roster_reads_codes_and_names() {
+        let r = roster(&[
+            ["990101103", "白砂镇", "990101103207", "樟黄村"],
+            ["", "", "", ""],
+            ["990101103", "白砂镇", "990101103208", " 溪口村 "],
+        ])
+        .unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].village_code, "990101103207");
+        assert_eq!(r[1].village_name, "溪口村");
+        assert_eq!(r[0].county_code, None);
+    }
+
+    #[test]
+    fn roster_errors_name_the_cell() {
+        let e = roster(&[["990101103", "白砂镇", "99010110320", "樟黄村"]])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("单元格 C2") && e.contains("不是12位数字"), "{e}");
+        let e = roster(&[["990101103", "", "990101103207", "樟黄村"]])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("单元格 B2") && e.contains("为空"), "{e}");
+        let e = roster(&[
+            ["990101103", "白砂镇", "990101103207", "樟黄村"],
+            ["990101103", "白砂镇", "990101103207", "樟黄村"],
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("C3") && e.contains("重复") && e.contains("C2"),
+            "{e}"
+        );
+    }
+}
