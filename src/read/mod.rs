@@ -277,3 +277,65 @@ pub fn apply_explanations(findings: &mut [Finding], explanations: &[Explanation]
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::write::template::{build, TemplateInput};
+
+    /// The demo return as calamine reads it.
+    fn demo_raw() -> RawWorkbook {
+        let policy = Policy::default_rules();
+        let fill = crate::demo::fill(&crate::demo::small_township(3, 1));
+        let input = TemplateInput {
+            policy: &policy,
+            period: Some(Period {
+                year: 2024,
+                month: 6,
+            }),
+            fill: &fill,
+        };
+        let bytes = build(&input).unwrap().save_to_buffer().unwrap();
+        workbook::open(&bytes, prescan::Format::Xlsx).unwrap()
+    }
+
+    #[test]
+    fn s07_text_longer_than_excel_allows() {
+        let mut raw = demo_raw();
+        let stars = raw
+            .sheets
+            .iter_mut()
+            .find(|s| s.name == "星级申报")
+            .unwrap();
+        let col = crate::write::template::col_of(&schema::STARS, Col::Remark) as u32;
+        let row = stars.rows.iter_mut().find(|r| r.row == 2).unwrap();
+        row.cells.push(workbook::RawCell {
+            col,
+            value: workbook::CellValue::Text("长".repeat(40_000)),
+        });
+        row.cells.sort_by_key(|c| c.col);
+        let (_, ret, findings) = parse(&raw, None);
+        assert!(ret.is_some());
+        let s07: Vec<_> = findings.iter().filter(|f| f.code == Code::S07).collect();
+        assert_eq!(s07.len(), 1, "{findings:?}");
+        assert_eq!(s07[0].location(), "星级申报!I3");
+        assert_eq!(s07[0].level, Level::Warning);
+        assert!(s07[0].message.contains("40000"));
+    }
+
+    #[test]
+    fn stray_far_cell_is_kept_sparse_and_ignored() {
+        let mut raw = demo_raw();
+        let rooms = raw.sheets.iter_mut().find(|s| s.name == "功能室").unwrap();
+        rooms.rows.push(workbook::RawRow {
+            row: 1_048_575,
+            cells: vec![workbook::RawCell {
+                col: 16_383,
+                value: workbook::CellValue::Text("x".into()),
+            }],
+        });
+        let (_, _, findings) = parse(&raw, None);
+        // A lone far cell is a row with no known column: blank, no finding.
+        assert!(findings.is_empty(), "{findings:?}");
+    }
+}

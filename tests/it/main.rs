@@ -2,5 +2,7 @@
 //! work folders and reads what it writes with calamine.
 
 mod common;
+mod interop;
 mod rules;
+mod samples;
 mod template;
