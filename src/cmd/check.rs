@@ -27,6 +27,9 @@ pub struct Args {
     /// 应报月份(如 2024-06);给出时检查填报期间是否一致(C03)
     #[arg(long, value_name = "YYYY-MM")]
     pub period: Option<Period>,
+    /// 上期报表;给出时与上期比对(H01–H05,只适用于校验单个乡镇)
+    #[arg(long, value_name = "文件")]
+    pub previous: Option<PathBuf>,
     /// 名册 roster.xlsx;给出时对照名册检查乡镇和村(C04、C05、X04、X05)
     #[arg(long, value_name = "文件")]
     pub roster: Option<PathBuf>,
@@ -82,10 +85,26 @@ fn plan(args: &Args) -> anyhow::Result<Plan> {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let plan = plan(&args)?;
+    // The previous return is read for its figures only; a file that could
+    // not be read gives no baseline (and says so).
+    let previous = match &args.previous {
+        Some(p) => {
+            let loaded = crate::read::read_file(p, &plan.policy, None);
+            if loaded.ret.is_none() {
+                eprintln!(
+                    "提示:上期报表 {} 无法读取,不做环比检查(H 规则)",
+                    p.display()
+                );
+            }
+            loaded.ret
+        }
+        None => None,
+    };
     let ctx = Context {
         policy: &plan.policy,
         office_code: None,
         roster: plan.roster.as_ref(),
+        previous: previous.as_ref(),
     };
     let mut any_error = false;
     let stdout = std::io::stdout();

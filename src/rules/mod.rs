@@ -4,6 +4,7 @@
 
 pub mod cover;
 pub mod duty;
+pub mod period;
 pub mod returns;
 pub mod rooms;
 pub mod signs;
@@ -62,6 +63,8 @@ pub struct Context<'a> {
     /// The code of the office that consolidates (county, city or province).
     pub office_code: Option<&'a str>,
     pub roster: Option<&'a Roster>,
+    /// The township's return of the previous period, when there is one.
+    pub previous: Option<&'a Return>,
 }
 
 /// Run every single-return rule family over a return that has no fatal
@@ -74,6 +77,8 @@ pub fn check(ret: &Return, ctx: &Context) -> Vec<Finding> {
     rooms::check(ret, ctx, &mut out);
     duty::check(ret, ctx, &mut out);
     stars::check(ret, ctx, &mut out);
+    period::check(ret, ctx, &mut out);
+    period::suppress(&mut out);
     out
 }
 
