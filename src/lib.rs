@@ -3,9 +3,12 @@
 //! files → `read::prescan` → `read` (calamine → typed rows via `schema`) →
 //! `rules` (findings) → `write`.
 
+pub mod aggregate;
+pub mod batch;
 pub mod cmd;
 pub mod demo;
 pub mod finding;
+pub mod ingest;
 pub mod model;
 pub mod policy;
 pub mod read;

@@ -93,9 +93,14 @@ fn main() -> anyhow::Result<()> {
             .collect();
 
         let file = |t: &Township| format!("{}_{}.xlsx", t.name, t.period);
+        let mut prev_fill = demo::fill(&prev);
+        if demo_mode && i == 3 {
+            // The board already hung last month: it "still hangs" (P03, not H01).
+            hang_negative_sign(&mut prev_fill, &prev);
+        }
         write(
             &out.join(PREVIOUS.to_string()).join(file(&prev)),
-            &demo::fill(&prev),
+            &prev_fill,
             PREVIOUS,
             &policy,
         )?;
@@ -149,6 +154,27 @@ fn number(fill: &Fill, sheet: SheetId, k: usize, col: Col) -> f64 {
     }
 }
 
+/// 青湖街道's second village still has a board on the negative list.
+fn hang_negative_sign(fill: &mut Fill, t: &Township) {
+    let code = t.villages[1].code.clone();
+    let row = demo::row(
+        &schema::SIGN_DETAIL,
+        vec![
+            (Col::VillageCode, text(&code)),
+            (Col::SignName, text("廉洁工作站")),
+            (Col::SignPlace, text("室内")),
+        ],
+    );
+    fill.rows
+        .get_mut(&SheetId::SignDetail)
+        .expect("rows")
+        .push(row);
+    for col in [Col::SignsNow, Col::SignsBefore] {
+        let v = number(fill, SheetId::Signs, 1, col);
+        set(fill, SheetId::Signs, 1, col, Value::Number(v + 1.0));
+    }
+}
+
 /// The current month of the demo county, township by township, with the
 /// mistakes that `samples/README.md` lists (keep the two in step).
 fn mistakes(i: usize, t: &Township, out: &Path, policy: &Policy) -> anyhow::Result<()> {
@@ -189,23 +215,7 @@ fn mistakes(i: usize, t: &Township, out: &Path, policy: &Policy) -> anyhow::Resu
         // 青湖街道: a negative-list board still hangs (P03), and cadres not in
         // one hall (M03), explained in 情况说明.
         3 => {
-            let code = t.villages[1].code.clone();
-            let row = demo::row(
-                &schema::SIGN_DETAIL,
-                vec![
-                    (Col::VillageCode, text(&code)),
-                    (Col::SignName, text("廉洁工作站")),
-                    (Col::SignPlace, text("室内")),
-                ],
-            );
-            fill.rows
-                .get_mut(&SheetId::SignDetail)
-                .expect("rows")
-                .push(row);
-            for col in [Col::SignsNow, Col::SignsBefore] {
-                let v = number(&fill, SheetId::Signs, 1, col);
-                set(&mut fill, SheetId::Signs, 1, col, Value::Number(v + 1.0));
-            }
+            hang_negative_sign(&mut fill, t);
             set(&mut fill, SheetId::Rooms, 5, Col::SharedOffice, text("否"));
             let village = t.villages[5].code.clone();
             fill.rows.insert(

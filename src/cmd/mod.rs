@@ -1,6 +1,7 @@
 //! One file per subcommand, each with its own clap `Args` and `run`.
 
 pub mod check;
+pub mod consolidate;
 pub mod template;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,8 @@ pub enum Command {
     Template(template::Args),
     /// 校验一个或多个乡镇月报,列出问题
     Check(check::Args),
+    /// 汇总本月全部乡镇月报,写出县级汇总表和反馈表
+    Consolidate(consolidate::Args),
 }
 
 impl Command {
@@ -40,6 +43,7 @@ impl Command {
         match self {
             Command::Template(a) => template::run(a),
             Command::Check(a) => check::run(a),
+            Command::Consolidate(a) => consolidate::run(a),
         }
     }
 }

@@ -19,10 +19,10 @@
 //! | `xls.rs:1341` `cont.remove(0)` per CONTINUE (quadratic) | CONTINUE records after one record | > 16,384 → S06 |
 //! | `xls.rs:1529..` formula text (`PtgAttrSpace` inserts, names, 3-D refs) | formula tokens | estimated length and work, budgeted |
 //! | `xls.rs:1094` LABELSST clones an SST string per cell | SST strings × cells | text budget |
-//! | `cfb.rs:137,145,330` `get_chain` loops until ENDOFCHAIN / len | FAT cycles, huge stream sizes | chains walked with cycle detection → S01 |
-//! | `ods.rs:532` / `ods.rs:614` `get_range` rebuilds rows × width, clones per repeat | `number-rows-repeated` on rows with content | bounding box > 2,000,000 cells → S06 |
+//! | `cfb.rs:138,152-153` `get_chain` (`cfb.rs:328-345`) loops until ENDOFCHAIN / len | FAT cycles, huge stream sizes | chains walked with cycle detection → S01 |
+//! | `ods.rs:532` / `ods.rs:581` `get_range` rebuilds rows × width, clones per repeat | `number-rows-repeated` on rows with content | bounding box > 2,000,000 cells → S06 |
 //! | `ods.rs:643-664` `read_row` materialises `number-columns-repeated` | repeats before a non-empty cell | materialised cells > 8,000,000 → S06 |
-//! | `ods.rs:764` `for _ in 0..text:c { push(' ') }` | `<text:s text:c>` | > 65,536 → S06, counted in text budget |
+//! | `ods.rs:775` `for _ in 0..text:c { push(' ') }` | `<text:s text:c>` | > 65,536 → S06, counted in text budget |
 //! | `xlsb/mod.rs:734` `buf.resize(record len)` (≤ 256 MB) | record length varint | longer than the part → S01 |
 //! | `utils.rs:217` / zip `HashMap::with_capacity(entries)` | zip entry count | > 1,000 → S06 (zip 9.4 bounds its own allocation by the file size) |
 //!
@@ -30,7 +30,11 @@
 //! `<dimension ref>` and a cell's `r` far away (our xlsx/xlsb reading is
 //! sparse, `worksheet_cells_reader`); xlsb `BrtWsDim`; XLS SST `cstUnique`
 //! (read string by string), BLANK/MULBLANK records (calamine skips them,
-//! `xls.rs:671`). They are still checked where the rules ask (SST counts).
+//! `xls.rs:669`). They are still checked where the rules ask (SST counts).
+
+// `Finding` is the error type the signature asks for; findings are rare and
+// never on a hot path.
+#![allow(clippy::result_large_err)]
 
 use crate::finding::{Code, Finding};
 use crate::policy::Limits;
@@ -566,7 +570,7 @@ impl<'a> Zip<'a> {
         self.index.keys().any(|k| k.starts_with(prefix))
     }
 
-    fn read_failure(&self, idx: usize, tripped: Option<Trip>, e: &io::Error) -> Finding {
+    fn read_failure(&self, idx: usize, tripped: Option<Trip>, error: &str) -> Finding {
         let name = &self.names[idx];
         match tripped {
             Some(Trip::Total) => too_large(format!("解压后超过允许的 {} MB", self.limit / MIB)),
@@ -574,7 +578,7 @@ impl<'a> Zip<'a> {
                 "部件 {name} 中有单段超过 {} MB 的内容",
                 MAX_XML_EVENT_BYTES / MIB
             )),
-            None if e.to_string().contains("declared uncompressed size") => suspicious(format!(
+            None if error.contains("declared uncompressed size") => suspicious(format!(
                 "部件 {name} 解压后比它声明的大小更大(疑似“压缩炸弹”)"
             )),
             None => damaged(format!("部件 {name} 无法解压")),
@@ -628,7 +632,12 @@ impl<'a> Zip<'a> {
                 "部件 {} 的 XML 嵌套超过 {MAX_XML_DEPTH} 层",
                 self.names[idx]
             ))),
-            Err(XmlStop::Xml(quick_xml::Error::Io(e))) => Err(self.read_failure(idx, tripped, &e)),
+            Err(XmlStop::Xml(quick_xml::Error::Io(e))) => {
+                Err(self.read_failure(idx, tripped, &e.to_string()))
+            }
+            Err(XmlStop::Xml(e)) if tripped.is_some() => {
+                Err(self.read_failure(idx, tripped, &e.to_string()))
+            }
             Err(XmlStop::Xml(_)) if strict => {
                 Err(damaged(format!("部件 {} 的内容格式错误", self.names[idx])))
             }
@@ -683,8 +692,10 @@ impl<'a> Zip<'a> {
             }
             let want = (sink.head_len(typ) as u64).min(len) as usize;
             head.resize(want, 0);
-            if r.read_exact(&mut head).is_err() {
-                return Ok(Ok(()));
+            match r.read_exact(&mut head) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(Ok(())),
+                Err(e) => return Err(e),
             }
             io::copy(&mut (&mut r).take(len - want as u64), &mut io::sink())?;
             if let Err(f) = sink.record(typ, len, &head) {
@@ -696,7 +707,7 @@ impl<'a> Zip<'a> {
         self.inflated += total;
         match outcome {
             Ok(res) => res,
-            Err(e) => Err(self.read_failure(idx, tripped, &e)),
+            Err(e) => Err(self.read_failure(idx, tripped, &e.to_string())),
         }
     }
 
@@ -748,10 +759,12 @@ fn attr<'e>(e: &'e BytesStart<'_>, local: &str) -> Option<Cow<'e, str>> {
 fn attr_text(e: &BytesStart<'_>, local: &str) -> Option<String> {
     attrs(e)
         .find(|a| a.key.local_name().as_ref() == local)
-        .map(|a| match a.unescape_value() {
-            Ok(v) => v.into_owned(),
-            Err(_) => a.value.into_owned(),
-        })
+        .map(
+            |a| match a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+                Ok(v) => v.into_owned(),
+                Err(_) => a.value.into_owned(),
+            },
+        )
 }
 
 // ---------------------------------------------------------- XML sinks
@@ -1056,8 +1069,8 @@ impl XmlSink for SheetSink<'_> {
     }
 
     fn text(&mut self, t: &str) -> Result<(), Finding> {
-        if self.in_v && self.v.len() < 32 {
-            self.v.push_str(&t[..t.len().min(32)]);
+        if self.in_v && self.v.len() + t.len() <= 64 {
+            self.v.push_str(t);
         }
         if let Some(f) = self.formula.as_mut() {
             f.len += t.len() as u64;
@@ -1076,10 +1089,8 @@ struct ManifestSink {
 impl XmlSink for ManifestSink {
     fn start(&mut self, e: &BytesStart<'_>) -> Result<(), Finding> {
         match e.local_name().as_ref() {
-            "file-entry" => {
-                if attr(e, "full-path").as_deref() == Some("/") {
-                    self.root_media = attr_text(e, "media-type");
-                }
+            "file-entry" if attr(e, "full-path").as_deref() == Some("/") => {
+                self.root_media = attr_text(e, "media-type");
             }
             "encryption-data" => self.encrypted = true,
             _ => {}
@@ -1107,6 +1118,7 @@ struct OdsRow {
     pending: u64,
     first: Option<u64>,
     last_end: u64,
+    content: u64,
     text: u64,
 }
 
@@ -1118,7 +1130,7 @@ struct OdsCell {
 }
 
 /// ODS `content.xml`, modelled on calamine's `read_table`/`read_row`/
-/// `get_range` (`ods.rs:438-680`): which cells it materialises, the grid it
+/// `get_range` (`ods.rs:435-680`): which cells it materialises, the grid it
 /// builds, the values it clones per repeat.
 struct OdsSink<'b> {
     budget: &'b mut Budget,
@@ -1219,6 +1231,7 @@ impl XmlSink for OdsSink<'_> {
                     pending: 0,
                     first: None,
                     last_end: 0,
+                    content: 0,
                     text: 0,
                 });
             }
@@ -1277,6 +1290,7 @@ impl XmlSink for OdsSink<'_> {
                     row.first.get_or_insert(row.cur);
                     row.cur += cell.repeats;
                     row.last_end = row.cur;
+                    row.content += cell.repeats;
                     row.text = row
                         .text
                         .saturating_add(cell.text.saturating_mul(cell.repeats));
@@ -1309,8 +1323,7 @@ impl XmlSink for OdsSink<'_> {
                 if rows.saturating_mul(cols) > MAX_DENSE_CELLS {
                     return Err(dense_too_big(&s.name, rows, cols));
                 }
-                self.budget
-                    .cells(row.cur.saturating_mul(row.repeats.max(1)))?;
+                self.budget.cells(row.content.saturating_mul(row.repeats))?;
                 self.budget
                     .text(row.text.saturating_mul(row.repeats.saturating_add(1)))?;
             }
@@ -1613,7 +1626,7 @@ fn scan_xlsx(
     let mut wb = WorkbookSink::default();
     z.scan_xml(wb_idx, true, &mut wb)?;
 
-    // calamine `read_workbook` (xlsx/mod.rs:640-660).
+    // calamine `read_workbook` (xlsx/mod.rs:641-660).
     let mut parts = Vec::new();
     for (sheet, rid) in &wb.sheets {
         let rel = rels
@@ -1661,7 +1674,7 @@ fn scan_xlsx(
             name: sheet,
             sst: &sst,
             max_rows: limits.max_rows,
-            budget,
+            budget: &mut *budget,
             in_data: false,
             row_open: false,
             row_content: false,
@@ -1721,7 +1734,7 @@ fn scan_xlsb(z: &mut Zip<'_>, limits: &Limits, budget: &mut Budget) -> Result<()
             name: sheet,
             sst: &sst,
             max_rows: limits.max_rows,
-            budget,
+            budget: &mut *budget,
             row: None,
             row_content: false,
             rows: 0,
@@ -1733,7 +1746,7 @@ fn scan_xlsb(z: &mut Zip<'_>, limits: &Limits, budget: &mut Budget) -> Result<()
 }
 
 fn scan_ods(z: &mut Zip<'_>, limits: &Limits, budget: &mut Budget) -> Result<(), Finding> {
-    // calamine `Ods::new` (ods.rs:206-240) needs both parts.
+    // calamine `Ods::new` (ods.rs:207-240) needs both parts.
     let manifest = z
         .find("META-INF/manifest.xml")
         .ok_or_else(|| damaged("缺少 META-INF/manifest.xml"))?;
@@ -1761,7 +1774,7 @@ struct CfbEntry {
 
 /// A compound file, read the way calamine's `cfb.rs` reads it, but with
 /// every sector chain checked for cycles and bounds (calamine follows a
-/// chain until ENDOFCHAIN or the stated size, `cfb.rs:319-340`, so a cycle
+/// chain until ENDOFCHAIN or the stated size, `cfb.rs:328-345`, so a cycle
 /// means an endless loop growing a Vec).
 struct Cfb<'a> {
     bytes: &'a [u8],
@@ -2202,7 +2215,7 @@ struct BiffCtx<'s> {
 }
 
 /// One worksheet substream, walked as calamine's `parse_workbook` does
-/// (xls.rs:603-722): nested substreams skipped, every record that becomes a
+/// (xls.rs:632-722): nested substreams skipped, every record that becomes a
 /// cell bounds the grid.
 fn biff_sheet(
     s: &[u8],
@@ -2389,7 +2402,7 @@ fn scan_biff(stream: &[u8], limits: &Limits) -> Result<(), Finding> {
     let mut sst = Vec::new();
     let mut name_max = 0u64;
     let mut sheet_max = 4u64;
-    // Globals, up to the first EOF (xls.rs:520-590).
+    // Globals, up to the first EOF (xls.rs:526-580).
     for rec in (BiffIter { s: stream }) {
         let rec = rec?;
         match rec.typ {
@@ -2456,4 +2469,1346 @@ fn scan_biff(stream: &[u8], limits: &Limits) -> Result<(), Finding> {
         budget.dense(s.dense.0.saturating_mul(s.dense.1))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::workbook;
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    use zip::write::SimpleFileOptions;
+    use zip::CompressionMethod;
+
+    fn limits() -> Limits {
+        crate::policy::Policy::default_rules().limits
+    }
+
+    /// Asserts the finding's code and a key phrase of its message.
+    fn rejects(name: &str, bytes: &[u8], code: Code, phrase: &str) -> Finding {
+        let f = match prescan(name, bytes, &limits()) {
+            Ok(fmt) => panic!("{name}: accepted as {fmt:?}, expected {code:?} ({phrase})"),
+            Err(f) => f,
+        };
+        assert_eq!(f.code, code, "{name}: {}", f.message);
+        assert!(
+            f.message.contains(phrase),
+            "{name}: {phrase:?} not in {:?}",
+            f.message
+        );
+        assert!(
+            f.cell.is_none() && f.sheet.is_none(),
+            "anchor must be blank"
+        );
+        f
+    }
+
+    // ------------------------------------------------------ builders
+
+    fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in parts {
+            let method = if *name == "mimetype" {
+                CompressionMethod::Stored
+            } else {
+                CompressionMethod::Deflated
+            };
+            let opts = SimpleFileOptions::default().compression_method(method);
+            w.start_file(*name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#;
+    const PKG_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
+    const WORKBOOK: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="基本信息" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+    const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
+
+    fn sheet_xml(inner: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{inner}</sheetData></worksheet>"#
+        )
+    }
+
+    /// A hand-made xlsx: one sheet `基本信息`, optional shared strings.
+    fn xlsx(sheet: &str, sst: Option<&str>) -> Vec<u8> {
+        let mut parts: Vec<(&str, &[u8])> = vec![
+            ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+            ("_rels/.rels", PKG_RELS.as_bytes()),
+            ("xl/workbook.xml", WORKBOOK.as_bytes()),
+            ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.as_bytes()),
+            ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+        ];
+        if let Some(s) = sst {
+            parts.push(("xl/sharedStrings.xml", s.as_bytes()));
+        }
+        zip_of(&parts)
+    }
+
+    /// A real small return made by rust_xlsxwriter.
+    fn small_xlsx() -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("基本信息").unwrap();
+        ws.write_string(0, 0, "乡镇(街道)代码").unwrap();
+        ws.write_string(0, 1, "990101103").unwrap();
+        ws.write_string(1, 0, "填报期间").unwrap();
+        ws.write_string(1, 1, "2024-06").unwrap();
+        ws.write_number(2, 1, 12.0).unwrap();
+        ws.write_formula(3, 1, "=B3*2").unwrap();
+        wb.save_to_buffer().unwrap()
+    }
+
+    fn stray_far_cell_xlsx() -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "县(市、区)").unwrap();
+        ws.write_number(1_048_575, 16_383, 1.0).unwrap();
+        wb.save_to_buffer().unwrap()
+    }
+
+    const MANIFEST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:version="1.2" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+
+    const ODS_ROW: &str = r#"<table:table-row><table:table-cell office:value-type="string" calcext:value-type="string"><text:p>乡镇(街道)代码</text:p></table:table-cell><table:table-cell office:value-type="float" office:value="990101103" calcext:value-type="float"><text:p>990101103</text:p></table:table-cell></table:table-row>"#;
+
+    /// A minimal ODS with one table `基本信息` holding `rows`.
+    fn ods(rows: &str) -> Vec<u8> {
+        let content = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="基本信息">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+        );
+        zip_of(&[
+            ("mimetype", ODS_MIME.as_bytes()),
+            ("META-INF/manifest.xml", MANIFEST.as_bytes()),
+            ("content.xml", content.as_bytes()),
+        ])
+    }
+
+    /// LibreOffice's usual tail: the rest of the sheet as one repeated row
+    /// of empty cells.
+    const ODS_EMPTY_TAIL: &str = r#"<table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>"#;
+    const ODS_HUGE_CONTENT: &str = r#"<table:table-row table:number-rows-repeated="1048576"><table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1" calcext:value-type="float"><text:p>1</text:p></table:table-cell></table:table-row>"#;
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut c = 0xFFFF_FFFFu32;
+        for &b in data {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    (c >> 1) ^ 0xEDB8_8320
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+
+    /// A zip written by hand, so declared sizes can lie.
+    struct RawEntry<'a> {
+        name: &'a str,
+        deflated: bool,
+        data: Vec<u8>,
+        crc: u32,
+        size: u32,
+    }
+
+    fn stored<'a>(name: &'a str, data: &[u8]) -> RawEntry<'a> {
+        RawEntry {
+            name,
+            deflated: false,
+            data: data.to_vec(),
+            crc: crc32(data),
+            size: data.len() as u32,
+        }
+    }
+
+    fn raw_zip(entries: &[RawEntry<'_>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut central = Vec::new();
+        for e in entries {
+            let offset = out.len() as u32;
+            let method: u16 = if e.deflated { 8 } else { 0 };
+            let mut common = Vec::new();
+            common.extend(20u16.to_le_bytes());
+            common.extend(0u16.to_le_bytes());
+            common.extend(method.to_le_bytes());
+            common.extend(0u16.to_le_bytes());
+            common.extend(0x21u16.to_le_bytes());
+            common.extend(e.crc.to_le_bytes());
+            common.extend((e.data.len() as u32).to_le_bytes());
+            common.extend(e.size.to_le_bytes());
+            common.extend((e.name.len() as u16).to_le_bytes());
+            common.extend(0u16.to_le_bytes());
+            out.extend(0x0403_4b50u32.to_le_bytes());
+            out.extend(&common);
+            out.extend(e.name.as_bytes());
+            out.extend(&e.data);
+            central.extend(0x0201_4b50u32.to_le_bytes());
+            central.extend(20u16.to_le_bytes());
+            central.extend(&common);
+            central.extend([0u8; 10]);
+            central.extend(offset.to_le_bytes());
+            central.extend(e.name.as_bytes());
+        }
+        let cd_offset = out.len() as u32;
+        out.extend(&central);
+        out.extend(0x0605_4b50u32.to_le_bytes());
+        out.extend([0u8; 4]);
+        out.extend((entries.len() as u16).to_le_bytes());
+        out.extend((entries.len() as u16).to_le_bytes());
+        out.extend((central.len() as u32).to_le_bytes());
+        out.extend(cd_offset.to_le_bytes());
+        out.extend([0u8; 2]);
+        out
+    }
+
+    #[derive(Default)]
+    struct Bits {
+        out: Vec<u8>,
+        acc: u64,
+        n: u32,
+    }
+
+    impl Bits {
+        fn put(&mut self, v: u64, n: u32) {
+            self.acc |= v << self.n;
+            self.n += n;
+            while self.n >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.n -= 8;
+            }
+        }
+        /// A Huffman code, most significant bit first.
+        fn code(&mut self, code: u64, len: u32) {
+            for i in (0..len).rev() {
+                self.put((code >> i) & 1, 1);
+            }
+        }
+        fn finish(mut self) -> Vec<u8> {
+            if self.n > 0 {
+                self.out.push(self.acc as u8);
+            }
+            self.out
+        }
+    }
+
+    /// A raw deflate stream of `1 + 258 * matches` zero bytes: one dynamic
+    /// block whose only length code (258) and distance code (1) take one
+    /// bit each, so 2 bits inflate to 258 bytes (≈1000:1).
+    fn zeros_deflate(matches: usize) -> Vec<u8> {
+        let mut b = Bits::default();
+        b.put(1, 1); // BFINAL
+        b.put(2, 2); // dynamic Huffman
+        b.put(29, 5); // 286 literal/length codes
+        b.put(0, 5); // 1 distance code
+        b.put(14, 4); // 18 code-length codes, in the order below
+                      // 16,17,18,0,8,7,9,6,10,5,11,4,12,3,13,2,14,1
+        for l in [0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2] {
+            b.put(l, 3);
+        }
+        // Code-length codes: 2 → "0", 1 → "10", 18 → "11".
+        fn len2(b: &mut Bits) {
+            b.code(0b0, 1);
+        }
+        fn len1(b: &mut Bits) {
+            b.code(0b10, 2);
+        }
+        fn zeros(b: &mut Bits, n: u64) {
+            b.code(0b11, 2);
+            b.put(n - 11, 7);
+        }
+        // Literal/length lengths: 0 → 2, 256 → 2, 285 → 1, the rest 0.
+        len2(&mut b);
+        zeros(&mut b, 138);
+        zeros(&mut b, 117);
+        len2(&mut b);
+        zeros(&mut b, 28);
+        len1(&mut b);
+        // Distance lengths: code 0 → 1.
+        len1(&mut b);
+        // Literal 0 = "10", length 258 = "0" + distance 1 = "0", end = "11".
+        b.code(0b10, 2);
+        for _ in 0..matches {
+            b.code(0, 1);
+            b.code(0, 1);
+        }
+        b.code(0b11, 2);
+        b.finish()
+    }
+
+    /// An xlsx whose sheet part inflates to `matches * 258 + 1` zero bytes
+    /// while its headers declare `declared` bytes.
+    fn bomb_xlsx(matches: usize, declared: u32) -> Vec<u8> {
+        raw_zip(&[
+            stored("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+            stored("_rels/.rels", PKG_RELS.as_bytes()),
+            stored("xl/workbook.xml", WORKBOOK.as_bytes()),
+            stored("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.as_bytes()),
+            RawEntry {
+                name: "xl/worksheets/sheet1.xml",
+                deflated: true,
+                data: zeros_deflate(matches),
+                crc: 0,
+                size: declared,
+            },
+        ])
+    }
+
+    const FREESECT: u32 = 0xFFFF_FFFF;
+    const FATSECT: u32 = 0xFFFF_FFFD;
+
+    /// A version-3 compound file holding `streams`, each padded to 4096
+    /// bytes so it lives in regular sectors (no mini stream).
+    fn cfb_file(streams: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let streams: Vec<(&str, Vec<u8>)> = streams
+            .iter()
+            .map(|(n, d)| {
+                let mut d = d.clone();
+                if d.len() < 4096 {
+                    d.resize(4096, 0);
+                }
+                (*n, d)
+            })
+            .collect();
+        let dir_secs = ((streams.len() + 1) * 128).div_ceil(512);
+        let data_secs: Vec<usize> = streams.iter().map(|(_, d)| d.len().div_ceil(512)).collect();
+        let mut fat_secs = 1;
+        while fat_secs + dir_secs + data_secs.iter().sum::<usize>() > fat_secs * 128 {
+            fat_secs += 1;
+        }
+        let mut fat = vec![FREESECT; fat_secs * 128];
+        for f in fat.iter_mut().take(fat_secs) {
+            *f = FATSECT;
+        }
+        let mut next = fat_secs;
+        let mut chain = |fat: &mut Vec<u32>, n: usize| -> u32 {
+            let start = next;
+            for i in 0..n {
+                fat[start + i] = if i + 1 == n {
+                    ENDOFCHAIN
+                } else {
+                    (start + i + 1) as u32
+                };
+            }
+            next += n;
+            start as u32
+        };
+        let dir_start = chain(&mut fat, dir_secs);
+        let starts: Vec<u32> = data_secs.iter().map(|&n| chain(&mut fat, n)).collect();
+
+        let mut out = vec![0u8; 512];
+        out[..8].copy_from_slice(&CFB_MAGIC);
+        out[24..26].copy_from_slice(&0x003Eu16.to_le_bytes());
+        out[26..28].copy_from_slice(&3u16.to_le_bytes());
+        out[28..30].copy_from_slice(&0xFFFEu16.to_le_bytes());
+        out[30..32].copy_from_slice(&9u16.to_le_bytes());
+        out[32..34].copy_from_slice(&6u16.to_le_bytes());
+        out[44..48].copy_from_slice(&(fat_secs as u32).to_le_bytes());
+        out[48..52].copy_from_slice(&dir_start.to_le_bytes());
+        out[56..60].copy_from_slice(&4096u32.to_le_bytes());
+        out[60..64].copy_from_slice(&ENDOFCHAIN.to_le_bytes());
+        out[68..72].copy_from_slice(&ENDOFCHAIN.to_le_bytes());
+        for i in 0..109 {
+            let v = if i < fat_secs { i as u32 } else { FREESECT };
+            out[76 + 4 * i..80 + 4 * i].copy_from_slice(&v.to_le_bytes());
+        }
+        for v in &fat {
+            out.extend(v.to_le_bytes());
+        }
+        let mut dir = Vec::new();
+        let entry = |name: &str, typ: u8, child: u32, right: u32, start: u32, size: u32| {
+            let mut e = vec![0u8; 128];
+            let units: Vec<u16> = name.encode_utf16().collect();
+            for (i, u) in units.iter().enumerate() {
+                e[2 * i..2 * i + 2].copy_from_slice(&u.to_le_bytes());
+            }
+            e[64..66].copy_from_slice(&(((units.len() + 1) * 2) as u16).to_le_bytes());
+            e[66] = typ;
+            e[67] = 1;
+            e[68..72].copy_from_slice(&FREESECT.to_le_bytes());
+            e[72..76].copy_from_slice(&right.to_le_bytes());
+            e[76..80].copy_from_slice(&child.to_le_bytes());
+            e[116..120].copy_from_slice(&start.to_le_bytes());
+            e[120..124].copy_from_slice(&size.to_le_bytes());
+            e
+        };
+        dir.extend(entry("Root Entry", 5, 1, FREESECT, ENDOFCHAIN, 0));
+        for (i, (name, data)) in streams.iter().enumerate() {
+            let right = if i + 1 < streams.len() {
+                (i + 2) as u32
+            } else {
+                FREESECT
+            };
+            dir.extend(entry(
+                name,
+                2,
+                FREESECT,
+                right,
+                starts[i],
+                data.len() as u32,
+            ));
+        }
+        dir.resize(dir_secs * 512, 0);
+        out.extend(dir);
+        for (_, d) in &streams {
+            let mut d = d.clone();
+            d.resize(d.len().div_ceil(512) * 512, 0);
+            out.extend(d);
+        }
+        out
+    }
+
+    fn rec(typ: u16, data: &[u8]) -> Vec<u8> {
+        let mut r = Vec::new();
+        r.extend(typ.to_le_bytes());
+        r.extend((data.len() as u16).to_le_bytes());
+        r.extend(data);
+        r
+    }
+
+    fn bof(dt: u16) -> Vec<u8> {
+        let mut d = Vec::new();
+        d.extend(0x0600u16.to_le_bytes());
+        d.extend(dt.to_le_bytes());
+        d.extend(0x0DBBu16.to_le_bytes());
+        d.extend(0x07CCu16.to_le_bytes());
+        d.extend(0u32.to_le_bytes());
+        d.extend(6u32.to_le_bytes());
+        rec(0x0809, &d)
+    }
+
+    fn number(row: u16, col: u16, v: f64) -> Vec<u8> {
+        let mut d = Vec::new();
+        d.extend(row.to_le_bytes());
+        d.extend(col.to_le_bytes());
+        d.extend(0u16.to_le_bytes());
+        d.extend(v.to_le_bytes());
+        rec(0x0203, &d)
+    }
+
+    fn dimensions(rows: (u32, u32), cols: (u16, u16)) -> Vec<u8> {
+        let mut d = Vec::new();
+        d.extend(rows.0.to_le_bytes());
+        d.extend(rows.1.to_le_bytes());
+        d.extend(cols.0.to_le_bytes());
+        d.extend(cols.1.to_le_bytes());
+        d.extend(0u16.to_le_bytes());
+        rec(0x0200, &d)
+    }
+
+    /// A BIFF8 workbook stream: globals (BOF, `globals`, one BOUNDSHEET
+    /// `Sheet1`, EOF) then the sheet (BOF, `sheet`, EOF).
+    fn biff_stream(globals: &[Vec<u8>], sheet: &[Vec<u8>]) -> Vec<u8> {
+        let name = b"Sheet1";
+        let mut out = bof(0x0005);
+        for g in globals {
+            out.extend(g);
+        }
+        let pos = out.len() + 4 + 8 + name.len() + 4;
+        let mut bs = Vec::new();
+        bs.extend((pos as u32).to_le_bytes());
+        bs.extend([0u8, 0, name.len() as u8, 0]);
+        bs.extend(name);
+        out.extend(rec(0x0085, &bs));
+        out.extend(rec(0x000A, &[]));
+        assert_eq!(out.len(), pos);
+        out.extend(bof(0x0010));
+        for r in sheet {
+            out.extend(r);
+        }
+        out.extend(rec(0x000A, &[]));
+        out
+    }
+
+    fn xls(globals: &[Vec<u8>], sheet: &[Vec<u8>]) -> Vec<u8> {
+        cfb_file(&[("Workbook", biff_stream(globals, sheet))])
+    }
+
+    fn encrypted_ooxml() -> Vec<u8> {
+        let mut info = vec![4u8, 0, 4, 0, 0x40, 0, 0, 0];
+        info.extend(b"<?xml version=\"1.0\"?><encryption/>");
+        cfb_file(&[
+            ("EncryptionInfo", info),
+            ("EncryptedPackage", vec![0x5A; 5000]),
+        ])
+    }
+
+    fn many_rows_xlsx(n: usize) -> Vec<u8> {
+        let rows: String = (1..=n)
+            .map(|r| format!(r#"<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>"#))
+            .collect();
+        xlsx(&sheet_xml(&rows), None)
+    }
+
+    fn deep_xlsx(depth: usize) -> Vec<u8> {
+        let open = "<x>".repeat(depth);
+        let close = "</x>".repeat(depth);
+        let sheet = format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData><extLst>{open}{close}</extLst></worksheet>"#
+        );
+        xlsx(&sheet, None)
+    }
+
+    fn huge_sst_xlsx() -> Vec<u8> {
+        let sst = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="100000000000"><si><t>乡镇</t></si></sst>"#;
+        let sheet = sheet_xml(r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#);
+        xlsx(&sheet, Some(sst))
+    }
+
+    fn docx_like() -> Vec<u8> {
+        let rels = PKG_RELS.replace("xl/workbook.xml", "word/document.xml");
+        zip_of(&[
+            ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+            ("_rels/.rels", rels.as_bytes()),
+            (
+                "word/document.xml",
+                br#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body/></w:document>"#,
+            ),
+        ])
+    }
+
+    fn missing_sheet_xlsx() -> Vec<u8> {
+        zip_of(&[
+            ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+            ("_rels/.rels", PKG_RELS.as_bytes()),
+            ("xl/workbook.xml", WORKBOOK.as_bytes()),
+            ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.as_bytes()),
+        ])
+    }
+
+    fn truncated_xlsx() -> Vec<u8> {
+        let full = small_xlsx();
+        full[..full.len() / 2].to_vec()
+    }
+
+    fn shared_formula_xlsx(si: &str) -> Vec<u8> {
+        let sheet = sheet_xml(&format!(
+            r#"<row r="1"><c r="A1"><f t="shared" ref="A1:A2" si="{si}">B1</f><v>1</v></c></row><row r="2"><c r="A2"><f t="shared" si="{si}"/><v>1</v></c></row>"#
+        ));
+        xlsx(&sheet, None)
+    }
+
+    /// One XLSB record: varint type, varint length, body.
+    fn brt(typ: u16, body: &[u8]) -> Vec<u8> {
+        let mut r = Vec::new();
+        if typ < 0x80 {
+            r.push(typ as u8);
+        } else {
+            r.push((typ & 0x7F) as u8 | 0x80);
+            r.push((typ >> 7) as u8);
+        }
+        let mut len = body.len();
+        loop {
+            let b = (len & 0x7F) as u8;
+            len >>= 7;
+            if len == 0 {
+                r.push(b);
+                break;
+            }
+            r.push(b | 0x80);
+        }
+        r.extend(body);
+        r
+    }
+
+    fn wide(s: &str) -> Vec<u8> {
+        let units: Vec<u16> = s.encode_utf16().collect();
+        let mut b = (units.len() as u32).to_le_bytes().to_vec();
+        for u in units {
+            b.extend(u.to_le_bytes());
+        }
+        b
+    }
+
+    /// A minimal xlsb: one sheet `Sheet1` whose records sit between
+    /// BrtBeginSheetData and BrtEndSheetData; optional sharedStrings.bin.
+    fn xlsb(sheet_data: &[Vec<u8>], sst: Option<Vec<u8>>) -> Vec<u8> {
+        let mut bundle = Vec::new();
+        bundle.extend(0u32.to_le_bytes());
+        bundle.extend(1u32.to_le_bytes());
+        bundle.extend(wide("rId1"));
+        bundle.extend(wide("Sheet1"));
+        let mut wb = brt(0x0083, &[]);
+        wb.extend(brt(0x009C, &bundle));
+        wb.extend(brt(0x0090, &[]));
+        wb.extend(brt(0x009D, &[]));
+        let mut sheet = brt(0x0081, &[]);
+        sheet.extend(brt(0x0094, &[0u8; 16]));
+        sheet.extend(brt(0x0091, &[]));
+        for r in sheet_data {
+            sheet.extend(r);
+        }
+        sheet.extend(brt(0x0092, &[]));
+        sheet.extend(brt(0x0082, &[]));
+        let rels = PKG_RELS.replace("xl/workbook.xml", "xl/workbook.bin");
+        let wb_rels = WORKBOOK_RELS.replace("sheet1.xml", "sheet1.bin");
+        let mut parts: Vec<(&str, &[u8])> = vec![
+            ("_rels/.rels", rels.as_bytes()),
+            ("xl/workbook.bin", &wb),
+            ("xl/_rels/workbook.bin.rels", wb_rels.as_bytes()),
+            ("xl/worksheets/sheet1.bin", &sheet),
+        ];
+        if let Some(s) = &sst {
+            parts.push(("xl/sharedStrings.bin", s));
+        }
+        zip_of(&parts)
+    }
+
+    fn brt_row(row: u32) -> Vec<u8> {
+        let mut b = row.to_le_bytes().to_vec();
+        b.extend([0u8; 13]);
+        brt(0x0000, &b)
+    }
+
+    fn brt_real(col: u32, v: f64) -> Vec<u8> {
+        let mut b = col.to_le_bytes().to_vec();
+        b.extend(0u32.to_le_bytes());
+        b.extend(v.to_le_bytes());
+        brt(0x0005, &b)
+    }
+
+    // ------------------------------------------------------ S01
+
+    #[test]
+    fn empty_file_is_s01() {
+        rejects("空表.xlsx", b"", Code::S01, "空的");
+    }
+
+    #[test]
+    fn pdf_png_jpeg_csv_html_renamed_are_not_workbooks() {
+        let pdf = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n";
+        let f = rejects("白砂镇.xlsx", pdf, Code::S01, "不是 Excel 工作簿");
+        assert!(f.message.contains("PDF") && f.message.contains("另存为 .xlsx"));
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+        rejects("白砂镇.xlsx", png, Code::S01, "PNG 图片");
+        rejects(
+            "白砂镇.xlsx",
+            b"\xFF\xD8\xFF\xE0\0\x10JFIF\0",
+            Code::S01,
+            "JPEG",
+        );
+        let csv = "县(市、区),乡镇(街道),乡镇(街道)代码\n示范县,白砂镇,990101103\n";
+        let f = rejects("白砂镇.xlsx", csv.as_bytes(), Code::S01, "CSV");
+        assert!(f.message.contains("不是 Excel 工作簿"));
+        let html = "<html><body><table><tr><td>白砂镇</td></tr></table></body></html>";
+        rejects("导出.xls", html.as_bytes(), Code::S01, "网页");
+    }
+
+    #[test]
+    fn word_and_powerpoint_are_named() {
+        rejects("白砂镇.xlsx", &docx_like(), Code::S01, "Word 文档");
+        let rels = PKG_RELS.replace("xl/workbook.xml", "ppt/presentation.xml");
+        let pptx = zip_of(&[
+            ("_rels/.rels", rels.as_bytes()),
+            ("ppt/presentation.xml", b"<p:presentation xmlns:p=\"p\"/>"),
+        ]);
+        rejects("白砂镇.xlsx", &pptx, Code::S01, "PowerPoint");
+        let doc = cfb_file(&[("WordDocument", vec![0xEC, 0xA5, 0xC1, 0])]);
+        rejects("白砂镇.xls", &doc, Code::S01, "Word 97-2003");
+    }
+
+    #[test]
+    fn zip_without_workbook_is_s01() {
+        let z = zip_of(&[("说明.txt", "请查收".as_bytes())]);
+        rejects("白砂镇.xlsx", &z, Code::S01, "压缩包");
+        let z = zip_of(&[]);
+        rejects("白砂镇.xlsx", &z, Code::S01, "没有 Excel 工作簿");
+    }
+
+    #[test]
+    fn missing_workbook_or_sheet_part_is_s01() {
+        rejects(
+            "白砂镇.xlsx",
+            &missing_sheet_xlsx(),
+            Code::S01,
+            "缺少工作表「基本信息」的部件",
+        );
+        let no_wb = zip_of(&[
+            ("_rels/.rels", PKG_RELS.as_bytes()),
+            ("xl/styles.xml", b"<styleSheet/>"),
+        ]);
+        rejects("白砂镇.xlsx", &no_wb, Code::S01, "缺少工作簿主体");
+        let no_rels = zip_of(&[("xl/workbook.xml", WORKBOOK.as_bytes())]);
+        rejects("白砂镇.xlsx", &no_rels, Code::S01, "已损坏");
+    }
+
+    #[test]
+    fn truncated_xlsx_is_damaged() {
+        let f = rejects("白砂镇.xlsx", &truncated_xlsx(), Code::S01, "文件已损坏");
+        assert!(f.message.contains("另存为"));
+    }
+
+    #[test]
+    fn encrypted_workbooks_are_s01() {
+        let f = rejects(
+            "白砂镇.xlsx",
+            &encrypted_ooxml(),
+            Code::S01,
+            "文件设置了打开密码",
+        );
+        assert!(f.message.contains("去掉密码后另存为 .xlsx"));
+        let mut filepass = Vec::new();
+        filepass.extend(1u16.to_le_bytes());
+        filepass.extend([0u8; 52]);
+        let x = xls(&[rec(0x002F, &filepass)], &[number(0, 0, 1.0)]);
+        rejects("白砂镇.xls", &x, Code::S01, "打开密码");
+        // XOR obfuscation (type 0) is encryption too, though calamine lets it through.
+        let x = xls(&[rec(0x002F, &[0, 0, 1, 2, 3, 4])], &[number(0, 0, 1.0)]);
+        rejects("白砂镇.xls", &x, Code::S01, "打开密码");
+    }
+
+    #[test]
+    fn wps_et_files_are_s01_by_name() {
+        for name in ["白砂镇6月.et", "模板.ETT", "d:\\报表\\白砂镇.et"] {
+            let f = rejects(name, &small_xlsx(), Code::S01, "WPS");
+            assert!(f.message.contains("另存为") && f.message.contains(".xlsx"));
+        }
+        assert!(prescan("et.xlsx", &small_xlsx(), &limits()).is_ok());
+    }
+
+    #[test]
+    fn cfb_with_a_cycle_is_damaged_not_a_hang() {
+        let mut x = xls(&[], &[number(0, 0, 1.0)]);
+        // Point the directory sector's FAT entry at itself.
+        let dir_start = u32::from_le_bytes(x[48..52].try_into().unwrap()) as usize;
+        let at = 512 + 4 * dir_start;
+        x[at..at + 4].copy_from_slice(&(dir_start as u32).to_le_bytes());
+        rejects("白砂镇.xls", &x, Code::S01, "已损坏");
+    }
+
+    // ------------------------------------------------------ accepted
+
+    #[test]
+    fn small_xlsx_is_accepted_quickly() {
+        let b = small_xlsx();
+        let t = Instant::now();
+        assert_eq!(prescan("白砂镇.xlsx", &b, &limits()), Ok(Format::Xlsx));
+        assert!(t.elapsed() < Duration::from_secs(1));
+        let wb = workbook::open(&b, Format::Xlsx).unwrap();
+        assert_eq!(wb.sheets[0].name, "基本信息");
+    }
+
+    #[test]
+    fn hand_made_xlsx_opens_in_calamine() {
+        let sst = r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>白砂镇</t></si></sst>"#;
+        let b = xlsx(
+            &sheet_xml(r#"<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><v>12</v></c></row>"#),
+            Some(sst),
+        );
+        assert_eq!(prescan("a.xlsx", &b, &limits()), Ok(Format::Xlsx));
+        let wb = workbook::open(&b, Format::Xlsx).unwrap();
+        assert_eq!(
+            wb.sheets[0].get(0, 0),
+            Some(&workbook::CellValue::Text("白砂镇".into()))
+        );
+    }
+
+    /// An xlsx `<dimension>` and a cell at XFD1048576 are harmless: calamine's
+    /// `worksheet_cells_reader` only parses the dimension into a struct and
+    /// `workbook::open` keeps cells sparsely. A dense grid would be
+    /// 17,179,869,184 cells (≈550 GB) and abort the process: finishing at all,
+    /// quickly, proves none is built.
+    #[test]
+    fn xlsx_with_a_stray_far_cell_is_accepted_and_read_sparsely() {
+        let b = stray_far_cell_xlsx();
+        assert_eq!(prescan("白砂镇.xlsx", &b, &limits()), Ok(Format::Xlsx));
+        let t = Instant::now();
+        let wb = workbook::open(&b, Format::Xlsx).unwrap();
+        assert!(t.elapsed() < Duration::from_secs(5));
+        let s = &wb.sheets[0];
+        assert_eq!(s.rows.len(), 2);
+        assert_eq!(
+            s.get(1_048_575, 16_383),
+            Some(&workbook::CellValue::Number(1.0))
+        );
+    }
+
+    #[test]
+    fn valid_ods_is_accepted_and_opens() {
+        let b = ods(ODS_ROW);
+        assert_eq!(prescan("白砂镇.ods", &b, &limits()), Ok(Format::Ods));
+        let wb = workbook::open(&b, Format::Ods).unwrap();
+        assert_eq!(
+            wb.sheets[0].get(0, 1),
+            Some(&workbook::CellValue::Number(990101103.0))
+        );
+    }
+
+    #[test]
+    fn ods_empty_repeated_tail_is_harmless() {
+        let b = ods(&format!("{ODS_ROW}{ODS_EMPTY_TAIL}"));
+        assert_eq!(prescan("白砂镇.ods", &b, &limits()), Ok(Format::Ods));
+        let t = Instant::now();
+        let wb = workbook::open(&b, Format::Ods).unwrap();
+        assert!(t.elapsed() < Duration::from_secs(5));
+        assert_eq!(wb.sheets[0].rows.len(), 1);
+    }
+
+    #[test]
+    fn ods_recognised_from_manifest_without_mimetype() {
+        let z = zip_of(&[
+            ("META-INF/manifest.xml", MANIFEST.as_bytes()),
+            ("content.xml", b"<office:document-content/>"),
+        ]);
+        assert_eq!(prescan("a.ods", &z, &limits()), Ok(Format::Ods));
+    }
+
+    #[test]
+    fn small_xls_is_accepted_and_opens() {
+        let b = xls(
+            &[],
+            &[
+                dimensions((0, 2), (0, 2)),
+                number(0, 0, 7.0),
+                number(1, 1, 8.5),
+            ],
+        );
+        assert_eq!(prescan("白砂镇.xls", &b, &limits()), Ok(Format::Xls));
+        let wb = workbook::open(&b, Format::Xls).unwrap();
+        assert_eq!(
+            wb.sheets[0].get(1, 1),
+            Some(&workbook::CellValue::Number(8.5))
+        );
+    }
+
+    #[test]
+    fn small_xlsb_is_accepted_and_opens() {
+        let b = xlsb(
+            &[brt_row(0), brt_real(0, 7.0), brt_row(2), brt_real(1, 8.5)],
+            None,
+        );
+        assert_eq!(prescan("白砂镇.xlsb", &b, &limits()), Ok(Format::Xlsb));
+        let wb = workbook::open(&b, Format::Xlsb).unwrap();
+        assert_eq!(
+            wb.sheets[0].get(2, 1),
+            Some(&workbook::CellValue::Number(8.5))
+        );
+    }
+
+    #[test]
+    fn xlsb_hostile_records() {
+        let rows: Vec<Vec<u8>> = (0..5001u32)
+            .flat_map(|r| [brt_row(r), brt_real(0, 1.0)])
+            .collect();
+        rejects("白砂镇.xlsb", &xlsb(&rows, None), Code::S06, "超过 5000 行");
+        // A record claiming more bytes than its part holds.
+        let mut lie = vec![0x05u8, 0xFF, 0xFF, 0xFF, 0x7F];
+        lie.extend([0u8; 16]);
+        rejects(
+            "白砂镇.xlsb",
+            &xlsb(&[brt_row(0), lie], None),
+            Code::S01,
+            "记录长度",
+        );
+        let mut sst = Vec::new();
+        sst.extend(1u32.to_le_bytes());
+        sst.extend(1_000_000_000u32.to_le_bytes());
+        let sst = brt(0x009F, &sst);
+        rejects(
+            "白砂镇.xlsb",
+            &xlsb(&[], Some(sst)),
+            Code::S06,
+            "共享字符串",
+        );
+    }
+
+    // ------------------------------------------------------ S06
+
+    #[test]
+    fn file_over_max_file_mb_is_s06() {
+        let mut l = limits();
+        l.max_file_mb = 0;
+        let f = prescan("白砂镇.xlsx", &small_xlsx(), &l).unwrap_err();
+        assert_eq!(f.code, Code::S06);
+        assert!(f.message.contains("超过允许的 0 MB"), "{}", f.message);
+    }
+
+    /// 300 MB of zeros in ~300 KB, its headers declaring 1,000 bytes: the
+    /// read stops at the declared size, long before inflating the rest.
+    #[test]
+    fn zip_bomb_with_lying_sizes_is_s06_within_a_second() {
+        let matches = 300 * 1024 * 1024 / 258;
+        let b = bomb_xlsx(matches, 1000);
+        assert!(b.len() < 400 * 1024, "bomb is {} bytes", b.len());
+        let t = Instant::now();
+        rejects("白砂镇.xlsx", &b, Code::S06, "压缩炸弹");
+        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn declared_sizes_over_max_inflated_are_s06_at_once() {
+        let matches = 300 * 1024 * 1024 / 258;
+        let b = bomb_xlsx(matches, (matches * 258 + 1) as u32);
+        let t = Instant::now();
+        rejects("白砂镇.xlsx", &b, Code::S06, "解压后约 300 MB");
+        assert!(t.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn hand_made_deflate_really_inflates() {
+        // The honest small variant reads back in full through the zip crate.
+        let matches = 40;
+        let data = vec![0u8; 1 + 258 * matches];
+        let z = raw_zip(&[RawEntry {
+            name: "zeros.bin",
+            deflated: true,
+            data: zeros_deflate(matches),
+            crc: crc32(&data),
+            size: data.len() as u32,
+        }]);
+        let mut a = ZipArchive::new(Cursor::new(&z[..])).unwrap();
+        let mut out = Vec::new();
+        a.by_index(0).unwrap().read_to_end(&mut out).unwrap();
+        assert_eq!(out, data);
+    }
+
+    #[test]
+    fn one_huge_xml_token_is_s06() {
+        // 20 MB of text with no tag in it: honest sizes, under the inflate
+        // limit, but one XML event may not grow the buffer past 16 MB.
+        let matches = 20 * 1024 * 1024 / 258;
+        let b = bomb_xlsx(matches, (matches * 258 + 1) as u32);
+        rejects("白砂镇.xlsx", &b, Code::S06, "单段超过 16 MB");
+    }
+
+    #[test]
+    fn too_many_zip_entries_is_s06() {
+        let names: Vec<String> = (0..1001).map(|i| format!("xl/media/p{i}.txt")).collect();
+        let parts: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
+        rejects("白砂镇.xlsx", &zip_of(&parts), Code::S06, "1001 个部件");
+    }
+
+    #[test]
+    fn huge_shared_string_count_is_s06() {
+        let f = rejects("白砂镇.xlsx", &huge_sst_xlsx(), Code::S06, "共享字符串");
+        assert!(f.message.contains("100000000000"));
+        // A count the part is too small to hold is a lie as well.
+        let sst = r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="5000"><si><t>a</t></si></sst>"#;
+        let b = xlsx(&sheet_xml(""), Some(sst));
+        rejects("白砂镇.xlsx", &b, Code::S06, "共享字符串");
+    }
+
+    #[test]
+    fn more_than_max_rows_is_s06_and_max_rows_is_fine() {
+        let f = rejects(
+            "白砂镇.xlsx",
+            &many_rows_xlsx(5001),
+            Code::S06,
+            "超过 5000 行",
+        );
+        assert!(f.message.contains("基本信息"));
+        assert_eq!(
+            prescan("白砂镇.xlsx", &many_rows_xlsx(5000), &limits()),
+            Ok(Format::Xlsx)
+        );
+        // Rows that only carry formatting are not counted.
+        let rows: String = (1..=6000)
+            .map(|r| format!(r#"<row r="{r}"><c r="A{r}" s="1"/></row>"#))
+            .collect();
+        assert_eq!(
+            prescan("a.xlsx", &xlsx(&sheet_xml(&rows), None), &limits()),
+            Ok(Format::Xlsx)
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_s06() {
+        rejects("白砂镇.xlsx", &deep_xlsx(100), Code::S06, "嵌套超过 64 层");
+        assert_eq!(
+            prescan("a.xlsx", &deep_xlsx(50), &limits()),
+            Ok(Format::Xlsx)
+        );
+    }
+
+    #[test]
+    fn huge_shared_formula_index_is_s06() {
+        rejects(
+            "白砂镇.xlsx",
+            &shared_formula_xlsx("4000000000"),
+            Code::S06,
+            "共享公式",
+        );
+        assert_eq!(
+            prescan("a.xlsx", &shared_formula_xlsx("0"), &limits()),
+            Ok(Format::Xlsx)
+        );
+    }
+
+    #[test]
+    fn one_long_shared_string_in_many_cells_is_s06() {
+        let long = "长".repeat(10_000);
+        let sst = format!(
+            r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="1"><si><t>{long}</t></si></sst>"#
+        );
+        let cells = r#"<c t="s"><v>0</v></c>"#.repeat(16);
+        let rows: String = (1..=4000)
+            .map(|r| format!(r#"<row r="{r}">{cells}</row>"#))
+            .collect();
+        let b = xlsx(&sheet_xml(&rows), Some(&sst));
+        rejects("白砂镇.xlsx", &b, Code::S06, "很长的文字");
+    }
+
+    #[test]
+    fn ods_repeated_row_with_content_is_s06() {
+        let b = ods(&format!("{ODS_ROW}{ODS_HUGE_CONTENT}"));
+        rejects("白砂镇.ods", &b, Code::S06, "基本信息");
+        // A wide row repeated a little: under max_rows, but 200 × 16,384 cells.
+        let wide = r#"<table:table-row table:number-rows-repeated="200"><table:table-cell office:value-type="float" office:value="1"/><table:table-cell table:number-columns-repeated="16382"/><table:table-cell office:value-type="float" office:value="1"/></table:table-row>"#;
+        rejects("白砂镇.ods", &ods(wide), Code::S06, "200 行 × 16384 列");
+        // Empty cells before the first value are not part of the grid.
+        let right = r#"<table:table-row table:number-rows-repeated="200"><table:table-cell table:number-columns-repeated="16383"/><table:table-cell office:value-type="float" office:value="1"/></table:table-row>"#;
+        assert_eq!(prescan("a.ods", &ods(right), &limits()), Ok(Format::Ods));
+        let spaces = r#"<table:table-row><table:table-cell office:value-type="string"><text:p>a<text:s text:c="1000000000"/></text:p></table:table-cell></table:table-row>"#;
+        rejects("白砂镇.ods", &ods(spaces), Code::S06, "空格");
+    }
+
+    #[test]
+    fn ods_too_many_content_rows_is_s06() {
+        let rows = ODS_ROW.repeat(5001);
+        rejects("白砂镇.ods", &ods(&rows), Code::S06, "超过 5000 行");
+        let repeated = ODS_ROW.replace(
+            "<table:table-row>",
+            r#"<table:table-row table:number-rows-repeated="5001">"#,
+        );
+        rejects("白砂镇.ods", &ods(&repeated), Code::S06, "超过 5000 行");
+    }
+
+    #[test]
+    fn xls_far_cell_and_huge_dimensions_are_s06() {
+        let far = xls(&[], &[number(0, 0, 1.0), number(65535, 255, 2.0)]);
+        rejects("白砂镇.xls", &far, Code::S06, "65536 行 × 256 列");
+        let dims = xls(
+            &[],
+            &[dimensions((0, 1_000_000), (0, 200)), number(0, 0, 1.0)],
+        );
+        rejects("白砂镇.xls", &dims, Code::S06, "声明的数据区域");
+        // Reversed bounds wrap around in calamine's u32 arithmetic.
+        let reversed = xls(&[], &[dimensions((100, 50), (0, 2)), number(0, 0, 1.0)]);
+        rejects("白砂镇.xls", &reversed, Code::S06, "声明的数据区域");
+    }
+
+    #[test]
+    fn xls_too_many_rows_is_s06() {
+        let rows: Vec<Vec<u8>> = (0..5001).map(|r| number(r, 0, 1.0)).collect();
+        rejects("白砂镇.xls", &xls(&[], &rows), Code::S06, "超过 5000 行");
+    }
+
+    #[test]
+    fn xls_sst_count_out_of_proportion_is_s06() {
+        let mut sst = Vec::new();
+        sst.extend(1_000_000u32.to_le_bytes());
+        sst.extend(1_000_000u32.to_le_bytes());
+        sst.extend([1, 0, 0, b'a']);
+        rejects(
+            "白砂镇.xls",
+            &xls(&[rec(0x00FC, &sst)], &[]),
+            Code::S06,
+            "共享字符串",
+        );
+    }
+
+    #[test]
+    fn xls_formula_bomb_is_s06() {
+        // PtgInt then 2,000 PtgAttrSpace of 255 spaces: calamine would insert
+        // 510,000 spaces one by one at the front of the formula.
+        let mut rgce = vec![0x1E, 1, 0];
+        for _ in 0..2000 {
+            rgce.extend([0x19, 0x40, 0x00, 0xFF]);
+        }
+        let mut d = Vec::new();
+        d.extend(0u16.to_le_bytes());
+        d.extend(0u16.to_le_bytes());
+        d.extend(0u16.to_le_bytes());
+        d.extend(1.0f64.to_le_bytes());
+        d.extend([0u8; 6]);
+        d.extend((rgce.len() as u16).to_le_bytes());
+        d.extend(&rgce);
+        let formulas: Vec<Vec<u8>> = (0..20).map(|_| rec(0x0006, &d)).collect();
+        rejects("白砂镇.xls", &xls(&[], &formulas), Code::S06, "公式");
+    }
+
+    /// The real workbooks kept in the repository (the template, the files
+    /// LibreOffice saved as xlsx/xls/ods) pass, in a few ms each. (samples/
+    /// is left out: it holds a PDF renamed to .xlsx on purpose.)
+    #[test]
+    fn real_workbooks_in_the_repo_are_accepted() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![root.join("templates"), root.join("tests/fixtures/lo")];
+        while let Some(d) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if matches!(
+                    p.extension().and_then(|x| x.to_str()),
+                    Some("xlsx" | "xls" | "ods")
+                ) {
+                    files.push(p);
+                }
+            }
+        }
+        assert!(!files.is_empty());
+        for p in files {
+            let bytes = std::fs::read(&p).unwrap();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let expected = match p.extension().and_then(|x| x.to_str()) {
+                Some("xls") => Format::Xls,
+                Some("ods") => Format::Ods,
+                _ => Format::Xlsx,
+            };
+            let t = Instant::now();
+            assert_eq!(
+                prescan(&name, &bytes, &limits()),
+                Ok(expected),
+                "{}",
+                p.display()
+            );
+            assert!(
+                t.elapsed() < Duration::from_secs(1),
+                "{}: {:?}",
+                p.display(),
+                t.elapsed()
+            );
+        }
+    }
+
+    // ------------------------------------------------------ fixtures
+
+    type Expected = Result<Format, Code>;
+
+    /// The committed files under tests/fixtures/hostile: name, expected
+    /// outcome, what it is (中文 / English).
+    fn fixture_table() -> Vec<(&'static str, Expected, &'static str, &'static str)> {
+        vec![
+            (
+                "empty.xlsx",
+                Err(Code::S01),
+                "空文件(0 字节)",
+                "empty file (0 bytes)",
+            ),
+            (
+                "pdf_renamed.xlsx",
+                Err(Code::S01),
+                "PDF 改了扩展名",
+                "a PDF renamed to .xlsx",
+            ),
+            (
+                "png_renamed.xlsx",
+                Err(Code::S01),
+                "PNG 图片改了扩展名",
+                "a PNG picture renamed to .xlsx",
+            ),
+            (
+                "csv_renamed.xlsx",
+                Err(Code::S01),
+                "CSV 文本改了扩展名",
+                "CSV text renamed to .xlsx",
+            ),
+            (
+                "docx_renamed.xlsx",
+                Err(Code::S01),
+                "Word 文档改了扩展名",
+                "a Word .docx renamed to .xlsx",
+            ),
+            (
+                "zip_no_workbook.xlsx",
+                Err(Code::S01),
+                "没有工作簿的 zip 压缩包",
+                "a zip holding no workbook",
+            ),
+            (
+                "missing_sheet_part.xlsx",
+                Err(Code::S01),
+                "workbook.xml 引用的工作表部件缺失",
+                "workbook.xml names a sheet part that is missing",
+            ),
+            (
+                "truncated.xlsx",
+                Err(Code::S01),
+                "被截去一半的 xlsx",
+                "an xlsx cut in half",
+            ),
+            (
+                "encrypted.xlsx",
+                Err(Code::S01),
+                "设置了打开密码(加密的复合文档)",
+                "password-protected (encrypted CFB package)",
+            ),
+            (
+                "wps.et",
+                Err(Code::S01),
+                "WPS 表格 .et 文件(按扩展名)",
+                "a WPS .et file (by its extension)",
+            ),
+            (
+                "xls_filepass.xls",
+                Err(Code::S01),
+                "带 FILEPASS 记录的加密 .xls",
+                "an .xls with a FILEPASS record",
+            ),
+            (
+                "zip_bomb.xlsx",
+                Err(Code::S06),
+                "约 150 MB 的零,声明只有 1000 字节(压缩炸弹)",
+                "~150 MB of zeros declared as 1,000 bytes (zip bomb)",
+            ),
+            (
+                "huge_sst.xlsx",
+                Err(Code::S06),
+                "共享字符串表声明 10^11 个字符串",
+                "sharedStrings uniqueCount = 10^11",
+            ),
+            (
+                "too_many_rows.xlsx",
+                Err(Code::S06),
+                "5001 行非空数据",
+                "5,001 non-empty rows",
+            ),
+            (
+                "deep_nesting.xlsx",
+                Err(Code::S06),
+                "XML 嵌套 100 层",
+                "XML nested 100 deep",
+            ),
+            (
+                "shared_formula_index.xlsx",
+                Err(Code::S06),
+                "共享公式编号 si=4000000000",
+                "shared formula si = 4,000,000,000",
+            ),
+            (
+                "ods_repeated_content.ods",
+                Err(Code::S06),
+                "有内容的行重复 1048576 次、列重复 16384 次",
+                "a row with content repeated 1,048,576 × 16,384",
+            ),
+            (
+                "xls_far_cell.xls",
+                Err(Code::S06),
+                "A1 和 IV65536 各有一个数(稠密网格 1670 万格)",
+                "cells at A1 and IV65536 (16.7M-cell dense grid)",
+            ),
+            (
+                "xls_huge_dimensions.xls",
+                Err(Code::S06),
+                "DIMENSIONS 声明 100 万行 × 200 列",
+                "DIMENSIONS claims 1,000,000 × 200",
+            ),
+            (
+                "stray_far_cell.xlsx",
+                Ok(Format::Xlsx),
+                "A1 和 XFD1048576 各有内容,按稀疏方式读取,应接受",
+                "cells at A1 and XFD1048576: read sparsely, accepted",
+            ),
+            (
+                "ods_trailing_empty.ods",
+                Ok(Format::Ods),
+                "LibreOffice 式的空行尾部重复,应接受",
+                "LibreOffice-style repeated empty tail: accepted",
+            ),
+        ]
+    }
+
+    fn fixture_bytes(name: &str) -> Vec<u8> {
+        match name {
+            "empty.xlsx" => Vec::new(),
+            "pdf_renamed.xlsx" => b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n".to_vec(),
+            "png_renamed.xlsx" => b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\0IEND\xaeB`\x82".to_vec(),
+            "csv_renamed.xlsx" => "县(市、区),乡镇(街道),乡镇(街道)代码,填报期间\n示范县,白砂镇,990101103,2024-06\n".as_bytes().to_vec(),
+            "docx_renamed.xlsx" => docx_like(),
+            "zip_no_workbook.xlsx" => zip_of(&[("说明.txt", "请查收附件".as_bytes())]),
+            "missing_sheet_part.xlsx" => missing_sheet_xlsx(),
+            "truncated.xlsx" => truncated_xlsx(),
+            "encrypted.xlsx" => encrypted_ooxml(),
+            "wps.et" => small_xlsx(),
+            "xls_filepass.xls" => {
+                let mut fp = vec![1u8, 0];
+                fp.extend([0u8; 52]);
+                xls(&[rec(0x002F, &fp)], &[number(0, 0, 1.0)])
+            }
+            "zip_bomb.xlsx" => bomb_xlsx(150 * 1024 * 1024 / 258, 1000),
+            "huge_sst.xlsx" => huge_sst_xlsx(),
+            "too_many_rows.xlsx" => many_rows_xlsx(5001),
+            "deep_nesting.xlsx" => deep_xlsx(100),
+            "shared_formula_index.xlsx" => shared_formula_xlsx("4000000000"),
+            "ods_repeated_content.ods" => ods(&format!("{ODS_ROW}{ODS_HUGE_CONTENT}")),
+            "xls_far_cell.xls" => xls(&[], &[number(0, 0, 1.0), number(65535, 255, 2.0)]),
+            "xls_huge_dimensions.xls" => {
+                xls(&[], &[dimensions((0, 1_000_000), (0, 200)), number(0, 0, 1.0)])
+            }
+            "stray_far_cell.xlsx" => stray_far_cell_xlsx(),
+            "ods_trailing_empty.ods" => ods(&format!("{ODS_ROW}{ODS_EMPTY_TAIL}")),
+            other => panic!("no fixture {other}"),
+        }
+    }
+
+    fn fixture_dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile")
+    }
+
+    fn outcome(name: &str, bytes: &[u8]) -> Expected {
+        prescan(name, bytes, &limits()).map_err(|f| f.code)
+    }
+
+    #[test]
+    fn generated_fixtures_give_their_expected_outcome() {
+        for (name, expected, _, _) in fixture_table() {
+            assert_eq!(outcome(name, &fixture_bytes(name)), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn committed_fixtures_give_their_expected_outcome() {
+        for (name, expected, _, _) in fixture_table() {
+            let path = fixture_dir().join(name);
+            let bytes = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (run write_hostile_fixtures)", path.display()));
+            let limit = if name == "zip_bomb.xlsx" { 200 } else { 50 } * 1024;
+            assert!(bytes.len() < limit, "{name} is {} bytes", bytes.len());
+            assert_eq!(outcome(name, &bytes), expected, "{name}");
+        }
+    }
+
+    /// Regenerates tests/fixtures/hostile and its README:
+    /// `cargo test --lib read::prescan -- --ignored write_hostile_fixtures`.
+    #[test]
+    #[ignore]
+    fn write_hostile_fixtures() {
+        let dir = fixture_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut readme = String::from(
+            "# Hostile input fixtures / 异常输入样例\n\n\
+             Small files that `read::prescan` must reject (S01: cannot be opened; S06: too large \
+             or too deep to read safely) or accept, before calamine sees them. Regenerate with \
+             `cargo test --lib read::prescan -- --ignored write_hostile_fixtures`; \
+             `committed_fixtures_give_their_expected_outcome` checks them.\n\n\
+             这些小文件用于检验读取前的安全预检:S01 表示无法作为工作簿打开,S06 表示过大或结构过深、无法安全读取。\n\n\
+             | file | 说明 | what it is | expected |\n|---|---|---|---|\n",
+        );
+        for (name, expected, zh, en) in fixture_table() {
+            let bytes = fixture_bytes(name);
+            std::fs::write(dir.join(name), &bytes).unwrap();
+            let exp = match expected {
+                Ok(f) => format!("accepted ({f:?})"),
+                Err(c) => c.as_str().to_string(),
+            };
+            readme.push_str(&format!("| `{name}` | {zh} | {en} | {exp} |\n"));
+        }
+        std::fs::write(dir.join("README.md"), readme).unwrap();
+    }
 }

@@ -185,7 +185,9 @@ fn open_xlsx(bytes: &[u8]) -> Result<RawWorkbook, OpenError> {
         let mut reader = match wb.worksheet_cells_reader(&name) {
             Ok(r) => r,
             // A chart sheet or a dialog sheet: not a worksheet, nothing to read.
-            Err(calamine::XlsxError::WorksheetNotFound(_)) => continue,
+            Err(
+                calamine::XlsxError::WorksheetNotFound(_) | calamine::XlsxError::NotAWorksheet(_),
+            ) => continue,
             Err(e) => return Err(err(e)),
         };
         while let Some(cell) = reader.next_cell_with_formula().map_err(err)? {
@@ -214,7 +216,10 @@ fn open_xlsb(bytes: &[u8]) -> Result<RawWorkbook, OpenError> {
     let mut out = RawWorkbook::default();
     for name in wb.sheet_names() {
         let mut grid = Grid::default();
-        let mut reader = wb.worksheet_cells_reader(&name).map_err(err)?;
+        // A chart sheet has no cells to read.
+        let Ok(mut reader) = wb.worksheet_cells_reader(&name) else {
+            continue;
+        };
         while let Some(cell) = reader.next_cell().map_err(err)? {
             let (row, col) = cell.get_position();
             if let Some(v) = dataref_value(cell.get_value().clone()) {

@@ -2,6 +2,7 @@
 //! work folders and reads what it writes with calamine.
 
 mod common;
+mod consolidate;
 mod interop;
 mod rules;
 mod samples;

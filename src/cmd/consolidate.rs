@@ -1,0 +1,470 @@
+//! `huizong consolidate`: the county's monthly job — read every return of
+//! the period in parallel, check it, decide who is used, and write the
+//! county workbook and the townships' feedback workbooks.
+
+use super::Outcome;
+use crate::batch::{Batch, Expected, Status};
+use crate::ingest::{self, Setup};
+use crate::policy::Policy;
+use crate::read::normalise::Period;
+use crate::rules::{Roster, RosterEntry};
+use crate::workspace::{self, CountyConfig};
+use anyhow::{bail, Context as _};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// 县级工作区文件夹(含 county.toml、roster.xlsx 和各月报表文件夹)
+    #[arg(value_name = "工作区")]
+    pub workspace: PathBuf,
+    /// 汇总月份,如 2024-06
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: Period,
+    /// 输出文件夹(默认 <工作区>/输出/<月份>/)
+    #[arg(short = 'o', long = "output", value_name = "文件夹")]
+    pub output: Option<PathBuf>,
+    /// 本期报表文件夹(默认 <工作区>/<月份>/)
+    #[arg(long, value_name = "文件夹")]
+    pub returns: Option<PathBuf>,
+    /// 上期报表文件夹(默认为工作区中早于本期的最近一个月份文件夹)
+    #[arg(long, value_name = "文件夹")]
+    pub previous: Option<PathBuf>,
+    /// 名册(默认 <工作区>/roster.xlsx)
+    #[arg(long, value_name = "文件")]
+    pub roster: Option<PathBuf>,
+    /// 区级评定得分(默认 <工作区>/county_scores.xlsx)
+    #[arg(long = "county-scores", value_name = "文件")]
+    pub county_scores: Option<PathBuf>,
+    /// 规则文件(默认使用内置的 templates/rules.toml)
+    #[arg(long, value_name = "文件")]
+    pub rules: Option<PathBuf>,
+    /// 有错误的报表也计入汇总和评定(状态显示为“退回(已计入)”)
+    #[arg(long = "include-errors")]
+    pub include_errors: bool,
+    /// 并行读取的线程数(默认为处理器核数)
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// 只输出错误信息
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Raw flags resolved into paths found and policy loaded, before any work.
+pub struct Plan {
+    pub county: CountyConfig,
+    pub policy: Policy,
+    pub period: Period,
+    pub roster: Option<Roster>,
+    pub roster_rows: Vec<workspace::RosterVillage>,
+    pub returns: Vec<PathBuf>,
+    pub previous: Option<(Period, Vec<PathBuf>)>,
+    pub output: PathBuf,
+    pub notes: Vec<String>,
+}
+
+/// Names of files the tool itself writes: never read back as returns.
+pub fn is_own_output(name: &str) -> bool {
+    name.starts_with("县级汇总_")
+        || name.starts_with("星级经费分档_")
+        || name.ends_with("_校验结果.xlsx")
+}
+
+fn list_returns(dir: &Path, output: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let files = crate::read::spreadsheet_files(dir)
+        .with_context(|| format!("无法读取文件夹 {}", dir.display()))?;
+    let out = output.canonicalize().ok();
+    Ok(files
+        .into_iter()
+        .filter(|p| !is_own_output(&crate::read::display_name(p)))
+        .filter(
+            |p| match (&out, p.parent().and_then(|d| d.canonicalize().ok())) {
+                (Some(o), Some(d)) => &d != o,
+                _ => true,
+            },
+        )
+        .collect())
+}
+
+/// The latest month folder in the workspace before `period`.
+fn previous_folder(workspace: &Path, period: Period) -> Option<(Period, PathBuf)> {
+    std::fs::read_dir(workspace)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let p = Period::parse(&name)?;
+            (p < period && p.to_string() == name).then(|| (p, e.path()))
+        })
+        .max_by_key(|(p, _)| *p)
+}
+
+pub fn plan(args: &Args) -> anyhow::Result<Plan> {
+    let ws = &args.workspace;
+    if !ws.is_dir() {
+        bail!(
+            "找不到工作区文件夹 {}。请给出含 county.toml 和月份文件夹的工作区路径",
+            ws.display()
+        );
+    }
+    let county = workspace::load_county(&ws.join(workspace::COUNTY_FILE))?;
+    let policy = match &args.rules {
+        Some(p) => Policy::load(p)?,
+        None => Policy::default_rules(),
+    };
+    let mut notes = Vec::new();
+    let roster_path = args
+        .roster
+        .clone()
+        .unwrap_or_else(|| ws.join(workspace::ROSTER_FILE));
+    let (roster, roster_rows) = if roster_path.exists() || args.roster.is_some() {
+        let rows = workspace::load_roster(&roster_path)?;
+        let roster = Roster::new(rows.iter().map(|v| RosterEntry {
+            township_code: v.township_code.clone(),
+            township_name: v.township_name.clone(),
+            village_code: v.village_code.clone(),
+            village_name: v.village_name.clone(),
+        }));
+        (Some(roster), rows)
+    } else {
+        notes.push(format!(
+            "未找到名册 {}:应报乡镇和村取自上期报表;跳过对照名册的规则 C04(名册部分)、C05、X04、X05,改用 H04 与上期比对",
+            roster_path.display()
+        ));
+        (None, Vec::new())
+    };
+    let period = args.period;
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| ws.join("输出").join(period.to_string()));
+    let returns_dir = args
+        .returns
+        .clone()
+        .unwrap_or_else(|| ws.join(period.to_string()));
+    if !returns_dir.is_dir() {
+        bail!(
+            "找不到本期报表文件夹 {}。请创建该文件夹并放入各乡镇 {period} 的月报,或用 --returns 指定",
+            returns_dir.display()
+        );
+    }
+    let returns = list_returns(&returns_dir, &output)?;
+    let previous = match &args.previous {
+        Some(dir) => {
+            if !dir.is_dir() {
+                bail!("找不到上期报表文件夹 {}", dir.display());
+            }
+            let p = Period::parse(&crate::read::display_name(dir)).unwrap_or(period.previous());
+            Some((p, list_returns(dir, &output)?))
+        }
+        None => match previous_folder(ws, period) {
+            Some((p, dir)) => Some((p, list_returns(&dir, &output)?)),
+            None => {
+                notes.push("工作区中没有早于本期的月份文件夹:不做环比检查(H 规则)".to_string());
+                None
+            }
+        },
+    };
+    Ok(Plan {
+        county,
+        policy,
+        period,
+        roster,
+        roster_rows,
+        returns,
+        previous,
+        output,
+        notes,
+    })
+}
+
+/// A lock file in the output folder: a second run into the same folder
+/// stops with exit 2 while this one runs. A lock left by a process that is
+/// gone is taken over.
+pub struct Lock {
+    path: PathBuf,
+}
+
+impl Lock {
+    pub fn take(dir: &Path) -> anyhow::Result<Lock> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("无法创建输出文件夹 {}", dir.display()))?;
+        let path = dir.join(".huizong.lock");
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    let _ = write!(f, "{}", std::process::id());
+                    return Ok(Lock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                    let alive = pid
+                        .trim()
+                        .parse::<u32>()
+                        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                    if alive || !Path::new("/proc/self").exists() {
+                        bail!(
+                            "另一个汇总(进程 {})正在写入 {}。请等它结束后再运行;如确认没有在运行,删除 {} 后重试",
+                            pid.trim(),
+                            dir.display(),
+                            path.display()
+                        );
+                    }
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("无法在输出文件夹 {} 中创建锁文件", dir.display())
+                    })
+                }
+            }
+        }
+        bail!("无法取得输出文件夹 {} 的锁", dir.display())
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Townships expected this period: the roster's, else the previous period's.
+fn expected(plan: &Plan, previous: Option<&Batch>) -> Vec<Expected> {
+    if plan.roster.is_some() {
+        let mut seen = std::collections::BTreeSet::new();
+        plan.roster_rows
+            .iter()
+            .filter(|v| seen.insert(v.township_code.clone()))
+            .map(|v| Expected {
+                code: v.township_code.clone(),
+                name: v.township_name.clone(),
+                county_code: v.county_code.clone(),
+                county_name: v.county_name.clone(),
+            })
+            .collect()
+    } else {
+        previous
+            .map(|b| {
+                b.townships
+                    .iter()
+                    .filter(|t| !t.files.is_empty())
+                    .map(|t| Expected {
+                        code: t.code.clone(),
+                        name: t.name.clone(),
+                        county_code: None,
+                        county_name: None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The whole job without writing: plan → ingest → decide.
+pub struct Consolidation {
+    pub plan: Plan,
+    pub batch: Batch,
+    pub previous: Option<Batch>,
+}
+
+pub fn consolidate(
+    plan: Plan,
+    jobs: Option<usize>,
+    include_errors: bool,
+    progress: bool,
+) -> anyhow::Result<Consolidation> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = jobs {
+        builder = builder.num_threads(n.max(1));
+    }
+    let pool = builder.build().context("无法创建线程池")?;
+    let total = plan.returns.len() + plan.previous.as_ref().map(|p| p.1.len()).unwrap_or(0);
+    let bar = if progress {
+        let b = indicatif::ProgressBar::new(total as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b.set_message("读取报表");
+        Some(b)
+    } else {
+        None
+    };
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let previous = plan.previous.as_ref().map(|(p, files)| {
+        let loaded = ingest::read_files(&pool, files, &plan.policy, None, &tick);
+        (p, loaded)
+    });
+    let previous_batch = previous.map(|(p, loaded)| {
+        // Without a roster the previous period's own townships are expected.
+        let exp = expected(&plan, None);
+        ingest::decide_previous(*p, loaded, &exp)
+    });
+    let baselines = previous_batch
+        .as_ref()
+        .map(ingest::baselines)
+        .unwrap_or_default();
+    let current = ingest::read_files(&pool, &plan.returns, &plan.policy, Some(plan.period), &tick);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let exp = expected(&plan, previous_batch.as_ref());
+    let setup = Setup {
+        policy: &plan.policy,
+        office_code: &plan.county.code,
+        roster: plan.roster.as_ref(),
+        period: plan.period,
+        include_errors,
+    };
+    let batch = ingest::check_and_decide(&pool, current, &setup, &exp, &baselines);
+    Ok(Consolidation {
+        plan,
+        batch,
+        previous: previous_batch,
+    })
+}
+
+/// Feedback workbooks under `反馈/`: one per township with counted findings;
+/// Y03 and township-less unreadable files get one per file.
+pub fn write_feedback(dir: &Path, batch: &Batch) -> anyhow::Result<usize> {
+    let period = batch.period;
+    let target = dir.join("反馈");
+    let mut written = 0;
+    let file_stem = |name: &str| {
+        Path::new(name)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let mut write = |name: String,
+                     raw: &crate::read::workbook::RawWorkbook,
+                     findings: &[crate::finding::Finding],
+                     title: &str|
+     -> anyhow::Result<()> {
+        std::fs::create_dir_all(&target)
+            .with_context(|| format!("无法创建文件夹 {}", target.display()))?;
+        let path = target.join(crate::write::safe_file_name(&name));
+        crate::write::feedback::write_file(raw, findings, title, Some(period), &path)
+            .with_context(|| format!("无法写出反馈工作簿 {}", path.display()))?;
+        written += 1;
+        Ok(())
+    };
+    for t in &batch.townships {
+        if t.errors + t.warnings == 0 {
+            continue;
+        }
+        let y03 = t.status == Status::Rejected && t.judged.is_none();
+        if y03 {
+            for i in t
+                .files
+                .iter()
+                .filter(|i| batch.files[**i].status == Status::Rejected)
+            {
+                let l = &batch.files[*i].loaded;
+                write(
+                    format!("{}_校验结果.xlsx", file_stem(&l.file)),
+                    &l.raw,
+                    &l.findings,
+                    &l.file,
+                )?;
+            }
+            continue;
+        }
+        let Some(j) = t.judged else { continue };
+        let l = &batch.files[j].loaded;
+        // The judged file's findings, plus the Y01 of superseded files.
+        let mut findings = l.findings.clone();
+        for i in &t.files {
+            if batch.files[*i].status == Status::Superseded {
+                findings.extend(batch.files[*i].loaded.findings.iter().cloned());
+            }
+        }
+        crate::finding::sort(&mut findings);
+        write(
+            format!("{}_{}_{}.xlsx", t.code, t.name, period),
+            &l.raw,
+            &findings,
+            &l.file,
+        )?;
+    }
+    for i in &batch.orphans {
+        let l = &batch.files[*i].loaded;
+        write(
+            format!("{}_校验结果.xlsx", file_stem(&l.file)),
+            &l.raw,
+            &l.findings,
+            &l.file,
+        )?;
+    }
+    Ok(written)
+}
+
+/// `已汇总 15/17 个乡镇,退回 1,无法读取 0,未报送 1;错误 6,提示 11`
+pub fn summary_line(batch: &Batch) -> String {
+    let count = |s: &[Status]| {
+        batch
+            .townships
+            .iter()
+            .filter(|t| s.contains(&t.status))
+            .count()
+    };
+    let expected = batch.townships.iter().filter(|t| t.expected).count();
+    let used = count(&[Status::Used, Status::UsedWithErrors]);
+    let errors: usize = batch.townships.iter().map(|t| t.errors).sum::<usize>()
+        + batch
+            .orphans
+            .iter()
+            .map(|i| {
+                batch.files[*i]
+                    .loaded
+                    .findings
+                    .iter()
+                    .filter(|f| f.level.is_error())
+                    .count()
+            })
+            .sum::<usize>();
+    let warnings: usize = batch.townships.iter().map(|t| t.warnings).sum();
+    format!(
+        "已汇总 {used}/{expected} 个乡镇,退回 {},无法读取 {},未报送 {};错误 {errors},提示 {warnings}",
+        count(&[Status::Rejected, Status::UsedWithErrors]),
+        count(&[Status::Unreadable]) + batch.orphans.len(),
+        count(&[Status::NotSent]),
+    )
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let plan = plan(&args)?;
+    let _lock = Lock::take(&plan.output)?;
+    let progress = !args.quiet && std::io::stderr().is_terminal();
+    let output = plan.output.clone();
+    let c = consolidate(plan, args.jobs, args.include_errors, progress)?;
+    write_feedback(&output, &c.batch)?;
+    if !args.quiet {
+        for n in &c.plan.notes {
+            eprintln!("说明:{n}");
+        }
+        eprintln!("{}", summary_line(&c.batch));
+        eprintln!("输出文件夹:{}", output.display());
+    }
+    let any_error = c
+        .batch
+        .files
+        .iter()
+        .any(|f| f.loaded.findings.iter().any(|x| x.level.is_error()));
+    Ok(if any_error {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}

@@ -1,0 +1,773 @@
+//! The county workbook `县级汇总_<县名>_<period>.xlsx` (`outputs.md`
+//! "County workbook"): 说明, 汇总 (with its 合计 row and a chart of 摘牌率),
+//! every used village row of the five data sheets, 环比 (with a previous
+//! period), 报送情况 and 校验问题.
+//!
+//! The figures come from `crate::aggregate` (polars); this file only lays
+//! them out. Every table has a styled, frozen header row, an autofilter and
+//! column widths that fit Chinese text; text is always written as text
+//! (never a formula) and cut to Excel's cell limit; the document date is the
+//! first day of the period, so the same input gives the same bytes.
+
+use crate::aggregate;
+use crate::batch::{Batch, FileEntry, Status};
+use crate::model::Cover;
+use crate::policy::Policy;
+use crate::read::normalise::{Date, Period};
+use crate::schema::{self, Kind, SheetId};
+use crate::workspace::CountyConfig;
+use crate::write::{atomic, style, template};
+use anyhow::Context as _;
+use polars::prelude::{DataFrame, DataType};
+use rust_xlsxwriter::{
+    Chart, ChartType, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError,
+};
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// Excel's limit of rows in one worksheet (header included).
+pub const EXCEL_MAX_ROWS: usize = 1_048_576;
+
+/// Sheet names.
+pub const README_SHEET: &str = "说明";
+pub const SUMMARY_SHEET: &str = "汇总";
+pub const MOM_SHEET: &str = "环比";
+pub const SUBMISSIONS_SHEET: &str = "报送情况";
+pub const FINDINGS_SHEET: &str = "校验问题";
+
+/// The data sheets copied village by village, in template order.
+pub const DETAIL_SHEETS: [SheetId; 5] = [
+    SheetId::Signs,
+    SheetId::SignDetail,
+    SheetId::Rooms,
+    SheetId::Duty,
+    SheetId::Stars,
+];
+
+/// Headers of 报送情况.
+pub const SUBMISSION_HEADERS: [&str; 10] = [
+    "乡镇(街道)代码",
+    "乡镇(街道)",
+    "报送状态",
+    "文件",
+    "填报人",
+    "联系电话",
+    "填报日期",
+    "错误数",
+    "提示数",
+    "已说明提示数",
+];
+
+/// Headers of 校验问题.
+pub const FINDING_HEADERS: [&str; 10] = [
+    "乡镇(街道)代码",
+    "乡镇(街道)",
+    "文件",
+    "工作表",
+    "单元格",
+    "村(社区)代码",
+    "规则编号",
+    "级别",
+    "说明",
+    "原值",
+];
+
+/// Headers of the input-file table of 说明.
+pub const FILE_HEADERS: [&str; 5] = ["文件", "SHA-256", "乡镇(街道)代码", "乡镇(街道)", "状态"];
+
+/// What the county workbook is made of.
+pub struct CountyInput<'a> {
+    pub county: &'a CountyConfig,
+    pub period: Period,
+    pub batch: &'a Batch,
+    /// The previous period's batch, for 环比.
+    pub previous: Option<&'a Batch>,
+    pub policy: &'a Policy,
+    pub tool_version: &'a str,
+    /// Lines for 说明, e.g. which roster rules were skipped.
+    pub notes: &'a [String],
+}
+
+/// `县级汇总_<县名>_<period>.xlsx`, safe as a file name.
+pub fn file_name(county: &str, period: Period) -> String {
+    crate::write::safe_file_name(&format!("县级汇总_{county}_{period}.xlsx"))
+}
+
+/// Build the county workbook in memory.
+pub fn build(input: &CountyInput) -> anyhow::Result<Workbook> {
+    build_with_limit(input, EXCEL_MAX_ROWS)
+}
+
+/// Build and save the county workbook atomically in `dir`; returns its path.
+pub fn write_file(input: &CountyInput, dir: &Path) -> anyhow::Result<PathBuf> {
+    let path = dir.join(file_name(&input.county.name, input.period));
+    let mut wb = build(input)?;
+    atomic::save(&mut wb, &path).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", path.display()))?;
+    Ok(path)
+}
+
+/// [`build`] with a row limit per sheet (tests use a small one).
+fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::Result<Workbook> {
+    let mut wb = Workbook::new();
+    let title = format!("{}{}县级汇总", input.county.name, input.period);
+    wb.set_properties(&template::properties(Some(input.period), &title)?);
+
+    write_readme(wb.add_worksheet().set_name(README_SHEET)?, input)?;
+    write_summary(wb.add_worksheet().set_name(SUMMARY_SHEET)?, input)?;
+
+    for id in DETAIL_SHEETS {
+        let df = aggregate::village_frame(input.batch, id)
+            .with_context(|| format!("无法汇总“{}”", schema::sheet_name(id)))?;
+        let table = frame_table(&df)?;
+        add_split_sheets(&mut wb, schema::sheet_name(id), &table, max_rows)?;
+    }
+    if let Some(prev) = input.previous {
+        let df = aggregate::month_over_month(input.batch, prev).context("无法计算环比")?;
+        add_split_sheets(&mut wb, MOM_SHEET, &frame_table(&df)?, max_rows)?;
+    }
+    add_split_sheets(
+        &mut wb,
+        SUBMISSIONS_SHEET,
+        &submissions_table(input.batch),
+        max_rows,
+    )?;
+    add_split_sheets(
+        &mut wb,
+        FINDINGS_SHEET,
+        &findings_table(input.batch),
+        max_rows,
+    )?;
+    Ok(wb)
+}
+
+// ---------------------------------------------------------------------------
+// Tables
+
+/// One cell of a table.
+#[derive(Clone, Debug, PartialEq)]
+enum Cell {
+    Blank,
+    Text(String),
+    Num(f64),
+    Date(Date),
+}
+
+impl Cell {
+    fn text(s: impl Into<String>) -> Cell {
+        let s = s.into();
+        if s.is_empty() {
+            Cell::Blank
+        } else {
+            Cell::Text(s)
+        }
+    }
+
+    fn opt(s: Option<&str>) -> Cell {
+        s.map(Cell::text).unwrap_or(Cell::Blank)
+    }
+
+    fn count(n: usize) -> Cell {
+        Cell::Num(n as f64)
+    }
+}
+
+/// How a column's cells look.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum ColFmt {
+    Text,
+    /// Long text, wrapped in a column of this width.
+    Wrap(f64),
+    Integer,
+    OneDecimal,
+    Percent,
+    Money,
+    Date,
+}
+
+impl ColFmt {
+    fn format(self) -> Format {
+        match self {
+            ColFmt::Text => Format::new(),
+            ColFmt::Wrap(_) => style::wrap(),
+            ColFmt::Integer => style::integer(),
+            ColFmt::OneDecimal => style::one_decimal(),
+            ColFmt::Percent => style::percent(),
+            ColFmt::Money => style::money(),
+            ColFmt::Date => style::date(),
+        }
+    }
+
+    /// The text a cell shows, for the column width.
+    fn shown(self, cell: &Cell) -> String {
+        match cell {
+            Cell::Blank => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Num(n) => match self {
+                ColFmt::OneDecimal => format!("{n:.1}"),
+                ColFmt::Percent => format!("{:.1}%", n * 100.0),
+                ColFmt::Money => {
+                    let s = format!("{n:.0}");
+                    let commas = s.trim_start_matches('-').len().saturating_sub(1) / 3;
+                    format!("{s}{}", ",".repeat(commas))
+                }
+                _ => format!("{n:.0}"),
+            },
+        }
+    }
+}
+
+/// The look of a column by its header: shares as percent, then the schema
+/// column's kind (also for the 环比 columns `<列名>本期/上期/变动`), else
+/// numbers as whole numbers.
+fn format_for(header: &str) -> ColFmt {
+    if header == aggregate::REMOVAL_RATE || header == aggregate::SERVICE_SHARE {
+        return ColFmt::Percent;
+    }
+    let base = [
+        aggregate::THIS_PERIOD,
+        aggregate::LAST_PERIOD,
+        aggregate::CHANGE,
+    ]
+    .iter()
+    .find_map(|s| header.strip_suffix(s))
+    .unwrap_or(header);
+    let kind = schema::DATA_SHEETS
+        .iter()
+        .flat_map(|s| s.columns.iter())
+        .find(|c| c.header == base)
+        .map(|c| c.kind);
+    match kind {
+        Some(Kind::Area | Kind::Score) => ColFmt::OneDecimal,
+        Some(Kind::Money) => ColFmt::Money,
+        Some(Kind::Count | Kind::Star) => ColFmt::Integer,
+        Some(_) => ColFmt::Text,
+        None => ColFmt::Integer,
+    }
+}
+
+/// A table: a header row and rows of cells.
+#[derive(Clone, Debug)]
+struct Table {
+    headers: Vec<String>,
+    cols: Vec<ColFmt>,
+    rows: Vec<Vec<Cell>>,
+    /// Rows written bold (合计, 小计).
+    bold: Vec<bool>,
+    /// Rows covered by the autofilter (from the first); the rest (合计)
+    /// stays below it.
+    filter_rows: usize,
+    /// Columns frozen left of the data.
+    freeze_cols: u16,
+}
+
+impl Table {
+    fn new(headers: &[&str], cols: Vec<ColFmt>) -> Table {
+        Table {
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            cols,
+            rows: Vec::new(),
+            bold: Vec::new(),
+            filter_rows: 0,
+            freeze_cols: 0,
+        }
+    }
+
+    fn push(&mut self, row: Vec<Cell>, bold: bool) {
+        debug_assert_eq!(row.len(), self.headers.len());
+        self.rows.push(row);
+        self.bold.push(bold);
+        self.filter_rows = self.rows.len();
+    }
+}
+
+/// A polars frame as a table: text as text, numbers as numbers, formats by
+/// header.
+fn frame_table(df: &DataFrame) -> anyhow::Result<Table> {
+    let headers: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let cols: Vec<ColFmt> = headers.iter().map(|h| format_for(h)).collect();
+    let n = df.height();
+    let mut rows: Vec<Vec<Cell>> = (0..n).map(|_| Vec::with_capacity(headers.len())).collect();
+    for column in df.columns() {
+        match column.dtype() {
+            DataType::String => {
+                for (row, v) in rows.iter_mut().zip(column.str()?.iter()) {
+                    row.push(Cell::opt(v));
+                }
+            }
+            DataType::Boolean => {
+                for (row, v) in rows.iter_mut().zip(column.bool()?.iter()) {
+                    row.push(Cell::opt(v.map(|b| if b { "是" } else { "否" })));
+                }
+            }
+            DataType::Null => rows.iter_mut().for_each(|r| r.push(Cell::Blank)),
+            _ => {
+                let cast = column.cast(&DataType::Float64)?;
+                for (row, v) in rows.iter_mut().zip(cast.f64()?.iter()) {
+                    row.push(match v {
+                        Some(x) if x.is_finite() => Cell::Num(x),
+                        _ => Cell::Blank,
+                    });
+                }
+            }
+        }
+    }
+    let mut t = Table {
+        headers,
+        cols,
+        rows: Vec::new(),
+        bold: Vec::new(),
+        filter_rows: 0,
+        freeze_cols: 0,
+    };
+    for r in rows {
+        t.push(r, false);
+    }
+    Ok(t)
+}
+
+/// Row ranges of the sheets a table of `n` rows needs when a sheet holds
+/// `max_rows` rows, header included. Always at least one (maybe empty).
+fn split_ranges(n: usize, max_rows: usize) -> Vec<Range<usize>> {
+    let per = max_rows.saturating_sub(1).max(1);
+    if n == 0 {
+        return vec![0..0];
+    }
+    (0..n)
+        .step_by(per)
+        .map(|start| start..(start + per).min(n))
+        .collect()
+}
+
+/// `标牌明细`, `标牌明细2`, `标牌明细3`, …
+fn part_name(base: &str, k: usize) -> String {
+    if k == 0 {
+        base.to_string()
+    } else {
+        format!("{base}{}", k + 1)
+    }
+}
+
+/// Add the sheets of a table: as many as Excel's row limit needs, each
+/// with the header row. Returns the sheet names.
+fn add_split_sheets(
+    wb: &mut Workbook,
+    base: &str,
+    table: &Table,
+    max_rows: usize,
+) -> Result<Vec<String>, XlsxError> {
+    let mut names = Vec::new();
+    for (k, range) in split_ranges(table.rows.len(), max_rows)
+        .into_iter()
+        .enumerate()
+    {
+        let name = part_name(base, k);
+        let ws = wb.add_worksheet().set_name(&name)?;
+        write_table(ws, 0, table, range)?;
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// Write text as text (never a formula), cut to Excel's limit; empty text
+/// writes nothing.
+fn write_text(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    s: &str,
+    f: &Format,
+) -> Result<(), XlsxError> {
+    if !s.is_empty() {
+        ws.write_string_with_format(row, col, style::cut_to_excel_limit(s), f)?;
+    }
+    Ok(())
+}
+
+fn write_cell(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    cell: &Cell,
+    f: &Format,
+) -> Result<(), XlsxError> {
+    match cell {
+        Cell::Blank => {}
+        Cell::Text(s) => write_text(ws, row, col, s, f)?,
+        Cell::Num(n) if n.is_finite() => {
+            ws.write_number_with_format(row, col, *n, f)?;
+        }
+        Cell::Num(_) => {}
+        Cell::Date(d) => {
+            let dt = ExcelDateTime::from_ymd(d.year as u16, d.month as u8, d.day as u8)?;
+            ws.write_datetime_with_format(row, col, &dt, f)?;
+        }
+    }
+    Ok(())
+}
+
+/// Narrowest and widest width of a column.
+fn width_bounds(c: ColFmt) -> (f64, f64) {
+    match c {
+        ColFmt::Wrap(w) => (w, w),
+        ColFmt::Text => (8.0, 50.0),
+        ColFmt::Date => (12.0, 12.0),
+        _ => (8.0, 20.0),
+    }
+}
+
+/// Write rows `range` of a table with its header at `top`: header styled
+/// and frozen, autofilter over the table, widths that fit.
+fn write_table(
+    ws: &mut Worksheet,
+    top: u32,
+    table: &Table,
+    range: Range<usize>,
+) -> Result<(), XlsxError> {
+    let ncols = table.headers.len();
+    if ncols == 0 {
+        return Ok(());
+    }
+    let last_col = (ncols - 1) as u16;
+    let formats: Vec<Format> = table.cols.iter().map(|c| c.format()).collect();
+    let bold: Vec<Format> = formats.iter().map(|f| f.clone().set_bold()).collect();
+
+    // Widths: the widest value; a long header wraps (at most 14 wide).
+    let mut header_lines = 1;
+    for (c, h) in table.headers.iter().enumerate() {
+        let fmt = table.cols[c];
+        let (min, max) = width_bounds(fmt);
+        let values: Vec<String> = table.rows[range.clone()]
+            .iter()
+            .map(|r| fmt.shown(&r[c]))
+            .collect();
+        let header_w = style::text_width(h).min(14.0) + 2.0;
+        let width = style::fit_width(values.iter().map(String::as_str), min, max)
+            .max(header_w)
+            .min(max.max(header_w));
+        ws.set_column_width(c as u16, width)?;
+        header_lines = header_lines.max(style::wrapped_lines(h, width));
+    }
+
+    let h = style::header();
+    for (c, text) in table.headers.iter().enumerate() {
+        write_text(ws, top, c as u16, text, &h)?;
+    }
+    ws.set_row_height(top, 16.0 * header_lines as f64 + 6.0)?;
+
+    let wrap_cols: Vec<(usize, f64)> = table
+        .cols
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match c {
+            ColFmt::Wrap(w) => Some((i, *w)),
+            _ => None,
+        })
+        .collect();
+    for (k, i) in range.clone().enumerate() {
+        let row = top + 1 + k as u32;
+        let fmts = if table.bold[i] { &bold } else { &formats };
+        for (c, cell) in table.rows[i].iter().enumerate() {
+            write_cell(ws, row, c as u16, cell, &fmts[c])?;
+        }
+        let lines = wrap_cols
+            .iter()
+            .map(|(c, w)| match &table.rows[i][*c] {
+                Cell::Text(s) => style::wrapped_lines(s, *w),
+                _ => 1,
+            })
+            .max()
+            .unwrap_or(1)
+            .min(20);
+        if lines > 1 {
+            ws.set_row_height(row, 16.0 * lines as f64 + 2.0)?;
+        }
+    }
+
+    let filtered = range.end.min(table.filter_rows).saturating_sub(range.start);
+    ws.autofilter(top, 0, top + filtered as u32, last_col)?;
+    ws.set_freeze_panes(top + 1, table.freeze_cols)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// 说明
+
+fn write_readme(ws: &mut Worksheet, input: &CountyInput) -> Result<(), XlsxError> {
+    let c = input.county;
+    let p = input.period;
+    let title = format!(
+        "{}{}年{}月党群服务中心月报县级汇总 说明",
+        c.name, p.year, p.month
+    );
+    ws.merge_range(0, 0, 0, 4, &title, &style::title())?;
+    ws.set_row_height(0, 28.0)?;
+
+    let mut lines: Vec<(&str, String)> = vec![
+        ("县(市、区)", c.name.clone()),
+        ("县(市、区)代码", c.code.clone()),
+        ("汇总期间", p.to_string()),
+        ("文档日期", format!("{:04}-{:02}-01", p.year, p.month)),
+        ("工具版本", format!("huizong {}", input.tool_version)),
+        ("规则文件", input.policy.source.clone()),
+        ("规则版本", input.policy.version.clone()),
+        ("规则文件 SHA-256", input.policy.sha256.clone()),
+        ("汇总情况", aggregate::total_status(input.batch)),
+    ];
+    for (i, n) in input.notes.iter().enumerate() {
+        lines.push((if i == 0 { "备注" } else { "" }, n.clone()));
+    }
+    let label = style::bold();
+    let plain = Format::new().set_align(FormatAlign::Left);
+    let mut row = 2;
+    for (l, v) in &lines {
+        write_text(ws, row, 0, l, &label)?;
+        write_text(ws, row, 1, v, &plain)?;
+        row += 1;
+    }
+    row += 1;
+
+    let mut table = Table::new(&FILE_HEADERS, vec![ColFmt::Text; FILE_HEADERS.len()]);
+    let names: BTreeMap<&str, &str> = input
+        .batch
+        .townships
+        .iter()
+        .map(|t| (t.code.as_str(), t.name.as_str()))
+        .collect();
+    for f in &input.batch.files {
+        let code = f.loaded.township_code();
+        let name = code
+            .and_then(|c| names.get(c).copied())
+            .or_else(|| cover(f).and_then(|c| c.township.as_deref()));
+        table.push(
+            vec![
+                Cell::text(&f.loaded.file),
+                Cell::text(&f.loaded.sha256),
+                Cell::opt(code),
+                Cell::opt(name),
+                Cell::text(f.status.zh()),
+            ],
+            false,
+        );
+    }
+    let n = table.rows.len();
+    write_table(ws, row, &table, 0..n)?;
+    // The labels above share column A with the file names: wide enough
+    // for both.
+    let labels = lines.iter().map(|(l, _)| *l);
+    let files = input.batch.files.iter().map(|f| f.loaded.file.as_str());
+    ws.set_column_width(0, style::fit_width(labels.chain(files), 12.0, 50.0))?;
+    let values = lines.iter().map(|(_, v)| v.as_str());
+    let shas = input.batch.files.iter().map(|f| f.loaded.sha256.as_str());
+    ws.set_column_width(1, style::fit_width(values.chain(shas), 20.0, 80.0))?;
+    Ok(())
+}
+
+fn cover(f: &FileEntry) -> Option<&Cover> {
+    f.loaded.cover.as_ref()
+}
+
+// ---------------------------------------------------------------------------
+// 汇总
+
+fn write_summary(ws: &mut Worksheet, input: &CountyInput) -> anyhow::Result<()> {
+    let by_county = input.county.code.len() < 6;
+    let df = if by_county {
+        aggregate::summary_by_county(input.batch)
+    } else {
+        aggregate::summary(input.batch)
+    }
+    .context("无法计算汇总")?;
+    let total = aggregate::total_row(&df, input.batch).context("无法计算合计")?;
+
+    let mut table = frame_table(&df)?;
+    let code_col = table
+        .headers
+        .iter()
+        .position(|h| h == aggregate::TOWNSHIP_CODE)
+        .unwrap_or(0);
+    // Subtotal rows have no township code.
+    for (i, row) in table.rows.iter().enumerate() {
+        table.bold[i] = row[code_col] == Cell::Blank;
+    }
+    let n = table.rows.len();
+    let total = frame_table(&total)?;
+    for r in total.rows {
+        table.push(r, true);
+    }
+    table.filter_rows = n;
+    let name_col = table
+        .headers
+        .iter()
+        .position(|h| h == aggregate::TOWNSHIP)
+        .unwrap_or(1);
+    table.freeze_cols = name_col as u16 + 1;
+    let rows = table.rows.len();
+    write_table(ws, 0, &table, 0..rows)?;
+
+    // Chart of 摘牌率 over the township rows (and subtotals), below 合计.
+    let rate_col = table
+        .headers
+        .iter()
+        .position(|h| h == aggregate::REMOVAL_RATE)
+        .unwrap_or(0);
+    if n > 0 {
+        let (first, last) = (1u32, n as u32);
+        let mut chart = Chart::new(ChartType::Column);
+        chart.title().set_name("各乡镇(街道)摘牌率");
+        chart
+            .add_series()
+            .set_name(aggregate::REMOVAL_RATE)
+            .set_categories((SUMMARY_SHEET, first, name_col as u16, last, name_col as u16))
+            .set_values((SUMMARY_SHEET, first, rate_col as u16, last, rate_col as u16));
+        chart.y_axis().set_num_format("0%");
+        chart.legend().set_hidden();
+        chart
+            .set_width((n as u32 * 48).clamp(480, 1600))
+            .set_height(320);
+        ws.insert_chart(rows as u32 + 2, 0, &chart)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// 报送情况
+
+fn cover_cells(cover: Option<&Cover>) -> [Cell; 3] {
+    match cover {
+        Some(c) => [
+            Cell::opt(c.filler.as_deref()),
+            Cell::opt(c.phone.as_deref()),
+            c.fill_date.map(Cell::Date).unwrap_or(Cell::Blank),
+        ],
+        None => [Cell::Blank, Cell::Blank, Cell::Blank],
+    }
+}
+
+/// (错误数, 提示数, 已说明提示数) of one file.
+fn file_counts(f: &FileEntry) -> [Cell; 3] {
+    let fs = &f.loaded.findings;
+    let errors = fs.iter().filter(|x| x.level.is_error()).count();
+    let explained = fs
+        .iter()
+        .filter(|x| !x.level.is_error() && x.explained)
+        .count();
+    let open = fs.len() - errors - explained;
+    [
+        Cell::count(errors),
+        Cell::count(open),
+        Cell::count(explained),
+    ]
+}
+
+fn submissions_table(batch: &Batch) -> Table {
+    let mut cols = vec![ColFmt::Text; 10];
+    cols[6] = ColFmt::Date;
+    for c in &mut cols[7..] {
+        *c = ColFmt::Integer;
+    }
+    let mut table = Table::new(&SUBMISSION_HEADERS, cols);
+    table.freeze_cols = 2;
+    for t in &batch.townships {
+        let (file, cover) = match t.judged {
+            Some(i) => (batch.files[i].loaded.file.clone(), cover(&batch.files[i])),
+            // Y03: no file is used; name every file that was not superseded.
+            None => (
+                t.files
+                    .iter()
+                    .filter(|i| batch.files[**i].status != Status::Superseded)
+                    .map(|i| batch.files[*i].loaded.file.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                None,
+            ),
+        };
+        let mut row = vec![
+            Cell::text(&t.code),
+            Cell::text(&t.name),
+            Cell::text(t.status.zh()),
+            Cell::text(file),
+        ];
+        row.extend(cover_cells(cover));
+        row.extend([
+            Cell::count(t.errors),
+            Cell::count(t.warnings),
+            Cell::count(t.explained),
+        ]);
+        table.push(row, false);
+    }
+    for t in &batch.townships {
+        for i in &t.files {
+            let f = &batch.files[*i];
+            if f.status != Status::Superseded {
+                continue;
+            }
+            let mut row = vec![
+                Cell::text(&t.code),
+                Cell::text(&t.name),
+                Cell::text(Status::Superseded.zh()),
+                Cell::text(&f.loaded.file),
+            ];
+            row.extend(cover_cells(cover(f)));
+            row.extend(file_counts(f));
+            table.push(row, false);
+        }
+    }
+    for i in &batch.orphans {
+        let f = &batch.files[*i];
+        let mut row = vec![
+            Cell::Blank,
+            Cell::Blank,
+            Cell::text(Status::Unreadable.zh()),
+            Cell::text(&f.loaded.file),
+        ];
+        row.extend(cover_cells(cover(f)));
+        row.extend(file_counts(f));
+        table.push(row, false);
+    }
+    table
+}
+
+// ---------------------------------------------------------------------------
+// 校验问题
+
+fn findings_table(batch: &Batch) -> Table {
+    let mut cols = vec![ColFmt::Text; FINDING_HEADERS.len()];
+    cols[8] = ColFmt::Wrap(60.0);
+    cols[9] = ColFmt::Text;
+    let mut table = Table::new(&FINDING_HEADERS, cols);
+    let names: BTreeMap<&str, &str> = batch
+        .townships
+        .iter()
+        .map(|t| (t.code.as_str(), t.name.as_str()))
+        .collect();
+    for f in batch.findings() {
+        let town = f.township.as_deref();
+        let level = if f.explained {
+            format!("{}(已说明)", f.level.zh())
+        } else {
+            f.level.zh().to_string()
+        };
+        table.push(
+            vec![
+                Cell::opt(town),
+                Cell::opt(town.and_then(|c| names.get(c).copied())),
+                Cell::text(&f.file),
+                Cell::opt(f.sheet.as_deref()),
+                Cell::opt(f.cell.as_deref()),
+                Cell::opt(f.village.as_deref()),
+                Cell::text(f.code.as_str()),
+                Cell::text(level),
+                Cell::text(&f.message),
+                Cell::opt(f.value.as_deref()),
+            ],
+            false,
+        );
+    }
+    table
+}

@@ -1,0 +1,316 @@
+//! `huizong consolidate`: workspace discovery, statuses (Y01/Y03, 未报送,
+//! 无法读取), feedback workbooks, the lock file and the summary line.
+
+use crate::common::{project, stderr, Workdir};
+use huizong::batch::Status;
+use huizong::cmd::consolidate::{self, Args};
+use huizong::demo;
+use huizong::policy::Policy;
+use huizong::read::normalise::{Date, Period};
+use huizong::schema::{Col, CoverField, SheetId};
+use huizong::write::template::{self, Fill, TemplateInput, Value};
+use std::path::{Path, PathBuf};
+
+const JUNE: Period = Period {
+    year: 2024,
+    month: 6,
+};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn args(ws: &Path) -> Args {
+    Args {
+        workspace: ws.to_path_buf(),
+        period: JUNE,
+        output: None,
+        returns: None,
+        previous: None,
+        roster: None,
+        county_scores: None,
+        rules: None,
+        include_errors: false,
+        jobs: Some(2),
+        quiet: true,
+    }
+}
+
+fn run_lib(a: &Args) -> consolidate::Consolidation {
+    let plan = consolidate::plan(a).expect("plan");
+    consolidate::consolidate(plan, a.jobs, a.include_errors, false).expect("consolidate")
+}
+
+#[test]
+fn samples_consolidate_with_statuses_summary_and_feedback() {
+    let w = Workdir::new();
+    let ws = w.path("示范县");
+    copy_dir(&project("samples/示范县"), &ws);
+    let o = w.run(&["consolidate", "示范县", "--period", "2024-06"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("已汇总 2/8 个乡镇,退回 4,无法读取 1,未报送 2;错误 6,提示 2"),
+        "{err}"
+    );
+    let mut feedback: Vec<String> = std::fs::read_dir(ws.join("输出/2024-06/反馈"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    feedback.sort();
+    assert_eq!(
+        feedback,
+        [
+            "990101102_樟黄镇_2024-06.xlsx",
+            "990101103_溪口乡_2024-06.xlsx",
+            "990101104_青湖街道_2024-06.xlsx",
+            "990101105_石门镇_2024-06.xlsx",
+            "990101108_南浦街道_2024-06.xlsx",
+            "枫岭乡_2024-06_校验结果.xlsx",
+        ]
+    );
+    assert!(
+        !ws.join("输出/2024-06/.huizong.lock").exists(),
+        "lock removed after the run"
+    );
+
+    let c = run_lib(&args(&ws));
+    let status = |code: &str| {
+        c.batch
+            .townships
+            .iter()
+            .find(|t| t.code == code)
+            .unwrap()
+            .status
+    };
+    assert_eq!(status("990101101"), Status::Used);
+    assert_eq!(status("990101102"), Status::Rejected);
+    assert_eq!(status("990101104"), Status::Used, "warnings only");
+    assert_eq!(
+        status("990101106"),
+        Status::NotSent,
+        "its only file could not be told apart"
+    );
+    assert_eq!(status("990101107"), Status::NotSent);
+    assert_eq!(c.batch.orphans.len(), 1);
+    assert_eq!(
+        c.previous.as_ref().map(|p| p.period),
+        Some(Period {
+            year: 2024,
+            month: 5
+        })
+    );
+}
+
+/// A one-township workspace (白砂镇 990101103, four villages) with the
+/// given June returns: (file name, fill).
+fn workspace(w: &Workdir, returns: &[(&str, &Fill)], roster: bool) -> PathBuf {
+    let ws = w.path("ws");
+    std::fs::create_dir_all(ws.join("2024-06")).unwrap();
+    std::fs::write(
+        ws.join("county.toml"),
+        "name = \"示范县\"\ncode = \"990101\"\nbudget = 1000000\n",
+    )
+    .unwrap();
+    let t = demo::small_township(4, 7);
+    if roster {
+        let rows: Vec<demo::RosterRow> = t
+            .villages
+            .iter()
+            .map(|v| {
+                (
+                    t.code.clone(),
+                    t.name.clone(),
+                    v.code.clone(),
+                    v.name.clone(),
+                )
+            })
+            .collect();
+        demo::write_roster(&ws.join("roster.xlsx"), &rows).unwrap();
+    }
+    let policy = Policy::default_rules();
+    for (name, fill) in returns {
+        let input = TemplateInput {
+            policy: &policy,
+            period: Some(JUNE),
+            fill,
+        };
+        template::write_file(&input, &ws.join("2024-06").join(name)).unwrap();
+    }
+    ws
+}
+
+fn base() -> Fill {
+    demo::fill(&demo::small_township(4, 7))
+}
+
+fn dated(mut f: Fill, day: u32) -> Fill {
+    f.cover.insert(
+        CoverField::FillDate,
+        Value::Date(Date::new(2024, 6, day).unwrap()),
+    );
+    f
+}
+
+fn with_wall_rules(mut f: Fill, delta: f64) -> Fill {
+    let spec = huizong::schema::data_sheet(SheetId::Signs).unwrap();
+    for col in [Col::WallRules, Col::SignsBefore] {
+        let i = spec.index_of(col);
+        let row = &mut f.rows.get_mut(&SheetId::Signs).unwrap()[0];
+        if let Value::Number(n) = row[i] {
+            row[i] = Value::Number(n + delta);
+        }
+    }
+    f
+}
+
+#[test]
+fn y01_latest_fill_date_wins_and_the_old_file_lists_what_changed() {
+    let w = Workdir::new();
+    let old = dated(base(), 20);
+    let new = with_wall_rules(dated(base(), 25), 1.0);
+    let ws = workspace(&w, &[("a_初稿.xlsx", &old), ("b_终稿.xlsx", &new)], true);
+    let c = run_lib(&args(&ws));
+    let t = &c.batch.townships[0];
+    assert_eq!(t.status, Status::Used);
+    assert_eq!(c.batch.files[t.judged.unwrap()].loaded.file, "b_终稿.xlsx");
+    let old = &c.batch.files[0];
+    assert_eq!(old.status, Status::Superseded);
+    assert_eq!(
+        old.loaded.findings.len(),
+        1,
+        "only Y01: {:?}",
+        old.loaded.findings
+    );
+    let y01 = &old.loaded.findings[0];
+    assert_eq!(y01.code.as_str(), "Y01");
+    assert_eq!(y01.cell, None);
+    assert!(y01.message.contains("“b_终稿.xlsx”"), "{}", y01.message);
+    let w0 =
+        base().rows[&SheetId::Signs][0][huizong::schema::SIGNS.index_of(Col::WallRules)].clone();
+    let Value::Number(w0) = w0 else { panic!() };
+    assert!(
+        y01.message
+            .contains(&format!("990101103201 上墙制度数 {}→{}", w0, w0 + 1.0)),
+        "{}",
+        y01.message
+    );
+    assert_eq!(
+        (t.errors, t.warnings),
+        (0, 1),
+        "the Y01 counts as a warning"
+    );
+}
+
+#[test]
+fn y03_same_date_different_figures_sends_the_township_back() {
+    let w = Workdir::new();
+    let a = dated(base(), 25);
+    let b = with_wall_rules(dated(base(), 25), 1.0);
+    let ws = workspace(&w, &[("a.xlsx", &a), ("b.xlsx", &b)], true);
+    let c = run_lib(&args(&ws));
+    let t = &c.batch.townships[0];
+    assert_eq!(t.status, Status::Rejected);
+    assert_eq!(t.judged, None);
+    for f in &c.batch.files {
+        assert_eq!(f.status, Status::Rejected);
+        let codes: Vec<&str> = f.loaded.findings.iter().map(|x| x.code.as_str()).collect();
+        assert_eq!(codes, ["Y03"]);
+        assert!(f.loaded.findings[0].message.contains("a.xlsx、b.xlsx"));
+    }
+    assert_eq!(t.errors, 2);
+    let o = w.run(&["consolidate", "ws", "--period", "2024-06"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(w.path("ws/输出/2024-06/反馈/a_校验结果.xlsx").exists());
+    assert!(w.path("ws/输出/2024-06/反馈/b_校验结果.xlsx").exists());
+}
+
+#[test]
+fn identical_files_same_date_first_by_name_is_used() {
+    let w = Workdir::new();
+    let a = dated(base(), 25);
+    let ws = workspace(&w, &[("乙.xlsx", &a), ("甲.xlsx", &a)], true);
+    let c = run_lib(&args(&ws));
+    let t = &c.batch.townships[0];
+    assert_eq!(t.status, Status::Used);
+    // Code point order: 乙 (U+4E59) before 甲 (U+7532).
+    assert_eq!(c.batch.files[t.judged.unwrap()].loaded.file, "乙.xlsx");
+    assert!(c.batch.files[1].loaded.findings[0]
+        .message
+        .contains("数据完全相同"));
+}
+
+#[test]
+fn without_roster_the_run_says_which_rules_were_skipped() {
+    let w = Workdir::new();
+    let ws = workspace(&w, &[("a.xlsx", &base())], false);
+    let o = w.run(&["consolidate", "ws", "--period", "2024-06"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("未找到名册") && err.contains("X04"), "{err}");
+    assert!(
+        err.contains("已汇总 1/0 个乡镇") || err.contains("已汇总 1/"),
+        "{err}"
+    );
+}
+
+#[test]
+fn own_outputs_in_the_period_folder_are_not_read_back() {
+    let w = Workdir::new();
+    let ws = workspace(&w, &[("a.xlsx", &base())], true);
+    std::fs::copy(
+        ws.join("2024-06/a.xlsx"),
+        ws.join("2024-06/县级汇总_示范县_2024-06.xlsx"),
+    )
+    .unwrap();
+    std::fs::copy(
+        ws.join("2024-06/a.xlsx"),
+        ws.join("2024-06/a_校验结果.xlsx"),
+    )
+    .unwrap();
+    let c = run_lib(&args(&ws));
+    assert_eq!(c.batch.files.len(), 1);
+}
+
+#[test]
+fn a_second_run_into_a_locked_folder_stops_with_exit_2() {
+    let w = Workdir::new();
+    let ws = workspace(&w, &[("a.xlsx", &base())], true);
+    let out = ws.join("输出/2024-06");
+    std::fs::create_dir_all(&out).unwrap();
+    // A live process holds the lock (this test's own process).
+    std::fs::write(out.join(".huizong.lock"), std::process::id().to_string()).unwrap();
+    let o = w.run(&["consolidate", "ws", "--period", "2024-06"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("另一个汇总"), "{}", stderr(&o));
+    // A lock left by a process that is gone is taken over.
+    std::fs::write(out.join(".huizong.lock"), "4000000000").unwrap();
+    let o = w.run(&["consolidate", "ws", "--period", "2024-06"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn missing_period_folder_or_county_file_is_exit_2_saying_what_to_create() {
+    let w = Workdir::new();
+    let ws = workspace(&w, &[("a.xlsx", &base())], true);
+    let o = w.run(&["consolidate", "ws", "--period", "2024-07"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("找不到本期报表文件夹"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_file(ws.join("county.toml")).unwrap();
+    let o = w.run(&["consolidate", "ws", "--period", "2024-06"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("county.toml"), "{}", stderr(&o));
+}
