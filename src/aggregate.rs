@@ -782,8 +782,7 @@ pub fn month_over_month(cur: &Batch, prev: &Batch) -> PolarsResult<DataFrame> {
     );
     let joined = joined.with_columns(
         [TOWNSHIP_CODE, TOWNSHIP, VILLAGE_CODE, VILLAGE_NAME]
-            .map(|k| col(k).fill_null(col(p(k))).alias(k))
-            .to_vec(),
+            .map(|k| col(k).fill_null(col(p(k))).alias(k)),
     );
     let joined = left_join(joined, mom_flags(cur)?, VILLAGE_CODE)
         .with_column(col(MOM_FLAGS).fill_null(lit("")));
@@ -1303,12 +1302,13 @@ mod tests {
         let names: Vec<String> = s.get_column_names().iter().map(|s| s.to_string()).collect();
         assert_eq!(&names[..2], ["县(市、区)代码", "县(市、区)"]);
         assert_eq!(&names[2..], summary_headers());
-        let rows: Vec<(
+        type Line = (
             Option<String>,
             Option<String>,
             Option<String>,
             Option<String>,
-        )> = (0..s.height())
+        );
+        let rows: Vec<Line> = (0..s.height())
             .map(|i| {
                 (
                     str_at(&s, COUNTY_CODE, i),

@@ -147,7 +147,11 @@ pub fn decide(
     unexpected.sort();
     codes.extend(unexpected);
 
+    // With nothing to expect (no roster, no previous period) every township
+    // that sent a return is what this period expects.
+    let expect_all = expected.is_empty();
     for (is_expected, code) in codes {
+        let is_expected = is_expected || expect_all;
         let idx = by_town.get(&code).cloned().unwrap_or_default();
         let exp = known.get(code.as_str());
         let name_from_file = idx

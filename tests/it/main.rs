@@ -3,6 +3,7 @@
 
 mod common;
 mod consolidate;
+mod hostile;
 mod interop;
 mod rules;
 mod samples;
