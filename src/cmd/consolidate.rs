@@ -341,12 +341,6 @@ pub fn write_feedback(dir: &Path, batch: &Batch) -> anyhow::Result<usize> {
     let period = batch.period;
     let target = dir.join("反馈");
     let mut written = 0;
-    let file_stem = |name: &str| {
-        Path::new(name)
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
     let mut write = |name: String,
                      raw: &crate::read::workbook::RawWorkbook,
                      findings: &[crate::finding::Finding],
@@ -371,13 +365,7 @@ pub fn write_feedback(dir: &Path, batch: &Batch) -> anyhow::Result<usize> {
                 .iter()
                 .filter(|i| batch.files[**i].status == Status::Rejected)
             {
-                let l = &batch.files[*i].loaded;
-                write(
-                    format!("{}_校验结果.xlsx", file_stem(&l.file)),
-                    &l.raw,
-                    &l.findings,
-                    &l.file,
-                )?;
+                write_own(&mut write, &batch.files[*i].loaded)?;
             }
             continue;
         }
@@ -399,15 +387,31 @@ pub fn write_feedback(dir: &Path, batch: &Batch) -> anyhow::Result<usize> {
         )?;
     }
     for i in &batch.orphans {
-        let l = &batch.files[*i].loaded;
-        write(
-            format!("{}_校验结果.xlsx", file_stem(&l.file)),
-            &l.raw,
-            &l.findings,
-            &l.file,
-        )?;
+        write_own(&mut write, &batch.files[*i].loaded)?;
     }
     Ok(written)
+}
+
+/// A file's own feedback workbook, `<file name without extension>_校验结果.xlsx`.
+fn write_own(
+    write: &mut impl FnMut(
+        String,
+        &crate::read::workbook::RawWorkbook,
+        &[crate::finding::Finding],
+        &str,
+    ) -> anyhow::Result<()>,
+    l: &crate::model::Loaded,
+) -> anyhow::Result<()> {
+    let stem = Path::new(&l.file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    write(
+        format!("{stem}_校验结果.xlsx"),
+        &l.raw,
+        &l.findings,
+        &l.file,
+    )
 }
 
 /// `已汇总 15/17 个乡镇,退回 1,无法读取 0,未报送 1;错误 6,提示 11`
@@ -449,13 +453,24 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let progress = !args.quiet && std::io::stderr().is_terminal();
     let output = plan.output.clone();
     let c = consolidate(plan, args.jobs, args.include_errors, progress)?;
+    let county = crate::write::county::CountyInput {
+        county: &c.plan.county,
+        period: c.plan.period,
+        batch: &c.batch,
+        previous: c.previous.as_ref(),
+        policy: &c.plan.policy,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        notes: &c.plan.notes,
+    };
+    let written = crate::write::county::write_file(&county, &output)
+        .with_context(|| format!("无法写出县级汇总表到 {}", output.display()))?;
     write_feedback(&output, &c.batch)?;
     if !args.quiet {
         for n in &c.plan.notes {
             eprintln!("说明:{n}");
         }
         eprintln!("{}", summary_line(&c.batch));
-        eprintln!("输出文件夹:{}", output.display());
+        eprintln!("县级汇总表:{}", written.display());
     }
     let any_error = c
         .batch

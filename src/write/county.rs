@@ -401,7 +401,10 @@ fn write_cell(
         Cell::Blank => {}
         Cell::Text(s) => write_text(ws, row, col, s, f)?,
         Cell::Num(n) if n.is_finite() => {
-            ws.write_number_with_format(row, col, *n, f)?;
+            // Sums of one- or two-decimal figures in f64 carry residue
+            // (1234.5000000000002): store the value rounded to 6 places.
+            let v = (n * 1e6).round() / 1e6;
+            ws.write_number_with_format(row, col, v, f)?;
         }
         Cell::Num(_) => {}
         Cell::Date(d) => {
@@ -1145,5 +1148,118 @@ mod tests {
         let path = write_file(&input, dir.path()).unwrap();
         assert_eq!(path, dir.path().join("县级汇总_示范县_2024-06.xlsx"));
         assert!(std::fs::read(&path).unwrap().starts_with(b"PK"));
+    }
+
+    #[test]
+    fn submissions_list_superseded_y03_and_orphans() {
+        let mut a = township(A, "白砂镇", 2, JUNE, 31);
+        a.fill_date = Date::new(2024, 6, 25).unwrap();
+        let mut old = a.clone();
+        old.fill_date = Date::new(2024, 6, 20).unwrap();
+        old.villages[0].wall_rules += 1;
+        old.villages[0].signs_before += 1;
+        let b = township(B, "樟黄镇", 2, JUNE, 32);
+        let mut b2 = b.clone();
+        b2.villages[1].cadres += 1;
+        let policy = Policy::default_rules();
+        let garbage = crate::read::read_bytes(
+            "坏文件.xlsx",
+            Path::new("坏文件.xlsx"),
+            b"not a workbook",
+            &policy,
+            Some(JUNE),
+        );
+        let old_name = "990101103_白砂镇_旧.xlsx";
+        let b2_name = "990101104_樟黄镇_改.xlsx";
+        let mut files = vec![
+            load(FILE_A, &crate::demo::fill(&a), JUNE, None),
+            load(old_name, &crate::demo::fill(&old), JUNE, None),
+            load(FILE_B, &crate::demo::fill(&b), JUNE, None),
+            load(b2_name, &crate::demo::fill(&b2), JUNE, None),
+            garbage,
+        ];
+        files.sort_by(|x, y| x.file.cmp(&y.file));
+        let exp = expected(&[(A, "白砂镇"), (B, "樟黄镇"), (C, "溪口乡")]);
+        let batch = crate::batch::decide(JUNE, files, &exp, false);
+        let mut wb = open(bytes(&county("990101"), &batch, None, &policy));
+        let r = sheet(&mut wb, "报送情况");
+        let heads: Vec<[&str; 4]> = r[1..]
+            .iter()
+            .map(|x| [&x[0], &x[1], &x[2], &x[3]].map(String::as_str))
+            .collect();
+        let both = format!("{FILE_B}、{b2_name}");
+        assert_eq!(
+            heads,
+            [
+                [A, "白砂镇", "已汇总", FILE_A],
+                [B, "樟黄镇", "退回", both.as_str()],
+                [C, "溪口乡", "未报送", ""],
+                [A, "白砂镇", "已替代", old_name],
+                ["", "", "无法读取", "坏文件.xlsx"],
+            ]
+        );
+        // Y03: no cover shown; one Y03 per file counted.
+        assert_eq!(r[2][4..], ["", "", "", "2", "0", "0"]);
+        // The superseded file: its Y01 is an open warning.
+        assert_eq!(r[4][4], old.filler);
+        assert_eq!(r[4][6], "2024-06-20");
+        assert_eq!(r[4][7..], ["0", "1", "0"]);
+        assert_eq!(r[5][7..], ["1", "0", "0"]);
+        // The township row counts the superseded file's Y01 too.
+        assert_eq!(r[1][7..], ["0", "1", "0"]);
+
+        let f = sheet(&mut wb, "校验问题");
+        let codes: Vec<(&str, &str, &str)> = f[1..]
+            .iter()
+            .map(|x| (x[0].as_str(), x[2].as_str(), x[6].as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                (A, old_name, "Y01"),
+                (B, FILE_B, "Y03"),
+                (B, b2_name, "Y03"),
+                ("", "坏文件.xlsx", "S01"),
+            ]
+        );
+        assert_eq!(f[4][7], "无法读取");
+
+        let d = sheet(&mut wb, "说明");
+        let at = d.iter().position(|x| x[0] == "文件").unwrap();
+        let statuses: Vec<(&str, &str)> = d[at + 1..]
+            .iter()
+            .map(|x| (x[0].as_str(), x[4].as_str()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                (FILE_A, "已汇总"),
+                (old_name, "已替代"),
+                (FILE_B, "退回"),
+                (b2_name, "退回"),
+                ("坏文件.xlsx", "无法读取"),
+            ]
+        );
+        let s = sheet(&mut wb, "汇总");
+        assert_eq!(s[4][2], "已汇总 1/3");
+    }
+
+    #[test]
+    fn an_empty_batch_still_makes_a_workbook() {
+        let batch = Batch {
+            period: JUNE,
+            files: Vec::new(),
+            townships: Vec::new(),
+            orphans: Vec::new(),
+        };
+        let policy = Policy::default_rules();
+        let mut wb = open(bytes(&county("990101"), &batch, Some(&batch), &policy));
+        assert_eq!(wb.sheet_names().len(), 10);
+        let s = sheet(&mut wb, "汇总");
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[1][1], "合计");
+        assert_eq!(s[1][2], "已汇总 0/0");
+        assert_eq!(sheet(&mut wb, "环比").len(), 1);
+        assert_eq!(sheet(&mut wb, "标牌明细").len(), 1);
     }
 }
