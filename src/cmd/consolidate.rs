@@ -235,6 +235,22 @@ impl Drop for Lock {
     }
 }
 
+/// Temporary files of an interrupted earlier run (we hold the lock, so no
+/// other run is writing them).
+fn remove_stale_temp_files(dir: &Path) {
+    for d in [dir.to_path_buf(), dir.join("反馈")] {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 /// Townships expected this period: the roster's, else the previous period's.
 fn expected(plan: &Plan, previous: Option<&Batch>) -> Vec<Expected> {
     if plan.roster.is_some() {
@@ -450,6 +466,7 @@ pub fn summary_line(batch: &Batch) -> String {
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let plan = plan(&args)?;
     let _lock = Lock::take(&plan.output)?;
+    remove_stale_temp_files(&plan.output);
     let progress = !args.quiet && std::io::stderr().is_terminal();
     let output = plan.output.clone();
     let c = consolidate(plan, args.jobs, args.include_errors, progress)?;

@@ -405,7 +405,11 @@ fn write_cell(
             // (1234.5000000000002): such a value is stored rounded to 6
             // places; a true ratio (0.41818181…) is kept as it is.
             let r = (n * 1e6).round() / 1e6;
-            let v = if (n - r).abs() <= 1e-9 * n.abs().max(1.0) { r } else { *n };
+            let v = if (n - r).abs() <= 1e-9 * n.abs().max(1.0) {
+                r
+            } else {
+                *n
+            };
             ws.write_number_with_format(row, col, v, f)?;
         }
         Cell::Num(_) => {}

@@ -3,6 +3,7 @@
 
 mod common;
 mod consolidate;
+mod county;
 mod hostile;
 mod interop;
 mod rules;

@@ -1,0 +1,327 @@
+//! The county workbook on the samples: golden cells, byte-identical reruns,
+//! interrupted runs that never leave a broken workbook, and the figures as
+//! LibreOffice and openpyxl read them.
+
+use crate::common::{project, require_program, stderr, Workdir};
+use calamine::{Data, Reader, Xlsx};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const COUNTY_FILE: &str = "县级汇总_示范县_2024-06.xlsx";
+const GOLDEN: &str = "tests/golden/county_2024-06.json";
+/// Sheets compared cell by cell with the golden file.
+const GOLDEN_SHEETS: [&str; 4] = ["汇总", "报送情况", "校验问题", "环比"];
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Consolidate a fresh copy of the samples; the county workbook's path.
+fn consolidate_samples(w: &Workdir, name: &str) -> PathBuf {
+    copy_dir(&project("samples/示范县"), &w.path(name));
+    let o = w.run(&["consolidate", name, "--period", "2024-06", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    w.path(&format!("{name}/输出/2024-06/{COUNTY_FILE}"))
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::Float(f) => format!("{f}"),
+        Data::Int(i) => i.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Every non-empty cell of a sheet, by A1 reference.
+fn sheet_cells(path: &Path, sheet: &str) -> BTreeMap<String, String> {
+    let mut wb: Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let range = wb.worksheet_range(sheet).unwrap();
+    let mut out = BTreeMap::new();
+    if let Some((r0, c0)) = range.start() {
+        for (r, c, v) in range.used_cells() {
+            let text = cell_text(v);
+            if !text.is_empty() {
+                out.insert(
+                    huizong::schema::cell_ref(r0 + r as u32, c0 + c as u32),
+                    text,
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn county_workbook_matches_golden_cells() {
+    let w = Workdir::new();
+    let path = consolidate_samples(&w, "ws");
+    let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    assert_eq!(
+        wb.sheet_names(),
+        [
+            "说明",
+            "汇总",
+            "标牌清理",
+            "标牌明细",
+            "功能室",
+            "坐班值守",
+            "星级申报",
+            "环比",
+            "报送情况",
+            "校验问题"
+        ]
+    );
+    let got: BTreeMap<String, BTreeMap<String, String>> = GOLDEN_SHEETS
+        .iter()
+        .map(|s| (s.to_string(), sheet_cells(&path, s)))
+        .collect();
+    let golden_path = project(GOLDEN);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(golden_path.parent().unwrap()).unwrap();
+        std::fs::write(&golden_path, serde_json::to_string_pretty(&got).unwrap()).unwrap();
+    }
+    let want: BTreeMap<String, BTreeMap<String, String>> =
+        serde_json::from_str(&std::fs::read_to_string(&golden_path).expect("golden file")).unwrap();
+    for sheet in GOLDEN_SHEETS {
+        let (g, e) = (&got[sheet], &want[sheet]);
+        for (cell, value) in e {
+            assert_eq!(
+                g.get(cell),
+                Some(value),
+                "{sheet}!{cell} (UPDATE_GOLDEN=1 cargo test to refresh after a deliberate change)"
+            );
+        }
+        for cell in g.keys() {
+            assert!(
+                e.contains_key(cell),
+                "{sheet}!{cell} = {} is not in the golden file",
+                g[cell]
+            );
+        }
+    }
+    // A few figures spelled out, so the golden file is not the only witness.
+    let summary = &got["汇总"];
+    assert_eq!(summary["A1"], "乡镇(街道)代码");
+    assert_eq!(summary["B10"], "合计");
+    assert_eq!(summary["C10"], "已汇总 2/8");
+    assert_eq!(summary["C7"], "未报送");
+    let report = &got["报送情况"];
+    assert_eq!(report["D10"], "枫岭乡_2024-06.xlsx");
+    assert_eq!(report["C10"], "无法读取");
+}
+
+#[test]
+fn reruns_are_byte_identical_wherever_the_workspace_lives() {
+    let w = Workdir::new();
+    let a = consolidate_samples(&w, "a");
+    let first = std::fs::read(&a).unwrap();
+    let o = w.run(&["consolidate", "a", "--period", "2024-06", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read(&a).unwrap(), first, "same folder, second run");
+    let b = consolidate_samples(&w, "b");
+    assert_eq!(std::fs::read(&b).unwrap(), first, "another folder");
+    for entry in std::fs::read_dir(w.path("a/输出/2024-06/反馈")).unwrap() {
+        let name = entry.unwrap().file_name();
+        let x = std::fs::read(w.path("a/输出/2024-06/反馈").join(&name)).unwrap();
+        let y = std::fs::read(w.path("b/输出/2024-06/反馈").join(&name)).unwrap();
+        assert!(x == y, "feedback {name:?} differs");
+    }
+}
+
+#[test]
+fn a_killed_run_never_leaves_a_broken_or_mixed_workbook() {
+    let w = Workdir::new();
+    let path = consolidate_samples(&w, "ws");
+    let old = std::fs::read(&path).unwrap();
+    // Change one return so the new workbook differs from the old one.
+    std::fs::remove_file(w.path("ws/2024-06/白砂镇_2024-06.xlsx")).unwrap();
+    let mut seen_new = None;
+    for delay_ms in [0u64, 30, 80, 150, 300, 600, 1200, 2500] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_huizong"))
+            .args(["consolidate", "ws", "--period", "2024-06", "--quiet"])
+            .current_dir(w.root())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = std::fs::read(&path).unwrap();
+        if now != old {
+            // A new workbook is complete: it opens and has every sheet.
+            let mut wb: Xlsx<_> = calamine::open_workbook(&path).expect("complete workbook");
+            assert_eq!(wb.sheet_names().len(), 10);
+            assert!(wb.worksheet_range("汇总").is_ok());
+            if let Some(prev) = &seen_new {
+                assert_eq!(&now, prev, "every finished run writes the same bytes");
+            }
+            seen_new = Some(now);
+        }
+    }
+    // After the interruptions a normal run works (stale lock and temp files cleared).
+    let o = w.run(&["consolidate", "ws", "--period", "2024-06", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let leftovers: Vec<String> = std::fs::read_dir(w.path("ws/输出/2024-06"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp") || n.ends_with(".lock"))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new());
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_written_is_exit_2_and_keeps_nothing_half_done() {
+    let w = Workdir::new();
+    copy_dir(&project("samples/示范县"), &w.path("ws"));
+    // The output "folder" is a file: nothing can be written there.
+    std::fs::write(w.path("blocked"), b"not a folder").unwrap();
+    let o = w.run(&[
+        "consolidate",
+        "ws",
+        "--period",
+        "2024-06",
+        "-o",
+        "blocked/out",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("无法创建输出文件夹"), "{}", stderr(&o));
+}
+
+/// The 汇总 figures as our reader sees them: row → column → value.
+fn summary_numbers(path: &Path) -> Vec<Vec<String>> {
+    let mut wb: Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let range = wb.worksheet_range("汇总").unwrap();
+    range
+        .rows()
+        .take(10)
+        .map(|r| r.iter().take(26).map(cell_text).collect())
+        .collect()
+}
+
+fn close(a: &str, b: &str) -> bool {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => (x - y).abs() < 1e-9 * x.abs().max(1.0),
+        _ => a == b,
+    }
+}
+
+#[test]
+fn openpyxl_reads_the_same_summary_figures() {
+    if !require_program("python3") {
+        return;
+    }
+    let probe = Command::new("python3")
+        .args(["-c", "import openpyxl"])
+        .output()
+        .unwrap();
+    if !probe.status.success() {
+        if std::env::var_os("CI").is_some() {
+            panic!("openpyxl 未安装,但 CI 要求运行此测试");
+        }
+        eprintln!("\n*** SKIP: python3 openpyxl not installed — interop test not run ***\n");
+        return;
+    }
+    let w = Workdir::new();
+    let path = consolidate_samples(&w, "ws");
+    let script = r#"
+import json, sys, openpyxl
+ws = openpyxl.load_workbook(sys.argv[1], read_only=True)["汇总"]
+rows = []
+for r in ws.iter_rows(min_row=1, max_row=10, max_col=26, values_only=True):
+    rows.append(["" if v is None else (repr(float(v)) if isinstance(v, (int, float)) else str(v)) for v in r])
+print(json.dumps(rows, ensure_ascii=False))
+"#;
+    let o = Command::new("python3")
+        .args(["-c", script, path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let theirs: Vec<Vec<String>> = serde_json::from_slice(&o.stdout).unwrap();
+    let ours = summary_numbers(&path);
+    assert_eq!(theirs.len(), ours.len());
+    for (r, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        for (c, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                close(x, y),
+                "汇总 row {} col {}: ours {x:?}, openpyxl {y:?}",
+                r + 1,
+                c + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn libreoffice_opens_the_county_workbook_with_the_same_summary() {
+    if !require_program("soffice") {
+        return;
+    }
+    let w = Workdir::new();
+    let path = consolidate_samples(&w, "ws");
+    let out = w.path("csv");
+    let profile = format!("file://{}", w.path("lo_profile").display());
+    // Sheet 2 (汇总), UTF-8, comma separated, numbers as stored (not as shown).
+    let o = Command::new("soffice")
+        .args([
+            &format!("-env:UserInstallation={profile}"),
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,2",
+            "--outdir",
+            out.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv_path = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .expect("a csv file")
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(csv_path).unwrap();
+    let ours = summary_numbers(&path);
+    let theirs: Vec<Vec<String>> = text
+        .lines()
+        .take(10)
+        .map(|l| {
+            l.split(',')
+                .map(|c| c.trim_matches('"').to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(theirs[0][..4], ours[0][..4], "header row");
+    for (r, (a, b)) in ours.iter().zip(&theirs).enumerate().skip(1) {
+        for (c, x) in a.iter().enumerate() {
+            let y = b.get(c).map(String::as_str).unwrap_or("");
+            // LibreOffice writes shares as shown (45.0%): compare those by value.
+            let y = match y.strip_suffix('%') {
+                Some(p) => p
+                    .parse::<f64>()
+                    .map(|v| format!("{}", v / 100.0))
+                    .unwrap_or_default(),
+                None => y.to_string(),
+            };
+            let ok = close(x, &y)
+                || (y.contains('.')
+                    && x.parse::<f64>()
+                        .is_ok_and(|v| (v - y.parse::<f64>().unwrap_or(f64::NAN)).abs() < 0.0006));
+            assert!(
+                ok,
+                "汇总 row {} col {}: ours {x:?}, LibreOffice {y:?}",
+                r + 1,
+                c + 1
+            );
+        }
+    }
+}
