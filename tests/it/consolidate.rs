@@ -252,7 +252,7 @@ fn identical_files_same_date_first_by_name_is_used() {
 #[test]
 fn without_roster_the_run_says_which_rules_were_skipped() {
     let w = Workdir::new();
-    let ws = workspace(&w, &[("a.xlsx", &base())], false);
+    let _ws = workspace(&w, &[("a.xlsx", &base())], false);
     let o = w.run(&["consolidate", "ws", "--period", "2024-06"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let err = stderr(&o);
