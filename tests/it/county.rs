@@ -65,7 +65,7 @@ fn sheet_cells(path: &Path, sheet: &str) -> BTreeMap<String, String> {
 fn county_workbook_matches_golden_cells() {
     let w = Workdir::new();
     let path = consolidate_samples(&w, "ws");
-    let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    let wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
     assert_eq!(
         wb.sheet_names(),
         [
