@@ -895,6 +895,7 @@ pub(crate) mod fixtures {
             office_code: Some("990101"),
             roster: None,
             previous,
+            placements: None,
         };
         rules::check_loaded(&mut loaded, &ctx);
         loaded

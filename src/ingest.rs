@@ -64,6 +64,7 @@ pub fn check_and_decide(
     expected: &[Expected],
     baselines: &BTreeMap<String, Return>,
 ) -> Batch {
+    let placements = rules::placements(files.iter());
     pool.install(|| {
         files.par_iter_mut().for_each(|loaded| {
             let previous = loaded.township_code().and_then(|c| baselines.get(c));
@@ -72,6 +73,7 @@ pub fn check_and_decide(
                 office_code: Some(setup.office_code),
                 roster: setup.roster,
                 previous,
+                placements: Some(&placements),
             };
             rules::check_loaded(loaded, &ctx);
         })

@@ -105,6 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         office_code: None,
         roster: plan.roster.as_ref(),
         previous: previous.as_ref(),
+        placements: None,
     };
     let mut any_error = false;
     let stdout = std::io::stdout();

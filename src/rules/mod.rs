@@ -65,6 +65,32 @@ pub struct Context<'a> {
     pub roster: Option<&'a Roster>,
     /// The township's return of the previous period, when there is one.
     pub previous: Option<&'a Return>,
+    /// Village code → (township code, township name) as the other returns
+    /// of the period place it; names the township in V06 without a roster.
+    pub placements: Option<&'a Placements>,
+}
+
+/// Where the returns of a period place each village code.
+pub type Placements = BTreeMap<String, (String, String)>;
+
+/// Villages of readable returns, each under its own township's code.
+pub fn placements<'a>(files: impl IntoIterator<Item = &'a crate::model::Loaded>) -> Placements {
+    let mut out = Placements::new();
+    for l in files {
+        let (Some(ret), Some(town)) = (&l.ret, l.township_code()) else {
+            continue;
+        };
+        let name = ret.cover.township.clone().unwrap_or_default();
+        for t in ret.tables.iter().filter(|t| t.spec.per_village) {
+            for r in &t.rows {
+                if let Some(code) = t.code(r).filter(|c| c.starts_with(town)) {
+                    out.entry(code.to_string())
+                        .or_insert_with(|| (town.to_string(), name.clone()));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Run every single-return rule family over a return that has no fatal

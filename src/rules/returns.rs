@@ -38,11 +38,17 @@ pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
         for row in &t.rows {
             let Some(code) = t.code(row) else { continue };
             if foreign.contains(code) {
-                let elsewhere = ctx
-                    .roster
-                    .and_then(|r| r.villages.get(code))
-                    .map(|v| format!(",名册中它属于{}({})", v.township_name, v.township_code))
-                    .unwrap_or_default();
+                let elsewhere = match ctx.roster {
+                    Some(r) => r
+                        .villages
+                        .get(code)
+                        .map(|v| format!(",名册中它属于{}({})", v.township_name, v.township_code)),
+                    None => ctx
+                        .placements
+                        .and_then(|p| p.get(code))
+                        .map(|(tc, tn)| format!(",{tn}({tc})的报表中有此村")),
+                }
+                .unwrap_or_default();
                 out.push(t.finding(
                     Finding::new(
                         Code::V06,

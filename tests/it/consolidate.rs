@@ -314,3 +314,50 @@ fn missing_period_folder_or_county_file_is_exit_2_saying_what_to_create() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("county.toml"), "{}", stderr(&o));
 }
+
+#[test]
+fn v06_without_roster_names_the_township_whose_return_has_the_village() {
+    let w = Workdir::new();
+    let a = base();
+    // 樟黄镇's return: the same villages under its own code, but the first
+    // row of each sheet keeps 白砂镇's village code.
+    let mut b = base();
+    b.cover
+        .insert(CoverField::TownshipCode, Value::Text("990101104".into()));
+    b.cover
+        .insert(CoverField::Township, Value::Text("樟黄镇".into()));
+    for (sheet, rows) in b.rows.iter_mut() {
+        let code_col = huizong::schema::data_sheet(*sheet)
+            .unwrap()
+            .index_of(Col::VillageCode);
+        for row in rows.iter_mut() {
+            if let Value::Text(c) = &row[code_col] {
+                let keep = c == "990101103201";
+                if !keep {
+                    row[code_col] = Value::Text(c.replacen("990101103", "990101104", 1));
+                }
+            }
+        }
+    }
+    let ws = workspace(&w, &[("a.xlsx", &a), ("b.xlsx", &b)], false);
+    let c = run_lib(&args(&ws));
+    let b_file = c
+        .batch
+        .files
+        .iter()
+        .find(|f| f.loaded.file == "b.xlsx")
+        .unwrap();
+    let v06: Vec<_> = b_file
+        .loaded
+        .findings
+        .iter()
+        .filter(|f| f.code.as_str() == "V06")
+        .collect();
+    assert!(!v06.is_empty());
+    assert_eq!(v06[0].cell.as_deref(), Some("B3"));
+    assert!(
+        v06[0].message.contains("白砂镇(990101103)的报表中有此村"),
+        "{}",
+        v06[0].message
+    );
+}
