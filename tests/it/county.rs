@@ -325,3 +325,47 @@ fn libreoffice_opens_the_county_workbook_with_the_same_summary() {
         }
     }
 }
+
+#[test]
+fn every_sample_mistake_is_in_the_findings_sheet_and_its_file_has_the_right_status() {
+    let w = Workdir::new();
+    let path = consolidate_samples(&w, "ws");
+    let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    let rows = |wb: &mut Xlsx<_>, sheet: &str| -> Vec<Vec<String>> {
+        wb.worksheet_range(sheet)
+            .unwrap()
+            .rows()
+            .map(|r| r.iter().map(cell_text).collect())
+            .collect()
+    };
+    let findings = rows(&mut wb, "校验问题");
+    let report = rows(&mut wb, "报送情况");
+    let readme = std::fs::read_to_string(project("samples/README.md")).unwrap();
+    let mut checked = 0;
+    for line in readme.lines().filter(|l| l.starts_with("| 2024-06/")) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        let file = cells[0].trim_start_matches("2024-06/");
+        let (sheet, cell) = cells[2].split_once('!').unwrap_or(("", ""));
+        let found = findings
+            .iter()
+            .any(|r| r[2] == file && r[3] == sheet && r[4] == cell && r[6] == cells[1]);
+        assert!(found, "{line} not in 校验问题");
+        let status = &report
+            .iter()
+            .find(|r| r[3] == file)
+            .unwrap_or_else(|| panic!("{file} in 报送情况"))[2];
+        let want = match cells[3] {
+            "无法读取" => "无法读取",
+            _ if readme.lines().any(|l| {
+                l.starts_with(&format!("| 2024-06/{file} |")) && l.contains("| 错误 |")
+            }) =>
+            {
+                "退回"
+            }
+            _ => "已汇总",
+        };
+        assert_eq!(status, want, "{file}");
+        checked += 1;
+    }
+    assert_eq!(checked, 9);
+}
