@@ -375,21 +375,6 @@ fn add_split_sheets(
     Ok(names)
 }
 
-/// Write text as text (never a formula), cut to Excel's limit; empty text
-/// writes nothing.
-fn write_text(
-    ws: &mut Worksheet,
-    row: u32,
-    col: u16,
-    s: &str,
-    f: &Format,
-) -> Result<(), XlsxError> {
-    if !s.is_empty() {
-        ws.write_string_with_format(row, col, style::cut_to_excel_limit(s), f)?;
-    }
-    Ok(())
-}
-
 fn write_cell(
     ws: &mut Worksheet,
     row: u32,
@@ -399,7 +384,7 @@ fn write_cell(
 ) -> Result<(), XlsxError> {
     match cell {
         Cell::Blank => {}
-        Cell::Text(s) => write_text(ws, row, col, s, f)?,
+        Cell::Text(s) => style::write_text(ws, row, col, s, f)?,
         Cell::Num(n) if n.is_finite() => {
             // Sums of one- or two-decimal figures in f64 carry residue
             // (1234.5000000000002): such a value is stored rounded to 6
@@ -466,7 +451,7 @@ fn write_table(
 
     let h = style::header();
     for (c, text) in table.headers.iter().enumerate() {
-        write_text(ws, top, c as u16, text, &h)?;
+        style::write_text(ws, top, c as u16, text, &h)?;
     }
     ws.set_row_height(top, 16.0 * header_lines as f64 + 6.0)?;
 
@@ -536,8 +521,8 @@ fn write_readme(ws: &mut Worksheet, input: &CountyInput) -> Result<(), XlsxError
     let plain = Format::new().set_align(FormatAlign::Left);
     let mut row = 2;
     for (l, v) in &lines {
-        write_text(ws, row, 0, l, &label)?;
-        write_text(ws, row, 1, v, &plain)?;
+        style::write_text(ws, row, 0, l, &label)?;
+        style::write_text(ws, row, 1, v, &plain)?;
         row += 1;
     }
     row += 1;

@@ -260,7 +260,7 @@ fn write_results(
     for (i, (f, loc)) in order.iter().zip(located).enumerate() {
         let row = RESULT_FIRST_ROW + i as u32;
         ws.write_number_with_format(row, 0, (i + 1) as f64, &top)?;
-        write_text(ws, row, 1, f.sheet.as_deref().unwrap_or(""), &top)?;
+        style::write_text(ws, row, 1, f.sheet.as_deref().unwrap_or(""), &top)?;
         let shown = f
             .cell
             .clone()
@@ -277,19 +277,19 @@ fn write_results(
                 ws.write_url_with_text(row, 2, Url::new(target), &shown)?;
                 links += 1;
             }
-            _ => write_text(ws, row, 2, &shown, &top)?,
+            _ => style::write_text(ws, row, 2, &shown, &top)?,
         }
-        write_text(ws, row, 3, f.village.as_deref().unwrap_or(""), &text)?;
-        write_text(ws, row, 4, f.code.as_str(), &top)?;
+        style::write_text(ws, row, 3, f.village.as_deref().unwrap_or(""), &text)?;
+        style::write_text(ws, row, 4, f.code.as_str(), &top)?;
         let level_fmt = if f.level.is_error() {
             &error_level
         } else {
             &warning_level
         };
-        write_text(ws, row, 5, f.level.zh(), level_fmt)?;
-        write_text(ws, row, MESSAGE_COL as u16, &f.message, &wrap)?;
-        write_text(ws, row, 7, f.value.as_deref().unwrap_or(""), &text)?;
-        write_text(ws, row, 8, if f.explained { "是" } else { "否" }, &top)?;
+        style::write_text(ws, row, 5, f.level.zh(), level_fmt)?;
+        style::write_text(ws, row, MESSAGE_COL as u16, &f.message, &wrap)?;
+        style::write_text(ws, row, 7, f.value.as_deref().unwrap_or(""), &text)?;
+        style::write_text(ws, row, 8, if f.explained { "是" } else { "否" }, &top)?;
         let lines = style::wrapped_lines(&f.message, RESULT_WIDTHS[MESSAGE_COL]).min(20);
         if lines > 1 {
             ws.set_row_height(row, 16.0 * lines as f64 + 2.0)?;
@@ -299,20 +299,6 @@ fn write_results(
     let last_row = RESULT_FIRST_ROW + order.len().max(1) as u32 - 1;
     ws.autofilter(RESULT_HEADER_ROW, 0, last_row.max(RESULT_HEADER_ROW), last)?;
     ws.set_freeze_panes(RESULT_FIRST_ROW, 0)?;
-    Ok(())
-}
-
-/// Write text, cut to Excel's limit; empty text writes nothing.
-fn write_text(
-    ws: &mut Worksheet,
-    row: u32,
-    col: u16,
-    s: &str,
-    format: &Format,
-) -> Result<(), XlsxError> {
-    if !s.is_empty() {
-        ws.write_string_with_format(row, col, style::cut_to_excel_limit(s), format)?;
-    }
     Ok(())
 }
 

@@ -228,3 +228,18 @@ mod tests {
         ));
     }
 }
+
+/// Write text as text (never a formula), cut to Excel's limit; empty text
+/// writes nothing.
+pub fn write_text(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    col: u16,
+    s: &str,
+    format: &Format,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    if !s.is_empty() {
+        ws.write_string_with_format(row, col, cut_to_excel_limit(s), format)?;
+    }
+    Ok(())
+}
