@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod consolidate;
+pub mod help;
 pub mod template;
 
 use clap::{Parser, Subcommand};
