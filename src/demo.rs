@@ -453,19 +453,31 @@ pub type RosterRow = (String, String, String, String);
 
 /// Write a roster workbook (sheet 名册) as a county keeps it.
 pub fn write_roster(path: &std::path::Path, rows: &[RosterRow]) -> anyhow::Result<()> {
+    write_roster_with_counties(path, rows, None)
+}
+
+/// A roster of a city or province: each row also names its county
+/// (县(市、区)代码, 县(市、区)), `counties[i]` for `rows[i]`.
+pub fn write_roster_with_counties(
+    path: &std::path::Path,
+    rows: &[RosterRow],
+    counties: Option<&[(String, String)]>,
+) -> anyhow::Result<()> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet().set_name("名册")?;
     let text = rust_xlsxwriter::Format::new().set_num_format("@");
-    for (c, h) in [
+    let mut headers = vec![
         "乡镇(街道)代码",
         "乡镇(街道)",
         "村(社区)代码",
         "村(社区)名称",
-    ]
-    .iter()
-    .enumerate()
-    {
+    ];
+    if counties.is_some() {
+        headers.extend(["县(市、区)代码", "县(市、区)"]);
+    }
+    for (c, h) in headers.iter().enumerate() {
         ws.write_string(0, c as u16, *h)?;
+        ws.set_column_width(c as u16, if h.ends_with("代码") { 16 } else { 14 })?;
     }
     for (i, (tc, tn, vc, vn)) in rows.iter().enumerate() {
         let r = i as u32 + 1;
@@ -473,11 +485,11 @@ pub fn write_roster(path: &std::path::Path, rows: &[RosterRow]) -> anyhow::Resul
         ws.write_string(r, 1, tn)?;
         ws.write_string_with_format(r, 2, vc, &text)?;
         ws.write_string(r, 3, vn)?;
+        if let Some((cc, cn)) = counties.and_then(|c| c.get(i)) {
+            ws.write_string_with_format(r, 4, cc, &text)?;
+            ws.write_string(r, 5, cn)?;
+        }
     }
-    ws.set_column_width(0, 16)?;
-    ws.set_column_width(1, 12)?;
-    ws.set_column_width(2, 16)?;
-    ws.set_column_width(3, 14)?;
     wb.set_properties(&crate::write::template::properties(None, "名册")?);
     crate::write::atomic::save(&mut wb, path)?;
     Ok(())

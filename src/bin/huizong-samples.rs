@@ -40,12 +40,67 @@ const CURRENT: Period = Period {
     month: 6,
 };
 
+/// Townships per county in a generated city or province.
+const TOWNSHIPS_PER_COUNTY: usize = 25;
+
+/// The consolidating office: one county, a city of counties (4-digit
+/// code), or a province (2-digit code), by how many townships there are.
+struct Office {
+    name: String,
+    code: String,
+    /// (code6, name) of each county.
+    counties: Vec<(String, String)>,
+}
+
+fn office(n: usize) -> anyhow::Result<Office> {
+    let counties = n.div_ceil(TOWNSHIPS_PER_COUNTY);
+    // A county has a few dozen townships at most.
+    if n <= 40 {
+        return Ok(Office {
+            name: COUNTY.into(),
+            code: COUNTY_CODE.into(),
+            counties: vec![(COUNTY_CODE.into(), COUNTY.into())],
+        });
+    }
+    if counties <= 99 {
+        let list = (1..=counties)
+            .map(|c| (format!("9901{c:02}"), format!("示范市第{c}县")))
+            .collect();
+        return Ok(Office {
+            name: "示范市".into(),
+            code: "9901".into(),
+            counties: list,
+        });
+    }
+    anyhow::ensure!(
+        counties <= 99 * 99,
+        "--townships 最多 {}",
+        99 * 99 * TOWNSHIPS_PER_COUNTY
+    );
+    let list = (0..counties)
+        .map(|k| {
+            let (city, county) = (k / 99 + 1, k % 99 + 1);
+            (
+                format!("99{city:02}{county:02}"),
+                format!("示范省{city}市{county}县"),
+            )
+        })
+        .collect();
+    Ok(Office {
+        name: "示范省".into(),
+        code: "99".into(),
+        counties: list,
+    })
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let policy = Policy::default_rules();
     let demo_mode = args.townships.is_none();
     let n = args.townships.unwrap_or(8);
-    anyhow::ensure!(n >= 1 && n <= 899, "--townships 须在 1 到 899 之间");
+    anyhow::ensure!(n >= 1, "--townships 至少为 1");
+    let office = office(n)?;
+    let single = office.counties.len() == 1;
     let mut rng = Rng::new(args.seed);
     let out = &args.out;
     for month in [PREVIOUS, CURRENT] {
@@ -55,18 +110,24 @@ fn main() -> anyhow::Result<()> {
         }
         std::fs::create_dir_all(&dir)?;
     }
+    let budget = 1_100_000 * ((n as i64 + 7) / 8);
     std::fs::write(
         out.join("county.toml"),
         format!(
-            "# 示例县(虚构)。name 县名,code 6位区划代码,budget 本年度星级奖励经费预算(元)\nname = \"{COUNTY}\"\ncode = \"{COUNTY_CODE}\"\nbudget = 1100000\n"
+            "# 示例工作区(虚构)。name 名称,code 区划代码(县6位、市4位、省2位),budget 本年度星级奖励经费预算(元)\nname = \"{}\"\ncode = \"{}\"\nbudget = {budget}\n",
+            office.name, office.code
         ),
     )?;
 
     let mut roster = Vec::new();
+    let mut roster_counties = Vec::new();
     let mut scores = Vec::new();
     for i in 0..n {
         let name = demo::township_name(i, &mut rng);
-        let code = format!("{COUNTY_CODE}{:03}", 101 + i);
+        let (county_code, county_name) =
+            &office.counties[if single { 0 } else { i / TOWNSHIPS_PER_COUNTY }];
+        let k = if single { i } else { i % TOWNSHIPS_PER_COUNTY };
+        let code = format!("{county_code}{:03}", 101 + k);
         let street = name.ends_with("街道");
         let count = rng.range(15, 25) as usize;
         let names = demo::village_names(count, street, &mut rng);
@@ -77,11 +138,20 @@ fn main() -> anyhow::Result<()> {
             .collect();
         for (vc, vn) in &villages {
             roster.push((code.clone(), name.clone(), vc.clone(), vn.clone()));
+            roster_counties.push((county_code.clone(), county_name.clone()));
             // About one village in forty has no county score yet (待评定).
             let score = (!rng.chance(2)).then(|| rng.range(550, 985) as f64 / 10.0);
             scores.push((vc.clone(), vn.clone(), score));
         }
-        let prev = demo::township(COUNTY, &code, &name, &villages, PREVIOUS, &policy, &mut rng);
+        let prev = demo::township(
+            county_name,
+            &code,
+            &name,
+            &villages,
+            PREVIOUS,
+            &policy,
+            &mut rng,
+        );
         let mut cur = prev.clone();
         cur.period = CURRENT;
         cur.fill_date =
@@ -115,7 +185,8 @@ fn main() -> anyhow::Result<()> {
             )?;
         }
     }
-    demo::write_roster(&out.join("roster.xlsx"), &roster)?;
+    let counties = (!single).then_some(roster_counties.as_slice());
+    demo::write_roster_with_counties(&out.join("roster.xlsx"), &roster, counties)?;
     demo::write_scores(&out.join("county_scores.xlsx"), &scores)?;
     eprintln!(
         "已生成示例工作区 {}:{} 个乡镇,{} 个村(社区)",
