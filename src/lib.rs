@@ -13,6 +13,7 @@ pub mod model;
 pub mod policy;
 pub mod read;
 pub mod rules;
+pub mod samples;
 pub mod schema;
 pub mod workspace;
 pub mod write;

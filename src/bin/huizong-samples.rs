@@ -1,27 +1,20 @@
-//! `huizong-samples`: writes the demo county workspace (`samples/示范县`) —
-//! county.toml, roster, county scores and two months of returns, a few of
-//! them with the realistic mistakes listed in `samples/README.md` — or, with
-//! `--townships N`, a larger seeded workspace for benchmarks.
+//! `huizong-samples`: writes the demo county workspace (`samples/示范县`),
+//! or with `--townships N` a larger seeded workspace for benchmarks (see
+//! `huizong::samples`).
 
-use anyhow::Context;
 use clap::Parser;
-use huizong::demo::{self, Rng, Township};
-use huizong::policy::Policy;
-use huizong::read::normalise::Period;
-use huizong::schema::{self, Col, SheetId};
-use huizong::write::template::{self, Fill, TemplateInput, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "huizong-samples",
-    about = "生成示例县工作区(名册、区级评定、两个月的乡镇月报)"
+    about = "生成示例工作区(名册、区级评定、两个月的乡镇月报)"
 )]
 struct Args {
     /// 输出文件夹
     #[arg(long, default_value = "samples/示范县")]
     out: PathBuf,
-    /// 乡镇(街道)个数;默认 8 个,并按 samples/README.md 加入示例错误
+    /// 乡镇(街道)个数;默认 8 个,并按 samples/README.md 加入示例错误;超过 40 个时生成市或省的工作区
     #[arg(long)]
     townships: Option<usize>,
     /// 随机种子(同一种子生成同样的数据)
@@ -29,319 +22,14 @@ struct Args {
     seed: u64,
 }
 
-const COUNTY: &str = "示范县";
-const COUNTY_CODE: &str = "990101";
-const PREVIOUS: Period = Period {
-    year: 2024,
-    month: 5,
-};
-const CURRENT: Period = Period {
-    year: 2024,
-    month: 6,
-};
-
-/// Townships per county in a generated city or province.
-const TOWNSHIPS_PER_COUNTY: usize = 25;
-
-/// The consolidating office: one county, a city of counties (4-digit
-/// code), or a province (2-digit code), by how many townships there are.
-struct Office {
-    name: String,
-    code: String,
-    /// (code6, name) of each county.
-    counties: Vec<(String, String)>,
-}
-
-fn office(n: usize) -> anyhow::Result<Office> {
-    let counties = n.div_ceil(TOWNSHIPS_PER_COUNTY);
-    // A county has a few dozen townships at most.
-    if n <= 40 {
-        return Ok(Office {
-            name: COUNTY.into(),
-            code: COUNTY_CODE.into(),
-            counties: vec![(COUNTY_CODE.into(), COUNTY.into())],
-        });
-    }
-    if counties <= 99 {
-        let list = (1..=counties)
-            .map(|c| (format!("9901{c:02}"), format!("示范市第{c}县")))
-            .collect();
-        return Ok(Office {
-            name: "示范市".into(),
-            code: "9901".into(),
-            counties: list,
-        });
-    }
-    anyhow::ensure!(
-        counties <= 99 * 99,
-        "--townships 最多 {}",
-        99 * 99 * TOWNSHIPS_PER_COUNTY
-    );
-    let list = (0..counties)
-        .map(|k| {
-            let (city, county) = (k / 99 + 1, k % 99 + 1);
-            (
-                format!("99{city:02}{county:02}"),
-                format!("示范省{city}市{county}县"),
-            )
-        })
-        .collect();
-    Ok(Office {
-        name: "示范省".into(),
-        code: "99".into(),
-        counties: list,
-    })
-}
-
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let policy = Policy::default_rules();
-    let demo_mode = args.townships.is_none();
-    let n = args.townships.unwrap_or(8);
-    anyhow::ensure!(n >= 1, "--townships 至少为 1");
-    let office = office(n)?;
-    let single = office.counties.len() == 1;
-    let mut rng = Rng::new(args.seed);
-    let out = &args.out;
-    for month in [PREVIOUS, CURRENT] {
-        let dir = out.join(month.to_string());
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).with_context(|| format!("无法清理 {}", dir.display()))?;
-        }
-        std::fs::create_dir_all(&dir)?;
-    }
-    let budget = 1_100_000 * ((n as i64 + 7) / 8);
-    std::fs::write(
-        out.join("county.toml"),
-        format!(
-            "# 示例工作区(虚构)。name 名称,code 区划代码(县6位、市4位、省2位),budget 本年度星级奖励经费预算(元)\nname = \"{}\"\ncode = \"{}\"\nbudget = {budget}\n",
-            office.name, office.code
-        ),
-    )?;
-
-    let mut roster = Vec::new();
-    let mut roster_counties = Vec::new();
-    let mut scores = Vec::new();
-    for i in 0..n {
-        let name = demo::township_name(i, &mut rng);
-        let (county_code, county_name) =
-            &office.counties[if single { 0 } else { i / TOWNSHIPS_PER_COUNTY }];
-        let k = if single { i } else { i % TOWNSHIPS_PER_COUNTY };
-        let code = format!("{county_code}{:03}", 101 + k);
-        let street = name.ends_with("街道");
-        let count = rng.range(15, 25) as usize;
-        let names = demo::village_names(count, street, &mut rng);
-        let villages: Vec<(String, String)> = names
-            .into_iter()
-            .enumerate()
-            .map(|(k, v)| (format!("{code}{:03}", 201 + k), v))
-            .collect();
-        for (vc, vn) in &villages {
-            roster.push((code.clone(), name.clone(), vc.clone(), vn.clone()));
-            roster_counties.push((county_code.clone(), county_name.clone()));
-            // About one village in forty has no county score yet (待评定).
-            let score = (!rng.chance(2)).then(|| rng.range(550, 985) as f64 / 10.0);
-            scores.push((vc.clone(), vn.clone(), score));
-        }
-        let prev = demo::township(
-            county_name,
-            &code,
-            &name,
-            &villages,
-            PREVIOUS,
-            &policy,
-            &mut rng,
-        );
-        let mut cur = prev.clone();
-        cur.period = CURRENT;
-        cur.fill_date =
-            huizong::read::normalise::Date::new(2024, 6, rng.range(20, 28) as u32).expect("date");
-        cur.villages = prev
-            .villages
-            .iter()
-            .map(|v| demo::next_month(v, CURRENT, &mut rng))
-            .collect();
-
-        let file = |t: &Township| format!("{}_{}.xlsx", t.name, t.period);
-        let mut prev_fill = demo::fill(&prev);
-        if demo_mode && i == 3 {
-            // The board already hung last month: it "still hangs" (P03, not H01).
-            hang_negative_sign(&mut prev_fill, &prev);
-        }
-        write(
-            &out.join(PREVIOUS.to_string()).join(file(&prev)),
-            &prev_fill,
-            PREVIOUS,
-            &policy,
-        )?;
-        if demo_mode {
-            mistakes(i, &cur, out, &policy)?;
-        } else {
-            write(
-                &out.join(CURRENT.to_string()).join(file(&cur)),
-                &demo::fill(&cur),
-                CURRENT,
-                &policy,
-            )?;
-        }
-    }
-    let counties = (!single).then_some(roster_counties.as_slice());
-    demo::write_roster_with_counties(&out.join("roster.xlsx"), &roster, counties)?;
-    demo::write_scores(&out.join("county_scores.xlsx"), &scores)?;
+    let g = huizong::samples::generate(&args.out, args.townships, args.seed)?;
     eprintln!(
         "已生成示例工作区 {}:{} 个乡镇,{} 个村(社区)",
-        out.display(),
-        n,
-        roster.len()
+        args.out.display(),
+        g.townships,
+        g.villages
     );
-    Ok(())
-}
-
-fn write(path: &Path, fill: &Fill, period: Period, policy: &Policy) -> anyhow::Result<()> {
-    template::write_file(
-        &TemplateInput {
-            policy,
-            period: Some(period),
-            fill,
-        },
-        path,
-    )
-}
-
-fn text(s: &str) -> Value {
-    Value::Text(s.to_string())
-}
-
-fn set(fill: &mut Fill, sheet: SheetId, k: usize, col: Col, v: Value) {
-    let i = schema::data_sheet(sheet).expect("data sheet").index_of(col);
-    fill.rows.get_mut(&sheet).expect("rows")[k][i] = v;
-}
-
-fn number(fill: &Fill, sheet: SheetId, k: usize, col: Col) -> f64 {
-    let i = schema::data_sheet(sheet).expect("data sheet").index_of(col);
-    match fill.rows[&sheet][k][i] {
-        Value::Number(n) => n,
-        _ => 0.0,
-    }
-}
-
-/// 青湖街道's second village still has a board on the negative list.
-fn hang_negative_sign(fill: &mut Fill, t: &Township) {
-    let code = t.villages[1].code.clone();
-    let row = demo::row(
-        &schema::SIGN_DETAIL,
-        vec![
-            (Col::VillageCode, text(&code)),
-            (Col::SignName, text("廉洁工作站")),
-            (Col::SignPlace, text("室内")),
-        ],
-    );
-    fill.rows
-        .get_mut(&SheetId::SignDetail)
-        .expect("rows")
-        .push(row);
-    for col in [Col::SignsNow, Col::SignsBefore] {
-        let v = number(fill, SheetId::Signs, 1, col);
-        set(fill, SheetId::Signs, 1, col, Value::Number(v + 1.0));
-    }
-}
-
-/// The current month of the demo county, township by township, with the
-/// mistakes that `samples/README.md` lists (keep the two in step).
-fn mistakes(i: usize, t: &Township, out: &Path, policy: &Policy) -> anyhow::Result<()> {
-    let dir = out.join(CURRENT.to_string());
-    let name = format!("{}_{}.xlsx", t.name, t.period);
-    let mut fill = demo::fill(t);
-    match i {
-        // 白砂镇: clean.
-        0 => {}
-        // 樟黄镇: 上墙制度数 one too many for its third village (P01).
-        1 => {
-            let w = number(&fill, SheetId::Signs, 2, Col::WallRules);
-            set(
-                &mut fill,
-                SheetId::Signs,
-                2,
-                Col::WallRules,
-                Value::Number(w + 1.0),
-            );
-        }
-        // 溪口乡: "12个" typed into 累计摘除数 (V02), and a 坐班天数 of 31 in June (D02).
-        2 => {
-            set(
-                &mut fill,
-                SheetId::Signs,
-                0,
-                Col::SignsRemoved,
-                text("12个"),
-            );
-            set(
-                &mut fill,
-                SheetId::Duty,
-                4,
-                Col::DutyDays,
-                Value::Number(31.0),
-            );
-        }
-        // 青湖街道: a negative-list board still hangs (P03), and cadres not in
-        // one hall (M03), explained in 情况说明.
-        3 => {
-            hang_negative_sign(&mut fill, t);
-            set(&mut fill, SheetId::Rooms, 5, Col::SharedOffice, text("否"));
-            let village = t.villages[5].code.clone();
-            fill.rows.insert(
-                SheetId::Explanations,
-                vec![demo::row(
-                    &schema::EXPLANATIONS,
-                    vec![
-                        (Col::RuleCode, text("M03")),
-                        (Col::VillageCode, text(&village)),
-                        (
-                            Col::Explanation,
-                            text("服务中心改造施工中,预计8月底完成集中办公"),
-                        ),
-                    ],
-                )],
-            );
-        }
-        // 石门镇: more cadres on the rota than on the committee (D01).
-        4 => {
-            let c = number(&fill, SheetId::Duty, 3, Col::Cadres);
-            set(
-                &mut fill,
-                SheetId::Duty,
-                3,
-                Col::OnDuty,
-                Value::Number(c + 2.0),
-            );
-        }
-        // 枫岭乡: sent a PDF renamed .xlsx (S01).
-        5 => {
-            std::fs::write(dir.join(&name), b"%PDF-1.4\n% scanned return\n")?;
-            return Ok(());
-        }
-        // 云台镇: did not send this month.
-        6 => return Ok(()),
-        // 南浦街道: rooms that do not add up (M01) and no dedicated manager (D05).
-        7 => {
-            let o = number(&fill, SheetId::Rooms, 2, Col::RoomsOffice);
-            set(
-                &mut fill,
-                SheetId::Rooms,
-                2,
-                Col::RoomsOffice,
-                Value::Number(o + 1.0),
-            );
-            set(
-                &mut fill,
-                SheetId::Duty,
-                6,
-                Col::Managers,
-                Value::Number(0.0),
-            );
-        }
-        _ => {}
-    }
-    write(&dir.join(name), &fill, CURRENT, policy)?;
     Ok(())
 }
