@@ -1,0 +1,165 @@
+//! Scale benchmark (issue 6): generate workspaces of N townships, time
+//! `huizong consolidate` end to end in release, and beside it the floor — the
+//! least any tool must do on the same files: open every return with calamine
+//! touching every cell (rayon over files), and write as many cells as the
+//! output workbooks hold with rust_xlsxwriter in constant-memory mode at zip
+//! level 3. Prints figures; asserts nothing about time.
+//!
+//! cargo bench --bench scale                 # N = 20, 500, 2500
+//! cargo bench --bench scale -- 20           # just N = 20 (CI smoke test)
+//! cargo bench --bench scale -- --big        # also N = 38000
+
+use calamine::{open_workbook_auto, Data, Reader};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let mut sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    if sizes.is_empty() {
+        sizes = vec![20, 500, 2500];
+    }
+    if args.iter().any(|a| a == "--big") {
+        sizes.push(38_000);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    let bin = env!("CARGO_BIN_EXE_huizong");
+    println!("| 乡镇数 N | 报表数 | 用时(秒) | 峰值内存(MB) | 报表/秒 | 下限(秒):读取+写出 | 为下限的倍数 |");
+    println!("|---|---|---|---|---|---|---|");
+    for n in sizes {
+        let ws = root.join(format!("ws_{n}"));
+        let marker = ws.join(".generated");
+        if !marker.exists() {
+            let _ = std::fs::remove_dir_all(&ws);
+            let t = Instant::now();
+            huizong::samples::generate(&ws, Some(n), 2024).expect("generate workspace");
+            std::fs::write(&marker, b"ok").unwrap();
+            eprintln!(
+                "生成 N={n} 的工作区用时 {:.1} 秒",
+                t.elapsed().as_secs_f64()
+            );
+        }
+        let out = root.join(format!("out_{n}"));
+        let _ = std::fs::remove_dir_all(&out);
+        let t = Instant::now();
+        let o = Command::new(bin)
+            .args([
+                "consolidate",
+                ws.to_str().unwrap(),
+                "--period",
+                "2024-06",
+                "--quiet",
+                "-o",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .expect("run huizong");
+        let wall = t.elapsed().as_secs_f64();
+        assert!(
+            o.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let peak_mb = children_peak_rss_mb();
+        let returns: Vec<PathBuf> = ["2024-05", "2024-06"]
+            .iter()
+            .flat_map(|m| huizong::read::spreadsheet_files(&ws.join(m)).unwrap())
+            .collect();
+        let (read_floor, cells) = read_floor(&returns);
+        let written = output_cells(&out);
+        let write_floor = write_floor(written);
+        let floor = read_floor + write_floor;
+        println!(
+            "| {n} | {} | {wall:.2} | {peak_mb:.0} | {:.0} | {floor:.2}({read_floor:.2}+{write_floor:.2}) | {:.2} |",
+            returns.len(),
+            returns.len() as f64 / wall,
+            wall / floor
+        );
+        eprintln!("  N={n}: 输入 {cells} 个单元格,输出 {written} 个单元格");
+    }
+}
+
+/// Peak resident memory of the largest child process so far, in MB.
+fn children_peak_rss_mb() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    if rc == 0 {
+        usage.ru_maxrss as f64 / 1024.0
+    } else {
+        f64::NAN
+    }
+}
+
+/// Open every return with calamine and touch every cell, rayon over files.
+fn read_floor(files: &[PathBuf]) -> (f64, usize) {
+    let t = Instant::now();
+    let cells: usize = files
+        .par_iter()
+        .map(|p| {
+            let Ok(mut wb) = open_workbook_auto(p) else {
+                return 0;
+            };
+            let mut n = 0;
+            for name in wb.sheet_names() {
+                if let Ok(range) = wb.worksheet_range(&name) {
+                    n += range
+                        .used_cells()
+                        .filter(|(_, _, v)| !matches!(v, Data::Empty))
+                        .count();
+                }
+            }
+            n
+        })
+        .sum();
+    (t.elapsed().as_secs_f64(), cells)
+}
+
+/// Cells in the workbooks the run wrote (county and tier workbooks).
+fn output_cells(out: &Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(out).unwrap().flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "xlsx") {
+            let mut wb = open_workbook_auto(&p).unwrap();
+            for name in wb.sheet_names() {
+                if let Ok(range) = wb.worksheet_range(&name) {
+                    n += range.used_cells().count();
+                }
+            }
+        }
+    }
+    n
+}
+
+/// Write `cells` cells (a mix of numbers and short text, 20 columns wide)
+/// in constant-memory mode at zip level 3.
+fn write_floor(cells: usize) -> f64 {
+    let t = Instant::now();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.set_zip_compression_level(3);
+    let mut remaining = cells;
+    while remaining > 0 {
+        let ws = wb.add_worksheet_with_constant_memory().unwrap();
+        let rows = (remaining / 20).min(1_000_000).max(1);
+        for r in 0..rows as u32 {
+            for c in 0..20u16 {
+                if c % 4 == 0 {
+                    ws.write_string(r, c, "990101101201").unwrap();
+                } else {
+                    ws.write_number(r, c, (r as f64) * 1.5 + c as f64).unwrap();
+                }
+            }
+        }
+        remaining = remaining.saturating_sub(rows * 20);
+    }
+    let path = std::env::temp_dir().join(format!("huizong_floor_{}.xlsx", std::process::id()));
+    wb.save(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    t.elapsed().as_secs_f64()
+}
