@@ -8,13 +8,16 @@ use crate::ingest::{self, Setup};
 use crate::policy::Policy;
 use crate::read::normalise::Period;
 use crate::rules::{Roster, RosterEntry};
+use crate::scores::CountyScores;
 use crate::workspace::{self, CountyConfig};
 use anyhow::{bail, Context as _};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+/// The inputs of a period's run, shared by `consolidate` and `tiers`
+/// (`outputs.md`: `tiers` takes the same inputs as `consolidate`).
 #[derive(clap::Args, Debug)]
-pub struct Args {
+pub struct Inputs {
     /// 县级工作区文件夹(含 county.toml、roster.xlsx 和各月报表文件夹)
     #[arg(value_name = "工作区")]
     pub workspace: PathBuf,
@@ -50,6 +53,9 @@ pub struct Args {
     pub quiet: bool,
 }
 
+/// `consolidate`'s arguments: the shared inputs.
+pub type Args = Inputs;
+
 /// Raw flags resolved into paths found and policy loaded, before any work.
 pub struct Plan {
     pub county: CountyConfig,
@@ -61,6 +67,11 @@ pub struct Plan {
     pub previous: Option<(Period, Vec<PathBuf>)>,
     pub output: PathBuf,
     pub notes: Vec<String>,
+    /// Where the county scores are looked for (`--county-scores`, else
+    /// `<workspace>/county_scores.xlsx`).
+    pub scores_path: PathBuf,
+    /// The county scores, when the file exists: no file, no rating.
+    pub scores: Option<CountyScores>,
 }
 
 /// Names of files the tool itself writes: never read back as returns.
@@ -134,6 +145,16 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         ));
         (None, Vec::new())
     };
+    let scores_path = args
+        .county_scores
+        .clone()
+        .unwrap_or_else(|| ws.join(workspace::COUNTY_SCORES_FILE));
+    let scores = if scores_path.exists() || args.county_scores.is_some() {
+        Some(crate::scores::load(&scores_path, &policy, roster.as_ref())?)
+    } else {
+        notes.push(no_scores_note(&scores_path));
+        None
+    };
     let period = args.period;
     let output = args
         .output
@@ -176,7 +197,19 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         previous,
         output,
         notes,
+        scores_path,
+        scores,
     })
+}
+
+/// The 说明 note (and stderr line) when there is no county scores file.
+/// Names the file, not its folder, so the workbook does not depend on where
+/// the workspace lives.
+pub fn no_scores_note(path: &Path) -> String {
+    format!(
+        "未找到区级评定 {},不做星级评定(不写星级经费分档表)",
+        crate::read::display_name(path)
+    )
 }
 
 /// A lock file in the output folder: a second run into the same folder
@@ -237,7 +270,7 @@ impl Drop for Lock {
 
 /// Temporary files of an interrupted earlier run (we hold the lock, so no
 /// other run is writing them).
-fn remove_stale_temp_files(dir: &Path) {
+pub(crate) fn remove_stale_temp_files(dir: &Path) {
     for d in [dir.to_path_buf(), dir.join("反馈")] {
         let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
@@ -470,6 +503,25 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let progress = !args.quiet && std::io::stderr().is_terminal();
     let output = plan.output.clone();
     let c = consolidate(plan, args.jobs, args.include_errors, progress)?;
+    // With county scores: the rating, whose T01 and the scores file's own
+    // findings join 校验问题.
+    let rated = c
+        .plan
+        .scores
+        .as_ref()
+        .map(|s| (s, super::tiers::rate(&c, s)));
+    let mut notes = c.plan.notes.clone();
+    let mut extra = Vec::new();
+    if let Some((s, t)) = &rated {
+        notes.push(format!(
+            "区级评定 {}(SHA-256 {}):星级评定见 {}",
+            s.file,
+            s.sha256,
+            crate::write::tiers::file_name(&c.plan.county.name, c.plan.period)
+        ));
+        extra.extend(s.findings.iter().cloned());
+        extra.extend(t.findings.iter().cloned());
+    }
     let county = crate::write::county::CountyInput {
         county: &c.plan.county,
         period: c.plan.period,
@@ -477,23 +529,35 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         previous: c.previous.as_ref(),
         policy: &c.plan.policy,
         tool_version: env!("CARGO_PKG_VERSION"),
-        notes: &c.plan.notes,
+        notes: &notes,
+        extra_findings: &extra,
     };
     let written = crate::write::county::write_file(&county, &output)
         .with_context(|| format!("无法写出县级汇总表到 {}", output.display()))?;
+    let tier_file = match &rated {
+        Some((s, t)) => Some(super::tiers::write(&c, s, t, &output)?),
+        None => None,
+    };
     write_feedback(&output, &c.batch)?;
     if !args.quiet {
         for n in &c.plan.notes {
             eprintln!("说明:{n}");
         }
         eprintln!("{}", summary_line(&c.batch));
+        if let Some((_, t)) = &rated {
+            eprintln!("{}", super::tiers::summary_line(t));
+        }
         eprintln!("县级汇总表:{}", written.display());
+        if let Some(p) = &tier_file {
+            eprintln!("星级经费分档表:{}", p.display());
+        }
     }
     let any_error = c
         .batch
         .files
         .iter()
-        .any(|f| f.loaded.findings.iter().any(|x| x.level.is_error()));
+        .any(|f| f.loaded.findings.iter().any(|x| x.level.is_error()))
+        || extra.iter().any(|x| x.level.is_error());
     Ok(if any_error {
         Outcome::Findings
     } else {

@@ -4,6 +4,7 @@ pub mod check;
 pub mod consolidate;
 pub mod help;
 pub mod template;
+pub mod tiers;
 
 use clap::{Parser, Subcommand};
 
@@ -35,8 +36,10 @@ pub enum Command {
     Template(template::Args),
     /// 校验一个或多个乡镇月报,列出问题
     Check(check::Args),
-    /// 汇总本月全部乡镇月报,写出县级汇总表和反馈表
+    /// 汇总本月全部乡镇月报,写出县级汇总表和反馈表(有区级评定时另写星级经费分档表)
     Consolidate(consolidate::Args),
+    /// 星级评定与经费分档:按区级评定得分评定星级,在预算内核拨经费,写出星级经费分档表
+    Tiers(consolidate::Inputs),
 }
 
 impl Command {
@@ -45,6 +48,7 @@ impl Command {
             Command::Template(a) => template::run(a),
             Command::Check(a) => check::run(a),
             Command::Consolidate(a) => consolidate::run(a),
+            Command::Tiers(a) => tiers::run(a),
         }
     }
 }

@@ -60,24 +60,84 @@ pub fn spreadsheet_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>>
 /// goes wrong is a finding. `expected` is the period being consolidated (C03).
 pub fn read_file(path: &Path, policy: &Policy, expected: Option<Period>) -> Loaded {
     let file = display_name(path);
-    match std::fs::read(path) {
+    match read_limited(path, &policy.limits) {
         Ok(bytes) => read_bytes(&file, path, &bytes, policy, expected),
-        Err(e) => {
-            let f = Finding::new(
-                Code::S01,
-                format!("无法读取文件:{e}。请确认文件存在、未被其他程序占用,然后重试"),
-            );
-            finish(
-                file,
-                path,
-                String::new(),
-                None,
-                None,
-                RawWorkbook::default(),
-                vec![f],
-            )
-        }
+        Err(f) => finish(
+            file,
+            path,
+            String::new(),
+            None,
+            None,
+            RawWorkbook::default(),
+            vec![f],
+        ),
     }
+}
+
+/// The bytes of a file listed as a return, or the S01/S06 finding that says
+/// why not. Only a regular file is opened (a link to one is followed): a
+/// named pipe or a device named like a return would block, or never end. A
+/// file over {max_file_mb} is not read at all, and no more than that limit
+/// is ever read (the file may grow between the look and the read).
+fn read_limited(path: &Path, limits: &crate::policy::Limits) -> Result<Vec<u8>, Finding> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(path, &e))?;
+    if meta.is_dir() {
+        return Err(Finding::new(
+            Code::S01,
+            "这是一个文件夹,不是 Excel 文件。请把月报文件本身放入报表文件夹",
+        ));
+    }
+    if !meta.is_file() {
+        return Err(Finding::new(
+            Code::S01,
+            "这不是普通文件(可能是管道、设备或特殊文件),无法作为工作簿读取。请放入用 Excel 或 WPS 保存的 .xlsx 文件",
+        ));
+    }
+    if let Some(f) = prescan::file_too_large(meta.len(), limits) {
+        return Err(f);
+    }
+    let max = prescan::max_file_bytes(limits);
+    let f = std::fs::File::open(path).map_err(|e| unreadable(path, &e))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    f.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| unreadable(path, &e))?;
+    Ok(bytes)
+}
+
+/// S01 for a file that cannot be opened or read, saying why in words.
+fn unreadable(path: &Path, e: &std::io::Error) -> Finding {
+    use std::io::ErrorKind;
+    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let message = match e.kind() {
+        ErrorKind::NotFound if link => {
+            let target = std::fs::read_link(path)
+                .map(|t| format!("“{}”", t.display()))
+                .unwrap_or_default();
+            format!("该文件是一个链接(快捷方式),它指向的文件{target}不存在。请把月报文件本身放入报表文件夹,然后重新运行")
+        }
+        ErrorKind::NotFound => "文件不存在:可能在读取前被移走、改名或删除。请确认文件仍在报表文件夹中,然后重新运行".to_string(),
+        ErrorKind::PermissionDenied => "没有读取该文件的权限。请检查文件的权限设置,或把文件另存一份后重新运行".to_string(),
+        _ => format!("无法读取文件({e})。请确认文件存在、未被其他程序占用,然后重新运行"),
+    };
+    Finding::new(Code::S01, message)
+}
+
+/// Which way `read_bytes` went: tests and the fuzzer tell the expected
+/// refusals apart from a library panic that `catch_unwind` stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReadPath {
+    /// The pre-scan refused the file (S01/S06); no library saw it.
+    Refused,
+    /// calamine returned an error (S01).
+    OpenFailed,
+    /// calamine panicked; `catch_unwind` turned it into S01. A bug to fix:
+    /// the pre-scan should have refused the file.
+    Panicked,
+    /// The workbook was read (its findings may still include a fatal one,
+    /// e.g. a missing sheet).
+    Read,
 }
 
 /// Read a return from bytes already in memory (the bytes are hashed once).
@@ -88,6 +148,17 @@ pub fn read_bytes(
     policy: &Policy,
     expected: Option<Period>,
 ) -> Loaded {
+    read_bytes_traced(file, path, bytes, policy, expected).0
+}
+
+/// [`read_bytes`], also saying which way the read went.
+pub fn read_bytes_traced(
+    file: &str,
+    path: &Path,
+    bytes: &[u8],
+    policy: &Policy,
+    expected: Option<Period>,
+) -> (Loaded, ReadPath) {
     let sha256 = hex(&Sha256::digest(bytes));
     let done = |cover, ret, raw, findings| {
         finish(
@@ -102,7 +173,12 @@ pub fn read_bytes(
     };
     let format = match prescan::prescan(file, bytes, &policy.limits) {
         Ok(f) => f,
-        Err(finding) => return done(None, None, RawWorkbook::default(), vec![finding]),
+        Err(finding) => {
+            return (
+                done(None, None, RawWorkbook::default(), vec![finding]),
+                ReadPath::Refused,
+            )
+        }
     };
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         workbook::open(bytes, format)
@@ -114,18 +190,24 @@ pub fn read_bytes(
                 Code::S01,
                 format!("文件已损坏,无法作为工作簿打开({e})。请在 Excel 或 WPS 中打开、另存为 .xlsx 后重新报送"),
             );
-            return done(None, None, RawWorkbook::default(), vec![f]);
+            return (
+                done(None, None, RawWorkbook::default(), vec![f]),
+                ReadPath::OpenFailed,
+            );
         }
         Err(_) => {
             let f = Finding::new(
                 Code::S01,
                 "文件已损坏,读取时出错。请在 Excel 或 WPS 中打开、另存为 .xlsx 后重新报送",
             );
-            return done(None, None, RawWorkbook::default(), vec![f]);
+            return (
+                done(None, None, RawWorkbook::default(), vec![f]),
+                ReadPath::Panicked,
+            );
         }
     };
     let (cover, ret, findings) = parse(&raw, expected);
-    done(cover, ret, raw, findings)
+    (done(cover, ret, raw, findings), ReadPath::Read)
 }
 
 fn finish(

@@ -183,13 +183,8 @@ pub fn prescan(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Format,
     if is_wps_name(file_name) {
         return Err(wps_et());
     }
-    let max_file = limits.max_file_mb.saturating_mul(MIB);
-    if bytes.len() as u64 > max_file {
-        return Err(too_large(format!(
-            "文件大小 {:.1} MB,超过允许的 {} MB",
-            bytes.len() as f64 / MIB as f64,
-            limits.max_file_mb
-        )));
+    if let Some(f) = file_too_large(bytes.len() as u64, limits) {
+        return Err(f);
     }
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return scan_zip(bytes, limits);
@@ -198,6 +193,23 @@ pub fn prescan(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Format,
         return scan_cfb(file_name, bytes, limits);
     }
     Err(not_workbook(sniff(bytes)))
+}
+
+/// S06 for a file of `len` bytes over {max_file_mb}: decided from the size
+/// alone, so `read_file` can say it before reading the file into memory.
+pub fn file_too_large(len: u64, limits: &Limits) -> Option<Finding> {
+    (len > max_file_bytes(limits)).then(|| {
+        too_large(format!(
+            "文件大小 {:.1} MB,超过允许的 {} MB",
+            len as f64 / MIB as f64,
+            limits.max_file_mb
+        ))
+    })
+}
+
+/// {max_file_mb} in bytes.
+pub fn max_file_bytes(limits: &Limits) -> u64 {
+    limits.max_file_mb.saturating_mul(MIB)
 }
 
 fn is_wps_name(file_name: &str) -> bool {
@@ -2520,14 +2532,16 @@ mod tests {
         w.finish().unwrap().into_inner()
     }
 
-    const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#;
-    const PKG_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
-    const WORKBOOK: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="基本信息" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
-    const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
+    // Hand-made zips (lying sizes, zip bombs), shared with the integration
+    // tests and the fuzzer.
+    #[allow(dead_code)]
+    mod handzip {
+        include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/handzip.rs"));
+    }
+    use handzip::{
+        bomb_xlsx, crc32, raw_zip, zeros_deflate, RawEntry, CONTENT_TYPES, PKG_RELS, WORKBOOK,
+        WORKBOOK_RELS,
+    };
 
     fn sheet_xml(inner: &str) -> String {
         format!(
@@ -2595,173 +2609,6 @@ mod tests {
     /// of empty cells.
     const ODS_EMPTY_TAIL: &str = r#"<table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>"#;
     const ODS_HUGE_CONTENT: &str = r#"<table:table-row table:number-rows-repeated="1048576"><table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1" calcext:value-type="float"><text:p>1</text:p></table:table-cell></table:table-row>"#;
-
-    fn crc32(data: &[u8]) -> u32 {
-        let mut c = 0xFFFF_FFFFu32;
-        for &b in data {
-            c ^= u32::from(b);
-            for _ in 0..8 {
-                c = if c & 1 != 0 {
-                    (c >> 1) ^ 0xEDB8_8320
-                } else {
-                    c >> 1
-                };
-            }
-        }
-        !c
-    }
-
-    /// A zip written by hand, so declared sizes can lie.
-    struct RawEntry<'a> {
-        name: &'a str,
-        deflated: bool,
-        data: Vec<u8>,
-        crc: u32,
-        size: u32,
-    }
-
-    fn stored<'a>(name: &'a str, data: &[u8]) -> RawEntry<'a> {
-        RawEntry {
-            name,
-            deflated: false,
-            data: data.to_vec(),
-            crc: crc32(data),
-            size: data.len() as u32,
-        }
-    }
-
-    fn raw_zip(entries: &[RawEntry<'_>]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut central = Vec::new();
-        for e in entries {
-            let offset = out.len() as u32;
-            let method: u16 = if e.deflated { 8 } else { 0 };
-            let mut common = Vec::new();
-            common.extend(20u16.to_le_bytes());
-            common.extend(0u16.to_le_bytes());
-            common.extend(method.to_le_bytes());
-            common.extend(0u16.to_le_bytes());
-            common.extend(0x21u16.to_le_bytes());
-            common.extend(e.crc.to_le_bytes());
-            common.extend((e.data.len() as u32).to_le_bytes());
-            common.extend(e.size.to_le_bytes());
-            common.extend((e.name.len() as u16).to_le_bytes());
-            common.extend(0u16.to_le_bytes());
-            out.extend(0x0403_4b50u32.to_le_bytes());
-            out.extend(&common);
-            out.extend(e.name.as_bytes());
-            out.extend(&e.data);
-            central.extend(0x0201_4b50u32.to_le_bytes());
-            central.extend(20u16.to_le_bytes());
-            central.extend(&common);
-            central.extend([0u8; 10]);
-            central.extend(offset.to_le_bytes());
-            central.extend(e.name.as_bytes());
-        }
-        let cd_offset = out.len() as u32;
-        out.extend(&central);
-        out.extend(0x0605_4b50u32.to_le_bytes());
-        out.extend([0u8; 4]);
-        out.extend((entries.len() as u16).to_le_bytes());
-        out.extend((entries.len() as u16).to_le_bytes());
-        out.extend((central.len() as u32).to_le_bytes());
-        out.extend(cd_offset.to_le_bytes());
-        out.extend([0u8; 2]);
-        out
-    }
-
-    #[derive(Default)]
-    struct Bits {
-        out: Vec<u8>,
-        acc: u64,
-        n: u32,
-    }
-
-    impl Bits {
-        fn put(&mut self, v: u64, n: u32) {
-            self.acc |= v << self.n;
-            self.n += n;
-            while self.n >= 8 {
-                self.out.push(self.acc as u8);
-                self.acc >>= 8;
-                self.n -= 8;
-            }
-        }
-        /// A Huffman code, most significant bit first.
-        fn code(&mut self, code: u64, len: u32) {
-            for i in (0..len).rev() {
-                self.put((code >> i) & 1, 1);
-            }
-        }
-        fn finish(mut self) -> Vec<u8> {
-            if self.n > 0 {
-                self.out.push(self.acc as u8);
-            }
-            self.out
-        }
-    }
-
-    /// A raw deflate stream of `1 + 258 * matches` zero bytes: one dynamic
-    /// block whose only length code (258) and distance code (1) take one
-    /// bit each, so 2 bits inflate to 258 bytes (≈1000:1).
-    fn zeros_deflate(matches: usize) -> Vec<u8> {
-        let mut b = Bits::default();
-        b.put(1, 1); // BFINAL
-        b.put(2, 2); // dynamic Huffman
-        b.put(29, 5); // 286 literal/length codes
-        b.put(0, 5); // 1 distance code
-        b.put(14, 4); // 18 code-length codes, in the order below
-                      // 16,17,18,0,8,7,9,6,10,5,11,4,12,3,13,2,14,1
-        for l in [0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2] {
-            b.put(l, 3);
-        }
-        // Code-length codes: 2 → "0", 1 → "10", 18 → "11".
-        fn len2(b: &mut Bits) {
-            b.code(0b0, 1);
-        }
-        fn len1(b: &mut Bits) {
-            b.code(0b10, 2);
-        }
-        fn zeros(b: &mut Bits, n: u64) {
-            b.code(0b11, 2);
-            b.put(n - 11, 7);
-        }
-        // Literal/length lengths: 0 → 2, 256 → 2, 285 → 1, the rest 0.
-        len2(&mut b);
-        zeros(&mut b, 138);
-        zeros(&mut b, 117);
-        len2(&mut b);
-        zeros(&mut b, 28);
-        len1(&mut b);
-        // Distance lengths: code 0 → 1.
-        len1(&mut b);
-        // Literal 0 = "10", length 258 = "0" + distance 1 = "0", end = "11".
-        b.code(0b10, 2);
-        for _ in 0..matches {
-            b.code(0, 1);
-            b.code(0, 1);
-        }
-        b.code(0b11, 2);
-        b.finish()
-    }
-
-    /// An xlsx whose sheet part inflates to `matches * 258 + 1` zero bytes
-    /// while its headers declare `declared` bytes.
-    fn bomb_xlsx(matches: usize, declared: u32) -> Vec<u8> {
-        raw_zip(&[
-            stored("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
-            stored("_rels/.rels", PKG_RELS.as_bytes()),
-            stored("xl/workbook.xml", WORKBOOK.as_bytes()),
-            stored("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.as_bytes()),
-            RawEntry {
-                name: "xl/worksheets/sheet1.xml",
-                deflated: true,
-                data: zeros_deflate(matches),
-                crc: 0,
-                size: declared,
-            },
-        ])
-    }
 
     const FREESECT: u32 = 0xFFFF_FFFF;
     const FATSECT: u32 = 0xFFFF_FFFD;
@@ -3361,7 +3208,7 @@ mod tests {
         let matches = 40;
         let data = vec![0u8; 1 + 258 * matches];
         let z = raw_zip(&[RawEntry {
-            name: "zeros.bin",
+            name: "zeros.bin".to_string(),
             deflated: true,
             data: zeros_deflate(matches),
             crc: crc32(&data),

@@ -11,6 +11,7 @@
 
 use crate::aggregate;
 use crate::batch::{Batch, FileEntry, Status};
+use crate::finding::Finding;
 use crate::model::Cover;
 use crate::policy::Policy;
 use crate::read::normalise::{Date, Period};
@@ -87,6 +88,9 @@ pub struct CountyInput<'a> {
     pub tool_version: &'a str,
     /// Lines for 说明, e.g. which roster rules were skipped.
     pub notes: &'a [String],
+    /// Findings on files that are not returns (the county scores file: its
+    /// V/X findings and T01), listed in 校验问题 with the batch's.
+    pub extra_findings: &'a [Finding],
 }
 
 /// `县级汇总_<县名>_<period>.xlsx`, safe as a file name.
@@ -135,7 +139,7 @@ fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::Result<Work
     add_split_sheets(
         &mut wb,
         FINDINGS_SHEET,
-        &findings_table(input.batch),
+        &findings_table(input.batch, input.extra_findings),
         max_rows,
     )?;
     Ok(wb)
@@ -731,7 +735,7 @@ fn submissions_table(batch: &Batch) -> Table {
 // ---------------------------------------------------------------------------
 // 校验问题
 
-fn findings_table(batch: &Batch) -> Table {
+fn findings_table(batch: &Batch, extra: &[Finding]) -> Table {
     let mut cols = vec![ColFmt::Text; FINDING_HEADERS.len()];
     cols[8] = ColFmt::Wrap(60.0);
     cols[9] = ColFmt::Text;
@@ -741,7 +745,10 @@ fn findings_table(batch: &Batch) -> Table {
         .iter()
         .map(|t| (t.code.as_str(), t.name.as_str()))
         .collect();
-    for f in batch.findings() {
+    let mut all = batch.findings();
+    all.extend(extra.iter().cloned());
+    crate::finding::sort(&mut all);
+    for f in all {
         let town = f.township.as_deref();
         let level = if f.explained {
             format!("{}(已说明)", f.level.zh())
@@ -797,6 +804,7 @@ mod tests {
             policy,
             tool_version: "0.1.0",
             notes: &notes,
+            extra_findings: &[],
         };
         build(&input).unwrap().save_to_buffer().unwrap()
     }
@@ -1135,6 +1143,7 @@ mod tests {
             policy: &policy,
             tool_version: "0.1.0",
             notes: &[],
+            extra_findings: &[],
         };
         let path = write_file(&input, dir.path()).unwrap();
         assert_eq!(path, dir.path().join("县级汇总_示范县_2024-06.xlsx"));

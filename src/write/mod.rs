@@ -5,6 +5,7 @@ pub mod county;
 pub mod feedback;
 pub mod style;
 pub mod template;
+pub mod tiers;
 
 /// A file name built from user text (a township or file name) that cannot
 /// escape its folder: no path separators, `..`, control or Windows-reserved

@@ -4,8 +4,12 @@
 mod common;
 mod consolidate;
 mod county;
+mod handzip;
 mod hostile;
 mod interop;
+mod mutate;
+mod mutation;
 mod rules;
 mod samples;
 mod template;
+mod tiers;
