@@ -51,6 +51,9 @@ pub struct Inputs {
     /// 只输出错误信息
     #[arg(long)]
     pub quiet: bool,
+    /// 在屏幕上(标准错误)列出各阶段用时和峰值内存
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// `consolidate`'s arguments: the shared inputs.
@@ -321,6 +324,8 @@ pub struct Consolidation {
     pub plan: Plan,
     pub batch: Batch,
     pub previous: Option<Batch>,
+    /// Reading and checking so far; the writers add theirs.
+    pub timings: crate::timings::Timings,
 }
 
 pub fn consolidate(
@@ -351,9 +356,15 @@ pub fn consolidate(
             b.inc(1);
         }
     };
-    let previous = plan.previous.as_ref().map(|(p, files)| {
-        let loaded = ingest::read_files(&pool, files, &plan.policy, None, &tick);
-        (p, loaded)
+    let mut timings = crate::timings::Timings::default();
+    let (previous, current) = timings.time("读取报表", || {
+        let previous = plan.previous.as_ref().map(|(p, files)| {
+            let loaded = ingest::read_files(&pool, files, &plan.policy, None, &tick);
+            (p, loaded)
+        });
+        let current =
+            ingest::read_files(&pool, &plan.returns, &plan.policy, Some(plan.period), &tick);
+        (previous, current)
     });
     let previous_batch = previous.map(|(p, loaded)| {
         // Without a roster the previous period's own townships are expected.
@@ -364,7 +375,6 @@ pub fn consolidate(
         .as_ref()
         .map(ingest::baselines)
         .unwrap_or_default();
-    let current = ingest::read_files(&pool, &plan.returns, &plan.policy, Some(plan.period), &tick);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -376,11 +386,14 @@ pub fn consolidate(
         period: plan.period,
         include_errors,
     };
-    let batch = ingest::check_and_decide(&pool, current, &setup, &exp, &baselines);
+    let batch = timings.time("校验", || {
+        ingest::check_and_decide(&pool, current, &setup, &exp, &baselines)
+    });
     Ok(Consolidation {
         plan,
         batch,
         previous: previous_batch,
+        timings,
     })
 }
 
@@ -497,19 +510,24 @@ pub fn summary_line(batch: &Batch) -> String {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let started = std::time::Instant::now();
     let plan = plan(&args)?;
+    let planned = started.elapsed();
     let _lock = Lock::take(&plan.output)?;
     remove_stale_temp_files(&plan.output);
     let progress = !args.quiet && std::io::stderr().is_terminal();
     let output = plan.output.clone();
-    let c = consolidate(plan, args.jobs, args.include_errors, progress)?;
+    let mut c = consolidate(plan, args.jobs, args.include_errors, progress)?;
+    let mut timings = std::mem::take(&mut c.timings);
+    timings.prepend("准备", planned);
     // With county scores: the rating, whose T01 and the scores file's own
     // findings join 校验问题.
-    let rated = c
-        .plan
-        .scores
-        .as_ref()
-        .map(|s| (s, super::tiers::rate(&c, s)));
+    let rated = timings.time("星级评定", || {
+        c.plan
+            .scores
+            .as_ref()
+            .map(|s| (s, super::tiers::rate(&c, s)))
+    });
     let mut notes = c.plan.notes.clone();
     let mut extra = Vec::new();
     if let Some((s, t)) = &rated {
@@ -532,13 +550,21 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         notes: &notes,
         extra_findings: &extra,
     };
-    let written = crate::write::county::write_file(&county, &output)
+    let written = timings
+        .time("县级汇总表", || {
+            crate::write::county::write_file(&county, &output)
+        })
         .with_context(|| format!("无法写出县级汇总表到 {}", output.display()))?;
     let tier_file = match &rated {
-        Some((s, t)) => Some(super::tiers::write(&c, s, t, &output)?),
+        Some((s, t)) => Some(timings.time("星级经费分档表", || {
+            super::tiers::write(&c, s, t, &output)
+        })?),
         None => None,
     };
-    write_feedback(&output, &c.batch)?;
+    timings.time("反馈表", || write_feedback(&output, &c.batch))?;
+    if args.timings {
+        eprint!("{}", timings.report());
+    }
     if !args.quiet {
         for n in &c.plan.notes {
             eprintln!("说明:{n}");

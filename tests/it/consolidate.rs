@@ -361,3 +361,30 @@ fn v06_without_roster_names_the_township_whose_return_has_the_village() {
         v06[0].message
     );
 }
+
+#[test]
+fn timings_list_every_stage_and_the_peak_memory() {
+    let w = Workdir::new();
+    let _ws = workspace(&w, &[("a.xlsx", &base())], true);
+    let o = w.run(&[
+        "consolidate",
+        "ws",
+        "--period",
+        "2024-06",
+        "--quiet",
+        "--timings",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    for stage in [
+        "准备",
+        "读取报表",
+        "校验",
+        "县级汇总表",
+        "反馈表",
+        "合计",
+        "峰值内存:",
+    ] {
+        assert!(err.contains(stage), "{stage} missing in {err}");
+    }
+}

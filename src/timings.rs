@@ -1,0 +1,78 @@
+//! Stage timings and peak memory for `consolidate --timings`, so anyone can
+//! see where the time goes on their own data.
+
+use std::time::{Duration, Instant};
+
+/// Named stages in the order they ran.
+#[derive(Debug, Default)]
+pub struct Timings {
+    stages: Vec<(&'static str, Duration)>,
+}
+
+impl Timings {
+    /// Run `f`, recording its wall time under `name`.
+    pub fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let out = f();
+        self.stages.push((name, start.elapsed()));
+        out
+    }
+
+    /// Record a stage timed elsewhere, before the others.
+    pub fn prepend(&mut self, name: &'static str, d: Duration) {
+        self.stages.insert(0, (name, d));
+    }
+
+    pub fn stages(&self) -> &[(&'static str, Duration)] {
+        &self.stages
+    }
+
+    /// The report printed on stderr.
+    pub fn report(&self) -> String {
+        let mut out = String::from("用时(秒):\n");
+        let mut total = Duration::ZERO;
+        let line = |name: &str, d: Duration| {
+            // Chinese characters take two columns on a terminal.
+            let pad = 16usize.saturating_sub(crate::write::style::text_width(name) as usize);
+            format!("  {name}{}{:>8.3}\n", " ".repeat(pad), d.as_secs_f64())
+        };
+        for (name, d) in &self.stages {
+            out.push_str(&line(name, *d));
+            total += *d;
+        }
+        out.push_str(&line("合计", total));
+        match peak_memory_mb() {
+            Some(mb) => out.push_str(&format!("峰值内存:{mb:.0} MB\n")),
+            None => out.push_str("峰值内存:无法读取(/proc/self/status 不可用)\n"),
+        }
+        out
+    }
+}
+
+/// Peak resident memory of this process (VmHWM), in MB.
+pub fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_are_kept_in_order_and_reported() {
+        let mut t = Timings::default();
+        let v = t.time("读取", || 7);
+        t.time("校验", || ());
+        assert_eq!(v, 7);
+        let names: Vec<&str> = t.stages().iter().map(|s| s.0).collect();
+        assert_eq!(names, ["读取", "校验"]);
+        let r = t.report();
+        assert!(
+            r.contains("读取") && r.contains("合计") && r.contains("峰值内存"),
+            "{r}"
+        );
+    }
+}
