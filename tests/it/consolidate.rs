@@ -42,6 +42,7 @@ fn args(ws: &Path) -> Args {
         include_errors: false,
         jobs: Some(2),
         quiet: true,
+        timings: false,
     }
 }
 
