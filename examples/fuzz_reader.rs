@@ -112,7 +112,10 @@ fn supervise(args: &Args) {
                 .arg(&exe)
                 .args(["--worker", &k.to_string()])
                 .args(["--seconds", &args.seconds.to_string()])
-                .args(["--seed", &(args.seed.wrapping_add(k as u64 * 7919)).to_string()])
+                .args([
+                    "--seed",
+                    &(args.seed.wrapping_add(k as u64 * 7919)).to_string(),
+                ])
                 .args(["--timeout", &args.timeout.to_string()])
                 .spawn()
                 .expect("start worker");
@@ -138,9 +141,7 @@ fn supervise(args: &Args) {
                     .extension()
                     .map(|e| e.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "bin".into());
-                let path = args
-                    .out
-                    .join(format!("crash-{:016x}.{ext}", fnv(&bytes)));
+                let path = args.out.join(format!("crash-{:016x}.{ext}", fnv(&bytes)));
                 std::fs::write(&path, &bytes).expect("save crash");
                 eprintln!(
                     "worker {k} failed ({status}) on a damaged copy of {}: saved as {}",

@@ -16,7 +16,7 @@ pub mod read;
 pub mod rules;
 pub mod samples;
 pub mod schema;
-pub mod timings;
 pub mod scores;
+pub mod timings;
 pub mod workspace;
 pub mod write;

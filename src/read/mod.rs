@@ -52,7 +52,7 @@ pub fn spreadsheet_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>>
         }
         out.push(path);
     }
-    out.sort_by(|a, b| display_name(a).cmp(&display_name(b)));
+    out.sort_by_key(|p| display_name(p));
     Ok(out)
 }
 
@@ -79,6 +79,7 @@ pub fn read_file(path: &Path, policy: &Policy, expected: Option<Period>) -> Load
 /// named pipe or a device named like a return would block, or never end. A
 /// file over {max_file_mb} is not read at all, and no more than that limit
 /// is ever read (the file may grow between the look and the read).
+#[allow(clippy::result_large_err)] // a finding is rare, never on a hot path
 fn read_limited(path: &Path, limits: &crate::policy::Limits) -> Result<Vec<u8>, Finding> {
     use std::io::Read;
     let meta = std::fs::metadata(path).map_err(|e| unreadable(path, &e))?;
@@ -117,8 +118,13 @@ fn unreadable(path: &Path, e: &std::io::Error) -> Finding {
                 .unwrap_or_default();
             format!("该文件是一个链接(快捷方式),它指向的文件{target}不存在。请把月报文件本身放入报表文件夹,然后重新运行")
         }
-        ErrorKind::NotFound => "文件不存在:可能在读取前被移走、改名或删除。请确认文件仍在报表文件夹中,然后重新运行".to_string(),
-        ErrorKind::PermissionDenied => "没有读取该文件的权限。请检查文件的权限设置,或把文件另存一份后重新运行".to_string(),
+        ErrorKind::NotFound => {
+            "文件不存在:可能在读取前被移走、改名或删除。请确认文件仍在报表文件夹中,然后重新运行"
+                .to_string()
+        }
+        ErrorKind::PermissionDenied => {
+            "没有读取该文件的权限。请检查文件的权限设置,或把文件另存一份后重新运行".to_string()
+        }
         _ => format!("无法读取文件({e})。请确认文件存在、未被其他程序占用,然后重新运行"),
     };
     Finding::new(Code::S01, message)

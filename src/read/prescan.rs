@@ -450,7 +450,15 @@ trait XmlSink {
     fn end(&mut self, _local: &str) -> Result<(), Finding> {
         Ok(())
     }
+    /// The raw (prefixed) name of an end tag, just before `end`.
+    fn end_name(&mut self, _qname: &str) -> Result<(), Finding> {
+        Ok(())
+    }
     fn text(&mut self, _t: &str) -> Result<(), Finding> {
+        Ok(())
+    }
+    /// The end of the part.
+    fn eof(&mut self) -> Result<(), Finding> {
         Ok(())
     }
 }
@@ -496,17 +504,22 @@ fn drive_xml<R: Read>(
                     return Err(XmlStop::TooDeep);
                 }
                 sink.start(&e)?;
+                sink.end_name(e.name().as_ref())?;
                 sink.end(e.local_name().as_ref())?;
             }
             Event::End(e) => {
                 depth = depth.saturating_sub(1);
+                sink.end_name(e.name().as_ref())?;
                 sink.end(e.local_name().as_ref())?;
             }
             Event::Text(t) => sink.text(&t)?,
             Event::CData(t) => sink.text(&t)?,
             // An entity or character reference: at most 4 bytes of UTF-8.
             Event::GeneralRef(_) => sink.text("&#0;")?,
-            Event::Eof => return Ok(()),
+            Event::Eof => {
+                sink.eof()?;
+                return Ok(());
+            }
             _ => {}
         }
     }
@@ -1144,8 +1157,16 @@ struct OdsCell {
 /// ODS `content.xml`, modelled on calamine's `read_table`/`read_row`/
 /// `get_range` (`ods.rs:435-680`): which cells it materialises, the grid it
 /// builds, the values it clones per repeat.
+///
+/// The part must also be well-formed: every end tag names (with its
+/// prefix) the element it closes, and every element is closed. calamine's
+/// `read_table` (`ods.rs:448`) and its annotation loop (`ods.rs:754`) wait
+/// for `</table:table>` / `</office:annotation>` and never stop at the end
+/// of the part: without that end tag they loop forever.
 struct OdsSink<'b> {
     budget: &'b mut Budget,
+    /// Raw names of the open elements.
+    open: Vec<String>,
     max_rows: u64,
     depth: usize,
     sheets: usize,
@@ -1159,6 +1180,7 @@ impl<'b> OdsSink<'b> {
     fn new(budget: &'b mut Budget, max_rows: u64) -> Self {
         OdsSink {
             budget,
+            open: Vec::new(),
             max_rows,
             depth: 0,
             sheets: 0,
@@ -1198,8 +1220,28 @@ fn repeat_attr(e: &BytesStart<'_>, local: &str) -> u64 {
     attr(e, local).and_then(|v| parse_uint(&v)).unwrap_or(1)
 }
 
+fn ods_unbalanced() -> Finding {
+    damaged("content.xml 中的标记没有正确配对或没有结束,文件不完整")
+}
+
 impl XmlSink for OdsSink<'_> {
+    fn end_name(&mut self, qname: &str) -> Result<(), Finding> {
+        match self.open.pop() {
+            Some(open) if open == qname => Ok(()),
+            _ => Err(ods_unbalanced()),
+        }
+    }
+
+    fn eof(&mut self) -> Result<(), Finding> {
+        if self.open.is_empty() {
+            Ok(())
+        } else {
+            Err(ods_unbalanced())
+        }
+    }
+
     fn start(&mut self, e: &BytesStart<'_>) -> Result<(), Finding> {
+        self.open.push(e.name().as_ref().to_string());
         self.depth += 1;
         let d = self.depth;
         let local = e.local_name();
@@ -2210,6 +2252,76 @@ fn formula_cost(rgce: &[u8], biff8: bool, name_max: u64, sheet_max: u64) -> (u64
     (out, work)
 }
 
+/// Would calamine's `parse_formula` (xls.rs:1519-1925) read past the end
+/// of this formula? It slices the token stream without checking and
+/// panics. `data` is a FORMULA record from offset 20: `cce`, then `rgce`.
+/// Where calamine returns an error instead (unknown token, short string,
+/// bad function index) it stops there, so the rest is not looked at;
+/// operand-stack errors are not modelled, so a formula that is already
+/// broken there may be refused a little early.
+fn formula_overruns(data: &[u8], biff8: bool) -> bool {
+    let Some(cce) = le_u16(data, 0) else {
+        return true;
+    };
+    let Some(rgce) = data.get(2..2 + cce as usize) else {
+        return true;
+    };
+    let mut i = 0;
+    while i < rgce.len() {
+        let ptg = rgce[i];
+        i += 1;
+        let left = rgce.len() - i;
+        let at = |k: usize| rgce.get(i + k).copied();
+        let need = match ptg {
+            0x3a | 0x5a | 0x7a | 0x3c | 0x5c | 0x7c | 0x39 | 0x59 => 6,
+            0x3b | 0x5b | 0x7b | 0x3d | 0x5d | 0x7d => 10,
+            // PtgExp checks its length; PtgStr reads checked.
+            0x01 if left < 4 => return false,
+            0x01 => 4,
+            0x17 => return false,
+            0x03..=0x16 => 0,
+            0x18 => 5,
+            0x19 => match at(0) {
+                None => return true,
+                Some(0x01 | 0x02 | 0x08 | 0x20 | 0x21 | 0x10 | 0x40 | 0x41) => 3,
+                Some(0x04) => match (at(1), at(2)) {
+                    (Some(a), Some(b)) => 3 + 2 * (u16::from_le_bytes([a, b]) as usize + 1),
+                    _ => return true,
+                },
+                Some(_) => return false,
+            },
+            0x1C | 0x1D => 1,
+            0x1E | 0x21 | 0x41 | 0x61 => 2,
+            0x1F => 8,
+            0x20 | 0x40 | 0x60 => 7,
+            0x22 | 0x42 | 0x62 => 3,
+            // A name index of 0 underflows (`iname - 1`, xls.rs:1818).
+            0x23 | 0x43 | 0x63 if left >= 4 && rgce[i..i + 4] == [0, 0, 0, 0] => return true,
+            0x23 | 0x43 | 0x63 => 4,
+            0x24 | 0x44 | 0x64 | 0x2A | 0x4A | 0x6A => {
+                if biff8 {
+                    4
+                } else {
+                    3
+                }
+            }
+            0x25 | 0x45 | 0x65 | 0x2B | 0x4B | 0x6B => {
+                if biff8 {
+                    8
+                } else {
+                    6
+                }
+            }
+            _ => return false,
+        };
+        if left < need {
+            return true;
+        }
+        i += need;
+    }
+    false
+}
+
 #[derive(Clone, Copy, Default)]
 struct BiffSheet {
     rows: u64,
@@ -2275,6 +2387,13 @@ fn biff_sheet(
         }
         let d = rec.data;
         match rec.typ {
+            // MergeCells: calamine reads `count` 8-byte ranges unchecked
+            // (`parse_merge_cells`, xls.rs:949).
+            0x00E5 if le_u16(d, 0).is_none_or(|n| 2 + 8 * n as usize > d.len()) => {
+                return Err(damaged(format!(
+                    "工作表「{name}」中有不完整的合并单元格记录"
+                )));
+            }
             0x0809 => {
                 if seen_bof {
                     depth += 1;
@@ -2345,6 +2464,10 @@ fn biff_sheet(
                 if let Some((r, c)) = rc(d) {
                     fmla = (r, c);
                     cell(r, c, &mut out, budget)?;
+                    // calamine parses formulas of 20 bytes or more (xls.rs:684).
+                    if d.len() >= 20 && formula_overruns(&d[20..], ctx.biff8) {
+                        return Err(damaged(format!("工作表「{name}」中有不完整的公式记录")));
+                    }
                     if let Some(cce) = le_u16(d, 20) {
                         let end = (22 + cce as usize).min(d.len());
                         let (text, work) = formula_cost(
@@ -2407,6 +2530,22 @@ fn biff_sheet_name(d: &[u8], biff8: bool, n: usize) -> (String, u64) {
     }
 }
 
+/// Globals records that calamine reads without checking their length
+/// (and would panic on, stopped by `catch_unwind`): BOF (`parse_bof`,
+/// xls.rs:772), BoundSheet8 (xls.rs:803-815), Lbl (xls.rs:838-850, also
+/// `len - cce`), ExternSheet (xls.rs:860). Found by the fuzzer
+/// (examples/fuzz_reader.rs) on a BOF cut to one byte.
+fn globals_record_too_short(rec: &BiffRec<'_>, biff8: bool) -> bool {
+    let d = rec.data;
+    match rec.typ {
+        0x0809 => d.len() < 2,
+        0x0085 => d.len() < 6,
+        0x0018 => d.len() < 14 || le_u16(d, 4).is_none_or(|cce| cce as usize > d.len()),
+        0x0017 => biff8 && d.len() < 2,
+        _ => false,
+    }
+}
+
 fn scan_biff(stream: &[u8], limits: &Limits) -> Result<(), Finding> {
     let mut budget = Budget::default();
     let mut biff8 = true;
@@ -2417,6 +2556,9 @@ fn scan_biff(stream: &[u8], limits: &Limits) -> Result<(), Finding> {
     // Globals, up to the first EOF (xls.rs:526-580).
     for rec in (BiffIter { s: stream }) {
         let rec = rec?;
+        if globals_record_too_short(&rec, biff8) {
+            return Err(damaged(format!("记录 0x{:04X} 不完整", rec.typ)));
+        }
         match rec.typ {
             0x002F => return Err(encrypted()),
             0x0809 => {
@@ -3102,6 +3244,43 @@ mod tests {
         assert_eq!(wb.sheets[0].rows.len(), 1);
     }
 
+    /// calamine waits for `</table:table>` (and `</office:annotation>`)
+    /// past the end of the part, forever: such a part is refused. Found by
+    /// examples/fuzz_reader.rs (tests/fixtures/fuzz_crashes/).
+    #[test]
+    fn ods_table_or_annotation_never_closed_is_s01_not_a_hang() {
+        let good = ods(ODS_ROW);
+        assert_eq!(prescan("白砂镇.ods", &good, &limits()), Ok(Format::Ods));
+        let unclosed = |from: &str, to: &str| {
+            let z = zip_of(&[
+                ("mimetype", ODS_MIME.as_bytes()),
+                ("META-INF/manifest.xml", MANIFEST.as_bytes()),
+                (
+                    "content.xml",
+                    String::from_utf8(handzip_part(&good, "content.xml"))
+                        .unwrap()
+                        .replace(from, to)
+                        .as_bytes(),
+                ),
+            ]);
+            rejects("白砂镇.ods", &z, Code::S01, "没有正确配对")
+        };
+        unclosed("</table:table>", "</zztable:table>");
+        unclosed("</table:table>", "");
+        unclosed(
+            "<text:p>990101103</text:p>",
+            "<text:p>990101103</text:p><office:annotation><text:p>x</text:p>",
+        );
+        unclosed("</office:document-content>", "");
+    }
+
+    fn handzip_part(zip: &[u8], name: &str) -> Vec<u8> {
+        let mut a = ZipArchive::new(Cursor::new(zip)).unwrap();
+        let mut out = Vec::new();
+        a.by_name(name).unwrap().read_to_end(&mut out).unwrap();
+        out
+    }
+
     #[test]
     fn ods_recognised_from_manifest_without_mimetype() {
         let z = zip_of(&[
@@ -3383,6 +3562,58 @@ mod tests {
         d.extend(&rgce);
         let formulas: Vec<Vec<u8>> = (0..20).map(|_| rec(0x0006, &d)).collect();
         rejects("白砂镇.xls", &xls(&[], &formulas), Code::S06, "公式");
+    }
+
+    /// calamine slices a formula's tokens unchecked: each case below
+    /// panics inside it (checked by hand against calamine 0.38; stopped by
+    /// `catch_unwind`, but a panic all the same). Found by
+    /// examples/fuzz_reader.rs on a damaged .xls.
+    #[test]
+    fn xls_formula_cut_short_is_s01() {
+        let formula = |rgce: &[u8], cce: u16| {
+            let mut d = Vec::new();
+            d.extend([0u8; 6]);
+            d.extend(1.0f64.to_le_bytes());
+            d.extend([0u8; 6]);
+            d.extend(cce.to_le_bytes());
+            d.extend(rgce);
+            xls(&[], &[number(0, 0, 1.0), rec(0x0006, &d)])
+        };
+        // Whole: PtgInt 1, PtgRef A1, PtgAdd.
+        let ok = [0x1E, 1, 0, 0x24, 0, 0, 0, 0xC0, 0x03];
+        assert_eq!(
+            prescan("白砂镇.xls", &formula(&ok, ok.len() as u16), &limits()),
+            Ok(Format::Xls)
+        );
+        for (rgce, cce) in [
+            (&ok[..5], 5),                // PtgRef cut short
+            (&ok[..], 40),                // cce past the record
+            (&[0x1F, 0, 0][..], 3),       // PtgNum without its 8 bytes
+            (&[0x19][..], 1),             // PtgAttr without its type
+            (&[0x23, 0, 0, 0, 0][..], 5), // PtgName 0 (underflows)
+        ] {
+            rejects("白砂镇.xls", &formula(rgce, cce), Code::S01, "不完整的公式");
+        }
+        // Where calamine stops with an error itself the file is accepted.
+        let unknown = [0x1E, 1, 0, 0xFF, 0x1F];
+        assert_eq!(
+            prescan("白砂镇.xls", &formula(&unknown, 5), &limits()),
+            Ok(Format::Xls)
+        );
+    }
+
+    /// Records calamine parses unchecked, cut short (BOF, Lbl, MergeCells):
+    /// each panics inside calamine 0.38 (checked by hand); S01 first.
+    #[test]
+    fn xls_records_cut_short_are_s01() {
+        let cases = [
+            xls(&[rec(0x0809, &[6])], &[number(0, 0, 1.0)]),
+            xls(&[rec(0x0018, &[0, 0, 0, 1, 0, 0])], &[number(0, 0, 1.0)]),
+            xls(&[], &[number(0, 0, 1.0), rec(0x00E5, &[5, 0, 0, 0])]),
+        ];
+        for b in &cases {
+            rejects("白砂镇.xls", b, Code::S01, "不完整");
+        }
     }
 
     /// The real workbooks kept in the repository (the template, the files

@@ -9,7 +9,8 @@ pub mod tiers;
 
 /// A file name built from user text (a township or file name) that cannot
 /// escape its folder: no path separators, `..`, control or Windows-reserved
-/// characters, no reserved device names, at most 120 characters.
+/// characters, no reserved device names, at most 120 characters and
+/// [`MAX_FILE_NAME_BYTES`] bytes, the extension kept when it is cut.
 pub fn safe_file_name(name: &str) -> String {
     let mut s: String = name
         .chars()
@@ -33,7 +34,32 @@ pub fn safe_file_name(name: &str) -> String {
     } else {
         s
     };
-    s.chars().take(120).collect()
+    cut_file_name(&s)
+}
+
+/// Longest file name written, in UTF-8 bytes: file systems allow 255, and
+/// the atomic save's temporary name adds up to 34 (`.<name>.<pid>.<n>.tmp`).
+pub const MAX_FILE_NAME_BYTES: usize = 200;
+
+/// At most 120 characters and [`MAX_FILE_NAME_BYTES`] bytes, cut from the
+/// stem so a short extension (`.xlsx`) stays.
+fn cut_file_name(s: &str) -> String {
+    if s.chars().count() <= 120 && s.len() <= MAX_FILE_NAME_BYTES {
+        return s.to_string();
+    }
+    let (stem, ext) = match s.rfind('.') {
+        Some(i) if i > 0 && s.len() - i <= 10 => s.split_at(i),
+        _ => (s, ""),
+    };
+    let (max_chars, max_bytes) = (120 - ext.chars().count(), MAX_FILE_NAME_BYTES - ext.len());
+    let mut out = String::new();
+    for c in stem.chars().take(max_chars) {
+        if out.len() + c.len_utf8() > max_bytes {
+            break;
+        }
+        out.push(c);
+    }
+    out + ext
 }
 
 #[cfg(test)]
@@ -51,5 +77,16 @@ mod tests {
             safe_file_name("990101103_白砂镇_2024-06.xlsx"),
             "990101103_白砂镇_2024-06.xlsx"
         );
+    }
+
+    #[test]
+    fn long_names_are_cut_keeping_the_extension() {
+        let long = format!("990101103_{}_2024-06.xlsx", "镇".repeat(300));
+        let s = safe_file_name(&long);
+        assert!(s.len() <= super::MAX_FILE_NAME_BYTES, "{}", s.len());
+        assert!(s.starts_with("990101103_镇镇"), "{s}");
+        assert!(s.ends_with("镇.xlsx"), "{s}");
+        let ascii = format!("{}.xlsx", "a".repeat(300));
+        assert_eq!(safe_file_name(&ascii), format!("{}.xlsx", "a".repeat(115)));
     }
 }

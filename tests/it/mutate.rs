@@ -420,7 +420,7 @@ fn zip_lie(rng: &mut Rng, b: &[u8]) -> Option<Vec<u8>> {
     let i = below(rng, entries.len());
     let e = &mut entries[i];
     match below(rng, 5) {
-        0 => e.size = e.size / 2,
+        0 => e.size /= 2,
         1 => e.size = e.size.saturating_mul(3).max(1),
         2 => e.size = 0,
         3 => e.size = u32::MAX,

@@ -7,7 +7,8 @@
 //! through the library (no process per file). Each must either read
 //! (possibly with findings) or give S01/S06; never a panic (neither one that
 //! escapes nor one that `catch_unwind` stops inside the reader), never a
-//! hang (each under 5 s), never a broken invariant.
+//! hang (each under 5 s), never a broken invariant; every third that reads
+//! is also written back as its feedback workbook.
 
 use crate::common::project;
 use crate::mutate::{self, Kind, HOSTILE_NUMBERS};
@@ -129,11 +130,19 @@ enum Outcome {
 }
 
 /// Read and check one mutant; `Err` says what went wrong.
-fn run_one(m: &Mutant, policy: &Policy, previous: Option<&huizong::model::Return>) -> Result<Outcome, String> {
+fn run_one(
+    m: &Mutant,
+    policy: &Policy,
+    previous: Option<&huizong::model::Return>,
+    feedback: bool,
+) -> Result<Outcome, String> {
     let (mut loaded, path) =
         read::read_bytes_traced(&m.seed, Path::new(&m.seed), &m.bytes, policy, Some(JUNE));
     if path == ReadPath::Panicked {
-        return Err("calamine panicked (stopped by catch_unwind): the pre-scan should refuse this file".into());
+        return Err(
+            "calamine panicked (stopped by catch_unwind): the pre-scan should refuse this file"
+                .into(),
+        );
     }
     let ctx = Context {
         policy,
@@ -144,6 +153,12 @@ fn run_one(m: &Mutant, policy: &Policy, previous: Option<&huizong::model::Return
     };
     rules::check_loaded(&mut loaded, &ctx);
     check_invariants(&loaded, path)?;
+    // The township's feedback workbook can always be written.
+    if feedback && path == ReadPath::Read {
+        huizong::write::feedback::build(&loaded.raw, &loaded.findings, &m.seed, Some(JUNE))
+            .and_then(|mut wb| wb.save_to_buffer())
+            .map_err(|e| format!("feedback workbook: {e}"))?;
+    }
     Ok(match path {
         ReadPath::Refused => Outcome::Refused(loaded.findings[0].code.as_str().to_string()),
         ReadPath::OpenFailed => Outcome::OpenFailed,
@@ -165,7 +180,9 @@ fn check_invariants(l: &Loaded, path: ReadPath) -> Result<(), String> {
                 && l.ret.is_none()
                 && l.findings[0].cell.is_none();
             if !ok {
-                return Err(format!("a refused file must have exactly one S01/S06, blank anchor: {codes:?}"));
+                return Err(format!(
+                    "a refused file must have exactly one S01/S06, blank anchor: {codes:?}"
+                ));
             }
         }
         ReadPath::Read => {
@@ -212,7 +229,9 @@ fn damaged_returns_read_or_give_s01_s06_never_panic_or_hang() {
     // stopping it forever.
     let next = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = mpsc::channel();
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(4);
     for _ in 0..workers {
         let (mutants, policy, previous, next, tx) = (
             mutants.clone(),
@@ -227,7 +246,7 @@ fn damaged_returns_read_or_give_s01_s06_never_panic_or_hang() {
             let _ = tx.send((i, None));
             let t = Instant::now();
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_one(m, &policy, previous.get(&m.seed))
+                run_one(m, &policy, previous.get(&m.seed), i % 3 == 0)
             }))
             .unwrap_or_else(|p| {
                 let msg = p
@@ -261,7 +280,10 @@ fn damaged_returns_read_or_give_s01_s06_never_panic_or_hang() {
                 match r {
                     Ok(o) if took <= PER_FILE => {
                         if std::env::var_os("HUIZONG_MUTATION_VERBOSE").is_some() {
-                            println!("  #{i} {} [{}]: {o:?} in {took:?}", mutants[i].seed, mutants[i].how);
+                            println!(
+                                "  #{i} {} [{}]: {o:?} in {took:?}",
+                                mutants[i].seed, mutants[i].how
+                            );
                         }
                         *counts.entry(o).or_default() += 1
                     }
@@ -309,6 +331,8 @@ fn damaged_returns_read_or_give_s01_s06_never_panic_or_hang() {
         panic!("{} of {n} mutants failed:{report}", failures.len());
     }
     // Every path was taken: the damage reaches past the pre-scan.
-    assert!(counts.keys().any(|o| matches!(o, Outcome::Refused(c) if c == "S01")));
+    assert!(counts
+        .keys()
+        .any(|o| matches!(o, Outcome::Refused(c) if c == "S01")));
     assert!(counts.contains_key(&Outcome::Read), "{counts:?}");
 }

@@ -250,7 +250,11 @@ fn tiers_on_the_samples_match_golden_cells_within_the_budget() {
     assert_eq!(int(&dist[8][1]), 119, "不予评定");
     let rated_by_star: i64 = dist[1..7].iter().map(|r| int(&r[1])).sum();
     assert_eq!(rated_by_star, 48);
-    assert_eq!(int(&dist[7][1]), 1, "待评定: 白砂镇's village with no county score");
+    assert_eq!(
+        int(&dist[7][1]),
+        1,
+        "待评定: 白砂镇's village with no county score"
+    );
 }
 
 #[test]
