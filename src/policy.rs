@@ -104,6 +104,21 @@ pub struct Limits {
     pub max_swing: Num,
 }
 
+impl Limits {
+    /// Limits for the county's own files (county scores): one row per
+    /// village of the whole office, so a province's file passes the row and
+    /// size limits meant for one township's return; the pre-scan's fixed
+    /// guards (depth, inflation ratio, cell counts) still hold.
+    pub fn for_county_files(&self) -> Limits {
+        Limits {
+            max_rows: self.max_rows.max(1_048_576),
+            max_file_mb: self.max_file_mb.max(20) * 10,
+            max_inflated_mb: self.max_inflated_mb.max(200) * 10,
+            ..self.clone()
+        }
+    }
+}
+
 /// A catalogue entry (挂牌指导目录).
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

@@ -154,7 +154,12 @@ pub fn generate(out: &Path, townships: Option<usize>, seed: u64) -> anyhow::Resu
             .map(|v| demo::next_month(v, CURRENT, &mut rng))
             .collect();
 
-        let file = |t: &Township| format!("{}_{}.xlsx", t.name, t.period);
+        // Generated township names repeat across a city or province: the
+        // code keeps every file name unique there.
+        let file = |t: &Township| match demo_mode {
+            true => format!("{}_{}.xlsx", t.name, t.period),
+            false => format!("{}_{}_{}.xlsx", t.code, t.name, t.period),
+        };
         let mut prev_fill = demo::fill(&prev);
         if demo_mode && i == 3 {
             // The board already hung last month: it "still hangs" (P03, not H01).

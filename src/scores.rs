@@ -112,7 +112,7 @@ pub fn load(path: &Path, policy: &Policy, roster: Option<&Roster>) -> anyhow::Re
         Err(e) => bail!("无法读取区级评定文件 {shown}:{e}"),
     };
     let sha256 = hex(&Sha256::digest(&bytes));
-    let format = crate::read::prescan::prescan(&file, &bytes, &policy.limits)
+    let format = crate::read::prescan::prescan(&file, &bytes, &policy.limits.for_county_files())
         .map_err(|f| anyhow!("无法读取区级评定文件 {shown}:{}", f.message))?;
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         crate::read::workbook::open(&bytes, format)

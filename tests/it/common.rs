@@ -61,3 +61,47 @@ pub fn require_program(name: &str) -> bool {
     }
     found
 }
+
+/// Copy a folder tree (the sample workspace into a temp folder).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// A cell as text, the way the golden files store it.
+pub fn cell_text(d: &calamine::Data) -> String {
+    match d {
+        calamine::Data::Empty => String::new(),
+        calamine::Data::Float(f) => format!("{f}"),
+        calamine::Data::Int(i) => i.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Every non-empty cell of a sheet, by A1 reference.
+pub fn sheet_cells(path: &Path, sheet: &str) -> std::collections::BTreeMap<String, String> {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let range = wb.worksheet_range(sheet).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    if let Some((r0, c0)) = range.start() {
+        for (r, c, v) in range.used_cells() {
+            let text = cell_text(v);
+            if !text.is_empty() {
+                out.insert(
+                    huizong::schema::cell_ref(r0 + r as u32, c0 + c as u32),
+                    text,
+                );
+            }
+        }
+    }
+    out
+}

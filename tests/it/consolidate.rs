@@ -1,7 +1,7 @@
 //! `huizong consolidate`: workspace discovery, statuses (Y01/Y03, 未报送,
 //! 无法读取), feedback workbooks, the lock file and the summary line.
 
-use crate::common::{project, stderr, Workdir};
+use crate::common::{copy_dir, project, stderr, Workdir};
 use huizong::batch::Status;
 use huizong::cmd::consolidate::{self, Args};
 use huizong::demo;
@@ -15,19 +15,6 @@ const JUNE: Period = Period {
     year: 2024,
     month: 6,
 };
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
 
 fn args(ws: &Path) -> Args {
     Args {

@@ -2,8 +2,8 @@
 //! interrupted runs that never leave a broken workbook, and the figures as
 //! LibreOffice and openpyxl read them.
 
-use crate::common::{project, require_program, stderr, Workdir};
-use calamine::{Data, Reader, Xlsx};
+use crate::common::{cell_text, copy_dir, project, require_program, sheet_cells, stderr, Workdir};
+use calamine::{Reader, Xlsx};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,52 +13,12 @@ const GOLDEN: &str = "tests/golden/county_2024-06.json";
 /// Sheets compared cell by cell with the golden file.
 const GOLDEN_SHEETS: [&str; 4] = ["汇总", "报送情况", "校验问题", "环比"];
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 /// Consolidate a fresh copy of the samples; the county workbook's path.
 fn consolidate_samples(w: &Workdir, name: &str) -> PathBuf {
     copy_dir(&project("samples/示范县"), &w.path(name));
     let o = w.run(&["consolidate", name, "--period", "2024-06", "--quiet"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     w.path(&format!("{name}/输出/2024-06/{COUNTY_FILE}"))
-}
-
-fn cell_text(d: &Data) -> String {
-    match d {
-        Data::Empty => String::new(),
-        Data::Float(f) => format!("{f}"),
-        Data::Int(i) => i.to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// Every non-empty cell of a sheet, by A1 reference.
-fn sheet_cells(path: &Path, sheet: &str) -> BTreeMap<String, String> {
-    let mut wb: Xlsx<_> = calamine::open_workbook(path).unwrap();
-    let range = wb.worksheet_range(sheet).unwrap();
-    let mut out = BTreeMap::new();
-    if let Some((r0, c0)) = range.start() {
-        for (r, c, v) in range.used_cells() {
-            let text = cell_text(v);
-            if !text.is_empty() {
-                out.insert(
-                    huizong::schema::cell_ref(r0 + r as u32, c0 + c as u32),
-                    text,
-                );
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -3,8 +3,8 @@
 //! the tiers), byte-identical reruns, T01 and the scores file's own
 //! findings in the county workbook, and the runs without county scores.
 
-use crate::common::{project, stderr, Workdir};
-use calamine::{Data, Reader, Xlsx};
+use crate::common::{cell_text, copy_dir, project, sheet_cells, stderr, Workdir};
+use calamine::{Reader, Xlsx};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -27,18 +27,6 @@ const PAID: usize = 13;
 const STATUS: usize = 14;
 const NOTE: usize = 15;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 /// A fresh copy of the samples named `name`.
 fn samples(w: &Workdir, name: &str) -> PathBuf {
     let ws = w.path(name);
@@ -50,34 +38,6 @@ fn samples(w: &Workdir, name: &str) -> PathBuf {
 
 fn out_dir(w: &Workdir, name: &str) -> PathBuf {
     w.path(&format!("{name}/输出/2024-06"))
-}
-
-fn cell_text(d: &Data) -> String {
-    match d {
-        Data::Empty => String::new(),
-        Data::Float(f) => format!("{f}"),
-        Data::Int(i) => i.to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// Every non-empty cell of a sheet, by A1 reference.
-fn sheet_cells(path: &Path, sheet: &str) -> BTreeMap<String, String> {
-    let mut wb: Xlsx<_> = calamine::open_workbook(path).unwrap();
-    let range = wb.worksheet_range(sheet).unwrap();
-    let mut out = BTreeMap::new();
-    if let Some((r0, c0)) = range.start() {
-        for (r, c, v) in range.used_cells() {
-            let text = cell_text(v);
-            if !text.is_empty() {
-                out.insert(
-                    huizong::schema::cell_ref(r0 + r as u32, c0 + c as u32),
-                    text,
-                );
-            }
-        }
-    }
-    out
 }
 
 /// Every row of a sheet as shown text (the sheets start at A1).
