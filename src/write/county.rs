@@ -497,6 +497,27 @@ fn write_table(
 // ---------------------------------------------------------------------------
 // 说明
 
+/// The audit lines every 说明 sheet opens with: the county, the period,
+/// the document date, the tool and the rules file with its SHA-256.
+pub(crate) fn audit_lines(
+    c: &CountyConfig,
+    period_label: &'static str,
+    p: Period,
+    tool_version: &str,
+    policy: &Policy,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("县(市、区)", c.name.clone()),
+        ("县(市、区)代码", c.code.clone()),
+        (period_label, p.to_string()),
+        ("文档日期", format!("{:04}-{:02}-01", p.year, p.month)),
+        ("工具版本", format!("huizong {tool_version}")),
+        ("规则文件", policy.source.clone()),
+        ("规则版本", policy.version.clone()),
+        ("规则文件 SHA-256", policy.sha256.clone()),
+    ]
+}
+
 fn write_readme(ws: &mut Worksheet, input: &CountyInput) -> Result<(), XlsxError> {
     let c = input.county;
     let p = input.period;
@@ -507,17 +528,8 @@ fn write_readme(ws: &mut Worksheet, input: &CountyInput) -> Result<(), XlsxError
     ws.merge_range(0, 0, 0, 4, &title, &style::title())?;
     ws.set_row_height(0, 28.0)?;
 
-    let mut lines: Vec<(&str, String)> = vec![
-        ("县(市、区)", c.name.clone()),
-        ("县(市、区)代码", c.code.clone()),
-        ("汇总期间", p.to_string()),
-        ("文档日期", format!("{:04}-{:02}-01", p.year, p.month)),
-        ("工具版本", format!("huizong {}", input.tool_version)),
-        ("规则文件", input.policy.source.clone()),
-        ("规则版本", input.policy.version.clone()),
-        ("规则文件 SHA-256", input.policy.sha256.clone()),
-        ("汇总情况", aggregate::total_status(input.batch)),
-    ];
+    let mut lines = audit_lines(c, "汇总期间", p, input.tool_version, input.policy);
+    lines.push(("汇总情况", aggregate::total_status(input.batch)));
     for (i, n) in input.notes.iter().enumerate() {
         lines.push((if i == 0 { "备注" } else { "" }, n.clone()));
     }

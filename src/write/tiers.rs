@@ -332,15 +332,9 @@ fn write_readme(ws: &mut Worksheet, input: &TierWorkbookInput) -> Result<(), Xls
     ws.merge_range(0, 0, 0, 4, &title, &style::title())?;
     ws.set_row_height(0, 28.0)?;
 
-    let mut lines: Vec<(&str, String)> = vec![
-        ("县(市、区)", c.name.clone()),
-        ("县(市、区)代码", c.code.clone()),
-        ("评定期间", p.to_string()),
-        ("文档日期", format!("{:04}-{:02}-01", p.year, p.month)),
-        ("工具版本", format!("huizong {}", input.tool_version)),
-        ("规则文件", input.policy.source.clone()),
-        ("规则版本", input.policy.version.clone()),
-        ("规则文件 SHA-256", input.policy.sha256.clone()),
+    let mut lines =
+        crate::write::county::audit_lines(c, "评定期间", p, input.tool_version, input.policy);
+    lines.extend([
         ("区级评定文件", input.scores.file.clone()),
         ("区级评定文件 SHA-256", input.scores.sha256.clone()),
         ("预算(元)", money_text(t.budget.budget)),
@@ -361,7 +355,7 @@ fn write_readme(ws: &mut Worksheet, input: &TierWorkbookInput) -> Result<(), Xls
             "评定办法",
             "综合得分 = 群众代表评议得分 × 权重 + 镇街考核得分 × 权重 + 区级评定得分 × 权重,四舍五入到一位小数;按门槛定测算星级,不超过申报星级,有降星规则所列问题的再降星(见“规则”表)。乡镇报表退回、无法读取或未报送的村不予评定;没有区级评定得分的村待评定;两者都不拨经费".into(),
         ),
-    ];
+    ]);
     for (i, n) in input.notes.iter().enumerate() {
         lines.push((if i == 0 { "备注" } else { "" }, n.clone()));
     }
