@@ -59,6 +59,27 @@ pub struct Inputs {
 /// `consolidate`'s arguments: the shared inputs.
 pub type Args = Inputs;
 
+impl Inputs {
+    /// A workspace and a period with every other input at its default
+    /// (workspace files, all cores, quiet), as the library's callers want.
+    pub fn new(workspace: impl Into<PathBuf>, period: Period) -> Inputs {
+        Inputs {
+            workspace: workspace.into(),
+            period,
+            output: None,
+            returns: None,
+            previous: None,
+            roster: None,
+            county_scores: None,
+            rules: None,
+            include_errors: false,
+            jobs: None,
+            quiet: true,
+            timings: false,
+        }
+    }
+}
+
 /// Raw flags resolved into paths found and policy loaded, before any work.
 pub struct Plan {
     pub county: CountyConfig,

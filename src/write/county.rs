@@ -518,6 +518,30 @@ pub(crate) fn audit_lines(
     ]
 }
 
+/// The top of a 说明 sheet: the title, then label/value rows (the notes
+/// appended under 备注). Returns the row after a blank line.
+pub(crate) fn write_audit_block(
+    ws: &mut Worksheet,
+    title: &str,
+    lines: &mut Vec<(&'static str, String)>,
+    notes: &[String],
+) -> Result<u32, XlsxError> {
+    ws.merge_range(0, 0, 0, 4, title, &style::title())?;
+    ws.set_row_height(0, 28.0)?;
+    for (i, n) in notes.iter().enumerate() {
+        lines.push((if i == 0 { "备注" } else { "" }, n.clone()));
+    }
+    let label = style::bold();
+    let plain = Format::new().set_align(FormatAlign::Left);
+    let mut row = 2;
+    for (l, v) in lines.iter() {
+        style::write_text(ws, row, 0, l, &label)?;
+        style::write_text(ws, row, 1, v, &plain)?;
+        row += 1;
+    }
+    Ok(row + 1)
+}
+
 fn write_readme(ws: &mut Worksheet, input: &CountyInput) -> Result<(), XlsxError> {
     let c = input.county;
     let p = input.period;
@@ -525,23 +549,9 @@ fn write_readme(ws: &mut Worksheet, input: &CountyInput) -> Result<(), XlsxError
         "{}{}年{}月党群服务中心月报县级汇总 说明",
         c.name, p.year, p.month
     );
-    ws.merge_range(0, 0, 0, 4, &title, &style::title())?;
-    ws.set_row_height(0, 28.0)?;
-
     let mut lines = audit_lines(c, "汇总期间", p, input.tool_version, input.policy);
     lines.push(("汇总情况", aggregate::total_status(input.batch)));
-    for (i, n) in input.notes.iter().enumerate() {
-        lines.push((if i == 0 { "备注" } else { "" }, n.clone()));
-    }
-    let label = style::bold();
-    let plain = Format::new().set_align(FormatAlign::Left);
-    let mut row = 2;
-    for (l, v) in &lines {
-        style::write_text(ws, row, 0, l, &label)?;
-        style::write_text(ws, row, 1, v, &plain)?;
-        row += 1;
-    }
-    row += 1;
+    let row = write_audit_block(ws, &title, &mut lines, input.notes)?;
 
     let mut table = Table::new(&FILE_HEADERS, vec![ColFmt::Text; FILE_HEADERS.len()]);
     let names: BTreeMap<&str, &str> = input

@@ -16,7 +16,7 @@ use crate::scores::CountyScores;
 use crate::workspace::CountyConfig;
 use crate::write::{atomic, county::FILE_HEADERS, style, template};
 use rust_decimal::Decimal;
-use rust_xlsxwriter::{Chart, ChartType, Format, FormatAlign, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -329,8 +329,6 @@ fn write_readme(ws: &mut Worksheet, input: &TierWorkbookInput) -> Result<(), Xls
     let p = input.period;
     let t = input.tiers;
     let title = format!("{}{}年{}月星级评定与经费分档 说明", c.name, p.year, p.month);
-    ws.merge_range(0, 0, 0, 4, &title, &style::title())?;
-    ws.set_row_height(0, 28.0)?;
 
     let mut lines =
         crate::write::county::audit_lines(c, "评定期间", p, input.tool_version, input.policy);
@@ -356,18 +354,7 @@ fn write_readme(ws: &mut Worksheet, input: &TierWorkbookInput) -> Result<(), Xls
             "综合得分 = 群众代表评议得分 × 权重 + 镇街考核得分 × 权重 + 区级评定得分 × 权重,四舍五入到一位小数;按门槛定测算星级,不超过申报星级,有降星规则所列问题的再降星(见“规则”表)。乡镇报表退回、无法读取或未报送的村不予评定;没有区级评定得分的村待评定;两者都不拨经费".into(),
         ),
     ]);
-    for (i, n) in input.notes.iter().enumerate() {
-        lines.push((if i == 0 { "备注" } else { "" }, n.clone()));
-    }
-    let label = style::bold();
-    let plain = Format::new().set_align(FormatAlign::Left);
-    let mut row = 2;
-    for (l, v) in &lines {
-        style::write_text(ws, row, 0, l, &label)?;
-        style::write_text(ws, row, 1, v, &plain)?;
-        row += 1;
-    }
-    row += 1;
+    let row = crate::write::county::write_audit_block(ws, &title, &mut lines, input.notes)?;
 
     let mut table = Table::new(&FILE_HEADERS);
     let names: BTreeMap<&str, &str> = input

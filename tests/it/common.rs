@@ -105,3 +105,42 @@ pub fn sheet_cells(path: &Path, sheet: &str) -> std::collections::BTreeMap<Strin
     }
     out
 }
+
+/// Compare the given sheets of a workbook cell by cell with a committed
+/// golden JSON file (`UPDATE_GOLDEN=1` rewrites it); returns the cells read.
+pub fn check_golden(
+    path: &Path,
+    sheets: &[&str],
+    golden: &str,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
+    use std::collections::BTreeMap;
+    let got: BTreeMap<String, BTreeMap<String, String>> = sheets
+        .iter()
+        .map(|s| (s.to_string(), sheet_cells(path, s)))
+        .collect();
+    let golden_path = project(golden);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(golden_path.parent().unwrap()).unwrap();
+        std::fs::write(&golden_path, serde_json::to_string_pretty(&got).unwrap()).unwrap();
+    }
+    let want: BTreeMap<String, BTreeMap<String, String>> =
+        serde_json::from_str(&std::fs::read_to_string(&golden_path).expect("golden file")).unwrap();
+    for sheet in sheets {
+        let (g, e) = (&got[*sheet], &want[*sheet]);
+        for (cell, value) in e {
+            assert_eq!(
+                g.get(cell),
+                Some(value),
+                "{sheet}!{cell} (UPDATE_GOLDEN=1 cargo test to refresh after a deliberate change)"
+            );
+        }
+        for cell in g.keys() {
+            assert!(
+                e.contains_key(cell),
+                "{sheet}!{cell} = {} is not in the golden file",
+                g[cell]
+            );
+        }
+    }
+    got
+}

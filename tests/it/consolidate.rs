@@ -18,18 +18,8 @@ const JUNE: Period = Period {
 
 fn args(ws: &Path) -> Args {
     Args {
-        workspace: ws.to_path_buf(),
-        period: JUNE,
-        output: None,
-        returns: None,
-        previous: None,
-        roster: None,
-        county_scores: None,
-        rules: None,
-        include_errors: false,
         jobs: Some(2),
-        quiet: true,
-        timings: false,
+        ..Args::new(ws, JUNE)
     }
 }
 

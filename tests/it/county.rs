@@ -2,9 +2,8 @@
 //! interrupted runs that never leave a broken workbook, and the figures as
 //! LibreOffice and openpyxl read them.
 
-use crate::common::{cell_text, copy_dir, project, require_program, sheet_cells, stderr, Workdir};
+use crate::common::{cell_text, check_golden, copy_dir, project, require_program, stderr, Workdir};
 use calamine::{Reader, Xlsx};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -41,34 +40,7 @@ fn county_workbook_matches_golden_cells() {
             "校验问题"
         ]
     );
-    let got: BTreeMap<String, BTreeMap<String, String>> = GOLDEN_SHEETS
-        .iter()
-        .map(|s| (s.to_string(), sheet_cells(&path, s)))
-        .collect();
-    let golden_path = project(GOLDEN);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(golden_path.parent().unwrap()).unwrap();
-        std::fs::write(&golden_path, serde_json::to_string_pretty(&got).unwrap()).unwrap();
-    }
-    let want: BTreeMap<String, BTreeMap<String, String>> =
-        serde_json::from_str(&std::fs::read_to_string(&golden_path).expect("golden file")).unwrap();
-    for sheet in GOLDEN_SHEETS {
-        let (g, e) = (&got[sheet], &want[sheet]);
-        for (cell, value) in e {
-            assert_eq!(
-                g.get(cell),
-                Some(value),
-                "{sheet}!{cell} (UPDATE_GOLDEN=1 cargo test to refresh after a deliberate change)"
-            );
-        }
-        for cell in g.keys() {
-            assert!(
-                e.contains_key(cell),
-                "{sheet}!{cell} = {} is not in the golden file",
-                g[cell]
-            );
-        }
-    }
+    let got = check_golden(&path, &GOLDEN_SHEETS, GOLDEN);
     // A few figures spelled out, so the golden file is not the only witness.
     let summary = &got["汇总"];
     assert_eq!(summary["A1"], "乡镇(街道)代码");

@@ -395,23 +395,13 @@ fn a_return_removed_between_listing_and_reading_is_s01_and_the_batch_goes_on() {
         )
         .unwrap();
     }
-    let args = consolidate::Args {
-        workspace: ws.clone(),
-        period: Period {
+    let args = consolidate::Args::new(
+        ws.clone(),
+        Period {
             year: 2024,
             month: 6,
         },
-        output: None,
-        returns: None,
-        previous: None,
-        roster: None,
-        county_scores: None,
-        rules: None,
-        include_errors: false,
-        jobs: Some(2),
-        quiet: true,
-        timings: false,
-    };
+    );
     let plan = consolidate::plan(&args).unwrap();
     assert_eq!(plan.returns.len(), 2);
     std::fs::remove_file(ws.join("2024-06/石门镇_2024-06.xlsx")).unwrap();

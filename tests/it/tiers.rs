@@ -3,7 +3,7 @@
 //! the tiers), byte-identical reruns, T01 and the scores file's own
 //! findings in the county workbook, and the runs without county scores.
 
-use crate::common::{cell_text, copy_dir, project, sheet_cells, stderr, Workdir};
+use crate::common::{cell_text, check_golden, copy_dir, project, stderr, Workdir};
 use calamine::{Reader, Xlsx};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -102,34 +102,7 @@ fn tiers_on_the_samples_match_golden_cells_within_the_budget() {
         ["说明", "分档明细", "乡镇小计", "星级分布", "预算", "规则"]
     );
 
-    let got: BTreeMap<String, BTreeMap<String, String>> = GOLDEN_SHEETS
-        .iter()
-        .map(|s| (s.to_string(), sheet_cells(&path, s)))
-        .collect();
-    let golden_path = project(GOLDEN);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(golden_path.parent().unwrap()).unwrap();
-        std::fs::write(&golden_path, serde_json::to_string_pretty(&got).unwrap()).unwrap();
-    }
-    let want: BTreeMap<String, BTreeMap<String, String>> =
-        serde_json::from_str(&std::fs::read_to_string(&golden_path).expect("golden file")).unwrap();
-    for sheet in GOLDEN_SHEETS {
-        let (g, e) = (&got[sheet], &want[sheet]);
-        for (cell, value) in e {
-            assert_eq!(
-                g.get(cell),
-                Some(value),
-                "{sheet}!{cell} (UPDATE_GOLDEN=1 cargo test to refresh after a deliberate change)"
-            );
-        }
-        for cell in g.keys() {
-            assert!(
-                e.contains_key(cell),
-                "{sheet}!{cell} = {} is not in the golden file",
-                g[cell]
-            );
-        }
-    }
+    check_golden(&path, &GOLDEN_SHEETS, GOLDEN);
 
     // The figures spelled out, so the golden file is not the only witness.
     let detail = rows(&path, "分档明细");
