@@ -114,6 +114,7 @@ pub fn write_file(input: &CountyInput, dir: &Path) -> anyhow::Result<PathBuf> {
 /// [`build`] with a row limit per sheet (tests use a small one).
 fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::Result<Workbook> {
     let mut wb = Workbook::new();
+    wb.set_zip_compression_level(super::ZIP_LEVEL);
     let title = format!("{}{}县级汇总", input.county.name, input.period);
     wb.set_properties(&template::properties(Some(input.period), &title)?);
 
@@ -123,12 +124,16 @@ fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::Result<Work
     for id in DETAIL_SHEETS {
         let df = aggregate::village_frame(input.batch, id)
             .with_context(|| format!("无法汇总“{}”", schema::sheet_name(id)))?;
-        let table = frame_table(&df)?;
-        add_split_sheets(&mut wb, schema::sheet_name(id), &table, max_rows)?;
+        add_split_sheets(
+            &mut wb,
+            schema::sheet_name(id),
+            &FrameGrid::new(&df)?,
+            max_rows,
+        )?;
     }
     if let Some(prev) = input.previous {
         let df = aggregate::month_over_month(input.batch, prev).context("无法计算环比")?;
-        add_split_sheets(&mut wb, MOM_SHEET, &frame_table(&df)?, max_rows)?;
+        add_split_sheets(&mut wb, MOM_SHEET, &FrameGrid::new(&df)?, max_rows)?;
     }
     add_split_sheets(
         &mut wb,
@@ -201,25 +206,6 @@ impl ColFmt {
             ColFmt::Date => style::date(),
         }
     }
-
-    /// The text a cell shows, for the column width.
-    fn shown(self, cell: &Cell) -> String {
-        match cell {
-            Cell::Blank => String::new(),
-            Cell::Text(s) => s.clone(),
-            Cell::Date(d) => d.to_string(),
-            Cell::Num(n) => match self {
-                ColFmt::OneDecimal => format!("{n:.1}"),
-                ColFmt::Percent => format!("{:.1}%", n * 100.0),
-                ColFmt::Money => {
-                    let s = format!("{n:.0}");
-                    let commas = s.trim_start_matches('-').len().saturating_sub(1) / 3;
-                    format!("{s}{}", ",".repeat(commas))
-                }
-                _ => format!("{n:.0}"),
-            },
-        }
-    }
 }
 
 /// The look of a column by its header: shares as percent, then the schema
@@ -286,44 +272,167 @@ impl Table {
     }
 }
 
-/// A polars frame as a table: text as text, numbers as numbers, formats by
-/// header.
+/// A cell as a writer sees it, borrowed from a table or a polars column.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum CellRef<'a> {
+    Blank,
+    Text(&'a str),
+    Num(f64),
+    Date(Date),
+}
+
+impl Cell {
+    fn view(&self) -> CellRef<'_> {
+        match self {
+            Cell::Blank => CellRef::Blank,
+            Cell::Text(s) => CellRef::Text(s),
+            Cell::Num(n) => CellRef::Num(*n),
+            Cell::Date(d) => CellRef::Date(*d),
+        }
+    }
+}
+
+/// A column's cells, one after another, borrowed.
+type Column<'a> = Box<dyn Iterator<Item = CellRef<'a>> + 'a>;
+
+/// What `write_table` writes: headers, column looks and the cells column by
+/// column, borrowed (a polars frame is never copied into rows of strings).
+trait Grid {
+    fn headers(&self) -> &[String];
+    fn cols(&self) -> &[ColFmt];
+    fn len(&self) -> usize;
+    /// Rows `range` of column `c`.
+    fn column(&self, c: usize, range: Range<usize>) -> Column<'_>;
+    fn is_bold(&self, _row: usize) -> bool {
+        false
+    }
+    /// Rows covered by the autofilter, from the first.
+    fn filter_rows(&self) -> usize {
+        self.len()
+    }
+    fn freeze_cols(&self) -> u16 {
+        0
+    }
+}
+
+impl Grid for Table {
+    fn headers(&self) -> &[String] {
+        &self.headers
+    }
+    fn cols(&self) -> &[ColFmt] {
+        &self.cols
+    }
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn column(&self, c: usize, range: Range<usize>) -> Column<'_> {
+        Box::new(self.rows[range].iter().map(move |r| r[c].view()))
+    }
+    fn is_bold(&self, row: usize) -> bool {
+        self.bold[row]
+    }
+    fn filter_rows(&self) -> usize {
+        self.filter_rows
+    }
+    fn freeze_cols(&self) -> u16 {
+        self.freeze_cols
+    }
+}
+
+/// A polars frame read column by column: text as text, numbers as numbers,
+/// formats by header.
+struct FrameGrid {
+    headers: Vec<String>,
+    cols: Vec<ColFmt>,
+    columns: Vec<FrameColumn>,
+    len: usize,
+}
+
+enum FrameColumn {
+    Text(polars::prelude::StringChunked),
+    Bool(polars::prelude::BooleanChunked),
+    Num(polars::prelude::Float64Chunked),
+    Null,
+}
+
+impl FrameGrid {
+    fn new(df: &DataFrame) -> anyhow::Result<FrameGrid> {
+        let headers: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let cols = headers.iter().map(|h| format_for(h)).collect();
+        let mut columns = Vec::with_capacity(headers.len());
+        for column in df.columns() {
+            columns.push(match column.dtype() {
+                DataType::String => FrameColumn::Text(column.str()?.clone()),
+                DataType::Boolean => FrameColumn::Bool(column.bool()?.clone()),
+                DataType::Null => FrameColumn::Null,
+                _ => FrameColumn::Num(column.cast(&DataType::Float64)?.f64()?.clone()),
+            });
+        }
+        Ok(FrameGrid {
+            headers,
+            cols,
+            columns,
+            len: df.height(),
+        })
+    }
+}
+
+impl Grid for FrameGrid {
+    fn headers(&self) -> &[String] {
+        &self.headers
+    }
+    fn cols(&self) -> &[ColFmt] {
+        &self.cols
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn column(&self, c: usize, range: Range<usize>) -> Column<'_> {
+        let (skip, take) = (range.start, range.len());
+        match &self.columns[c] {
+            FrameColumn::Text(ca) => Box::new(ca.iter().skip(skip).take(take).map(|v| {
+                v.filter(|s| !s.is_empty())
+                    .map_or(CellRef::Blank, CellRef::Text)
+            })),
+            FrameColumn::Bool(ca) => Box::new(ca.iter().skip(skip).take(take).map(|v| match v {
+                Some(true) => CellRef::Text("是"),
+                Some(false) => CellRef::Text("否"),
+                None => CellRef::Blank,
+            })),
+            FrameColumn::Num(ca) => Box::new(ca.iter().skip(skip).take(take).map(|v| match v {
+                Some(x) if x.is_finite() => CellRef::Num(x),
+                _ => CellRef::Blank,
+            })),
+            FrameColumn::Null => Box::new(std::iter::repeat_n(CellRef::Blank, take)),
+        }
+    }
+}
+
+/// A polars frame as an owned table (for the small tables that get rows
+/// added or marked bold).
 fn frame_table(df: &DataFrame) -> anyhow::Result<Table> {
-    let headers: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
+    let grid = FrameGrid::new(df)?;
+    let n = grid.len();
+    let mut rows: Vec<Vec<Cell>> = (0..n)
+        .map(|_| Vec::with_capacity(grid.headers.len()))
         .collect();
-    let cols: Vec<ColFmt> = headers.iter().map(|h| format_for(h)).collect();
-    let n = df.height();
-    let mut rows: Vec<Vec<Cell>> = (0..n).map(|_| Vec::with_capacity(headers.len())).collect();
-    for column in df.columns() {
-        match column.dtype() {
-            DataType::String => {
-                for (row, v) in rows.iter_mut().zip(column.str()?.iter()) {
-                    row.push(Cell::opt(v));
-                }
-            }
-            DataType::Boolean => {
-                for (row, v) in rows.iter_mut().zip(column.bool()?.iter()) {
-                    row.push(Cell::opt(v.map(|b| if b { "是" } else { "否" })));
-                }
-            }
-            DataType::Null => rows.iter_mut().for_each(|r| r.push(Cell::Blank)),
-            _ => {
-                let cast = column.cast(&DataType::Float64)?;
-                for (row, v) in rows.iter_mut().zip(cast.f64()?.iter()) {
-                    row.push(match v {
-                        Some(x) if x.is_finite() => Cell::Num(x),
-                        _ => Cell::Blank,
-                    });
-                }
-            }
+    for c in 0..grid.headers.len() {
+        for (row, v) in rows.iter_mut().zip(grid.column(c, 0..n)) {
+            row.push(match v {
+                CellRef::Blank => Cell::Blank,
+                CellRef::Text(s) => Cell::Text(s.to_string()),
+                CellRef::Num(x) => Cell::Num(x),
+                CellRef::Date(d) => Cell::Date(d),
+            });
         }
     }
     let mut t = Table {
-        headers,
-        cols,
+        headers: grid.headers,
+        cols: grid.cols,
         rows: Vec::new(),
         bold: Vec::new(),
         filter_rows: 0,
@@ -359,37 +468,43 @@ fn part_name(base: &str, k: usize) -> String {
 }
 
 /// Add the sheets of a table: as many as Excel's row limit needs, each
-/// with the header row. Returns the sheet names.
+/// with the header row. The sheets are written row by row in
+/// rust_xlsxwriter's constant-memory mode: memory stays flat however many
+/// rows there are. Returns the sheet names.
 fn add_split_sheets(
     wb: &mut Workbook,
     base: &str,
-    table: &Table,
+    table: &dyn Grid,
     max_rows: usize,
 ) -> Result<Vec<String>, XlsxError> {
     let mut names = Vec::new();
-    for (k, range) in split_ranges(table.rows.len(), max_rows)
-        .into_iter()
-        .enumerate()
-    {
+    for (k, range) in split_ranges(table.len(), max_rows).into_iter().enumerate() {
         let name = part_name(base, k);
-        let ws = wb.add_worksheet().set_name(&name)?;
+        let ws = wb.add_worksheet_with_constant_memory()?.set_name(&name)?;
         write_table(ws, 0, table, range)?;
         names.push(name);
     }
     Ok(names)
 }
 
+/// Write one cell; `f` is `None` where the column's format applies.
 fn write_cell(
     ws: &mut Worksheet,
     row: u32,
     col: u16,
-    cell: &Cell,
-    f: &Format,
+    cell: CellRef<'_>,
+    f: Option<&Format>,
 ) -> Result<(), XlsxError> {
     match cell {
-        Cell::Blank => {}
-        Cell::Text(s) => style::write_text(ws, row, col, s, f)?,
-        Cell::Num(n) if n.is_finite() => {
+        CellRef::Blank => {}
+        CellRef::Text(s) => {
+            let s = style::cut_to_excel_limit(s);
+            match f {
+                Some(f) => ws.write_string_with_format(row, col, s, f)?,
+                None => ws.write_string(row, col, s)?,
+            };
+        }
+        CellRef::Num(n) if n.is_finite() => {
             // Sums of one- or two-decimal figures in f64 carry residue
             // (1234.5000000000002): such a value is stored rounded to 6
             // places; a true ratio (0.41818181…) is kept as it is.
@@ -397,14 +512,17 @@ fn write_cell(
             let v = if (n - r).abs() <= 1e-9 * n.abs().max(1.0) {
                 r
             } else {
-                *n
+                n
             };
-            ws.write_number_with_format(row, col, v, f)?;
+            match f {
+                Some(f) => ws.write_number_with_format(row, col, v, f)?,
+                None => ws.write_number(row, col, v)?,
+            };
         }
-        Cell::Num(_) => {}
-        Cell::Date(d) => {
+        CellRef::Num(_) => {}
+        CellRef::Date(d) => {
             let dt = ExcelDateTime::from_ymd(d.year as u16, d.month as u8, d.day as u8)?;
-            ws.write_datetime_with_format(row, col, &dt, f)?;
+            ws.write_datetime_with_format(row, col, &dt, f.unwrap_or(&style::date()))?;
         }
     }
     Ok(())
@@ -420,77 +538,127 @@ fn width_bounds(c: ColFmt) -> (f64, f64) {
     }
 }
 
+/// The width of the text a cell shows in a column of look `fmt`, without
+/// allocating for text cells (`buf` is reused for numbers).
+fn shown_width(fmt: ColFmt, cell: CellRef<'_>, buf: &mut String) -> f64 {
+    use std::fmt::Write as _;
+    buf.clear();
+    match cell {
+        CellRef::Blank => return 0.0,
+        CellRef::Text(s) => return style::text_width(s),
+        CellRef::Date(d) => {
+            let _ = write!(buf, "{d}");
+        }
+        CellRef::Num(n) => {
+            let _ = match fmt {
+                ColFmt::OneDecimal => write!(buf, "{n:.1}"),
+                ColFmt::Percent => write!(buf, "{:.1}%", n * 100.0),
+                ColFmt::Money => {
+                    let _ = write!(buf, "{n:.0}");
+                    let commas = buf.trim_start_matches('-').len().saturating_sub(1) / 3;
+                    buf.extend(std::iter::repeat_n(',', commas));
+                    Ok(())
+                }
+                _ => write!(buf, "{n:.0}"),
+            };
+        }
+    }
+    buf.len() as f64
+}
+
 /// Write rows `range` of a table with its header at `top`: header styled
-/// and frozen, autofilter over the table, widths that fit.
+/// and frozen, autofilter over the table, widths that fit. Rows are written
+/// in order (constant-memory sheets need that); a column's format is set
+/// once on the column, so plain cells carry no format of their own.
 fn write_table(
     ws: &mut Worksheet,
     top: u32,
-    table: &Table,
+    table: &dyn Grid,
     range: Range<usize>,
 ) -> Result<(), XlsxError> {
-    let ncols = table.headers.len();
+    let ncols = table.headers().len();
     if ncols == 0 {
         return Ok(());
     }
     let last_col = (ncols - 1) as u16;
-    let formats: Vec<Format> = table.cols.iter().map(|c| c.format()).collect();
+    let formats: Vec<Format> = table.cols().iter().map(|c| c.format()).collect();
     let bold: Vec<Format> = formats.iter().map(|f| f.clone().set_bold()).collect();
 
     // Widths: the widest value; a long header wraps (at most 14 wide).
     let mut header_lines = 1;
-    for (c, h) in table.headers.iter().enumerate() {
-        let fmt = table.cols[c];
+    let mut buf = String::new();
+    for (c, h) in table.headers().iter().enumerate() {
+        let fmt = table.cols()[c];
         let (min, max) = width_bounds(fmt);
-        let values: Vec<String> = table.rows[range.clone()]
-            .iter()
-            .map(|r| fmt.shown(&r[c]))
-            .collect();
+        let widest = table
+            .column(c, range.clone())
+            .map(|v| shown_width(fmt, v, &mut buf))
+            .fold(0.0, f64::max);
         let header_w = style::text_width(h).min(14.0) + 2.0;
-        let width = style::fit_width(values.iter().map(String::as_str), min, max)
+        let width = (widest + 2.0)
+            .clamp(min, max)
             .max(header_w)
             .min(max.max(header_w));
         ws.set_column_width(c as u16, width)?;
+        if formats[c] != Format::new() {
+            ws.set_column_format(c as u16, &formats[c])?;
+        }
         header_lines = header_lines.max(style::wrapped_lines(h, width));
     }
 
     let h = style::header();
-    for (c, text) in table.headers.iter().enumerate() {
+    for (c, text) in table.headers().iter().enumerate() {
         style::write_text(ws, top, c as u16, text, &h)?;
     }
     ws.set_row_height(top, 16.0 * header_lines as f64 + 6.0)?;
 
-    let wrap_cols: Vec<(usize, f64)> = table
-        .cols
+    let wraps: Vec<f64> = table
+        .cols()
         .iter()
-        .enumerate()
-        .filter_map(|(i, c)| match c {
-            ColFmt::Wrap(w) => Some((i, *w)),
-            _ => None,
+        .map(|c| match c {
+            ColFmt::Wrap(w) => *w,
+            _ => 0.0,
         })
         .collect();
+    let mut columns: Vec<Column<'_>> = (0..ncols).map(|c| table.column(c, range.clone())).collect();
+    let mut cells: Vec<CellRef<'_>> = Vec::with_capacity(ncols);
     for (k, i) in range.clone().enumerate() {
         let row = top + 1 + k as u32;
-        let fmts = if table.bold[i] { &bold } else { &formats };
-        for (c, cell) in table.rows[i].iter().enumerate() {
-            write_cell(ws, row, c as u16, cell, &fmts[c])?;
-        }
-        let lines = wrap_cols
+        cells.clear();
+        cells.extend(
+            columns
+                .iter_mut()
+                .map(|it| it.next().unwrap_or(CellRef::Blank)),
+        );
+        let lines = cells
             .iter()
-            .map(|(c, w)| match &table.rows[i][*c] {
-                Cell::Text(s) => style::wrapped_lines(s, *w),
+            .zip(&wraps)
+            .filter(|(_, w)| **w > 0.0)
+            .map(|(cell, w)| match cell {
+                CellRef::Text(s) => style::wrapped_lines(s, *w),
                 _ => 1,
             })
             .max()
             .unwrap_or(1)
             .min(20);
+        // A row's height goes before its cells (constant-memory sheets
+        // write a row out when the next one starts).
         if lines > 1 {
             ws.set_row_height(row, 16.0 * lines as f64 + 2.0)?;
         }
+        let is_bold = table.is_bold(i);
+        for (c, cell) in cells.iter().enumerate() {
+            let f = is_bold.then(|| &bold[c]);
+            write_cell(ws, row, c as u16, *cell, f)?;
+        }
     }
 
-    let filtered = range.end.min(table.filter_rows).saturating_sub(range.start);
+    let filtered = range
+        .end
+        .min(table.filter_rows())
+        .saturating_sub(range.start);
     ws.autofilter(top, 0, top + filtered as u32, last_col)?;
-    ws.set_freeze_panes(top + 1, table.freeze_cols)?;
+    ws.set_freeze_panes(top + 1, table.freeze_cols())?;
     Ok(())
 }
 

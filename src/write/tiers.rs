@@ -87,6 +87,7 @@ pub fn file_name(county: &str, period: Period) -> String {
 /// Build the tier workbook in memory.
 pub fn build(input: &TierWorkbookInput) -> Result<Workbook, XlsxError> {
     let mut wb = Workbook::new();
+    wb.set_zip_compression_level(super::ZIP_LEVEL);
     let title = format!("{}{}星级经费分档", input.county.name, input.period);
     wb.set_properties(&template::properties(Some(input.period), &title)?);
     write_readme(wb.add_worksheet().set_name(README_SHEET)?, input)?;
