@@ -23,7 +23,7 @@ pub fn read_files(
         paths
             .par_iter()
             .map(|p| {
-                let loaded = crate::read::read_file(p, policy, period);
+                let loaded = crate::read::read_file_lean(p, policy, period);
                 tick();
                 loaded
             })
@@ -34,13 +34,13 @@ pub fn read_files(
 /// The previous period as the rules see it: per township, the return that
 /// period would have used (latest 填报日期, even with errors); a township
 /// whose file was unreadable, or tied (Y03), gives no baseline.
-pub fn baselines(previous: &Batch) -> BTreeMap<String, Return> {
+pub fn baselines(previous: &Batch) -> BTreeMap<String, &Return> {
     previous
         .townships
         .iter()
         .filter_map(|t| {
             let i = t.judged?;
-            let ret = previous.files[i].loaded.ret.clone()?;
+            let ret = previous.files[i].loaded.ret.as_ref()?;
             Some((t.code.clone(), ret))
         })
         .collect()
@@ -62,12 +62,15 @@ pub fn check_and_decide(
     mut files: Vec<Loaded>,
     setup: &Setup,
     expected: &[Expected],
-    baselines: &BTreeMap<String, Return>,
+    baselines: &BTreeMap<String, &Return>,
 ) -> Batch {
     let placements = rules::placements(files.iter());
     pool.install(|| {
         files.par_iter_mut().for_each(|loaded| {
-            let previous = loaded.township_code().and_then(|c| baselines.get(c));
+            let previous = loaded
+                .township_code()
+                .and_then(|c| baselines.get(c))
+                .copied();
             let ctx = Context {
                 policy: setup.policy,
                 office_code: Some(setup.office_code),

@@ -112,13 +112,17 @@ pub fn load(path: &Path, policy: &Policy, roster: Option<&Roster>) -> anyhow::Re
         Err(e) => bail!("无法读取区级评定文件 {shown}:{e}"),
     };
     let sha256 = hex(&Sha256::digest(&bytes));
-    let format = crate::read::prescan::prescan(&file, &bytes, &policy.limits.for_county_files())
+    let limits = policy.limits.for_county_files();
+    let format = crate::read::prescan::prescan(&file, &bytes, &limits)
         .map_err(|f| anyhow!("无法读取区级评定文件 {shown}:{}", f.message))?;
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::read::workbook::open(&bytes, format)
+        crate::read::workbook::open(&bytes, format, &limits)
     }));
     let raw = match opened {
         Ok(Ok(raw)) => raw,
+        Ok(Err(crate::read::workbook::OpenError::Refused(f))) => {
+            bail!("无法读取区级评定文件 {shown}:{}", f.message)
+        }
         Ok(Err(e)) => bail!(
             "无法读取区级评定文件 {shown}:文件已损坏,无法作为工作簿打开({e})。请在 Excel 或 WPS 中打开、另存为 .xlsx"
         ),

@@ -420,7 +420,7 @@ pub fn consolidate(
 
 /// Feedback workbooks under `反馈/`: one per township with counted findings;
 /// Y03 and township-less unreadable files get one per file.
-pub fn write_feedback(dir: &Path, batch: &Batch) -> anyhow::Result<usize> {
+pub fn write_feedback(dir: &Path, batch: &Batch, policy: &Policy) -> anyhow::Result<usize> {
     let period = batch.period;
     let target = dir.join("反馈");
     let mut written = 0;
@@ -448,7 +448,7 @@ pub fn write_feedback(dir: &Path, batch: &Batch) -> anyhow::Result<usize> {
                 .iter()
                 .filter(|i| batch.files[**i].status == Status::Rejected)
             {
-                write_own(&mut write, &batch.files[*i].loaded)?;
+                write_own(&mut write, &batch.files[*i].loaded, policy)?;
             }
             continue;
         }
@@ -464,13 +464,13 @@ pub fn write_feedback(dir: &Path, batch: &Batch) -> anyhow::Result<usize> {
         crate::finding::sort(&mut findings);
         write(
             format!("{}_{}_{}.xlsx", t.code, t.name, period),
-            &l.raw,
+            &crate::read::raw_of(l, policy),
             &findings,
             &l.file,
         )?;
     }
     for i in &batch.orphans {
-        write_own(&mut write, &batch.files[*i].loaded)?;
+        write_own(&mut write, &batch.files[*i].loaded, policy)?;
     }
     Ok(written)
 }
@@ -484,6 +484,7 @@ fn write_own(
         &str,
     ) -> anyhow::Result<()>,
     l: &crate::model::Loaded,
+    policy: &Policy,
 ) -> anyhow::Result<()> {
     let stem = Path::new(&l.file)
         .file_stem()
@@ -491,7 +492,7 @@ fn write_own(
         .unwrap_or_default();
     write(
         format!("{stem}_校验结果.xlsx"),
-        &l.raw,
+        &crate::read::raw_of(l, policy),
         &l.findings,
         &l.file,
     )
@@ -582,7 +583,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         })?),
         None => None,
     };
-    timings.time("反馈表", || write_feedback(&output, &c.batch))?;
+    timings.time("反馈表", || {
+        write_feedback(&output, &c.batch, &c.plan.policy)
+    })?;
     if args.timings {
         eprint!("{}", timings.report());
     }

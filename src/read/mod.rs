@@ -59,9 +59,32 @@ pub fn spreadsheet_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>>
 /// Read and check the structure of one return file. Never fails: whatever
 /// goes wrong is a finding. `expected` is the period being consolidated (C03).
 pub fn read_file(path: &Path, policy: &Policy, expected: Option<Period>) -> Loaded {
+    read_file_keeping(path, policy, expected, true)
+}
+
+/// [`read_file`] for a batch: the file's cells (`Loaded::raw`) are dropped
+/// once the typed rows are read, so memory does not grow with the number
+/// of returns; [`raw_of`] reads them again for the few files that need a
+/// feedback workbook.
+pub fn read_file_lean(path: &Path, policy: &Policy, expected: Option<Period>) -> Loaded {
+    read_file_keeping(path, policy, expected, false)
+}
+
+fn read_file_keeping(
+    path: &Path,
+    policy: &Policy,
+    expected: Option<Period>,
+    keep_raw: bool,
+) -> Loaded {
     let file = display_name(path);
     match read_limited(path, &policy.limits) {
-        Ok(bytes) => read_bytes(&file, path, &bytes, policy, expected),
+        Ok(bytes) => {
+            let mut l = read_bytes(&file, path, &bytes, policy, expected);
+            if !keep_raw {
+                l.raw = RawWorkbook::default();
+            }
+            l
+        }
         Err(f) => finish(
             file,
             path,
@@ -105,6 +128,33 @@ fn read_limited(path: &Path, limits: &crate::policy::Limits) -> Result<Vec<u8>, 
         .read_to_end(&mut bytes)
         .map_err(|e| unreadable(path, &e))?;
     Ok(bytes)
+}
+
+/// A file's cells for its feedback workbook: the ones kept at reading, or
+/// the file read again — only when its bytes still hash to what was
+/// checked (a file changed during the run gets no copied sheets rather than
+/// someone else's cells).
+pub fn raw_of<'a>(l: &'a Loaded, policy: &Policy) -> std::borrow::Cow<'a, RawWorkbook> {
+    use std::borrow::Cow;
+    if !l.raw.sheets.is_empty() || l.sha256.is_empty() {
+        return Cow::Borrowed(&l.raw);
+    }
+    let Ok(bytes) = read_limited(&l.path, &policy.limits) else {
+        return Cow::Owned(RawWorkbook::default());
+    };
+    if hex(&Sha256::digest(&bytes)) != l.sha256 {
+        return Cow::Owned(RawWorkbook::default());
+    }
+    let Ok(format) = prescan::prescan(&l.file, &bytes, &policy.limits) else {
+        return Cow::Owned(RawWorkbook::default());
+    };
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        workbook::open(&bytes, format, &policy.limits)
+    }));
+    Cow::Owned(match opened {
+        Ok(Ok(raw)) => raw,
+        Ok(Err(_)) | Err(_) => RawWorkbook::default(),
+    })
 }
 
 /// S01 for a file that cannot be opened or read, saying why in words.
@@ -187,10 +237,16 @@ pub fn read_bytes_traced(
         }
     };
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        workbook::open(bytes, format)
+        workbook::open(bytes, format, &policy.limits)
     }));
     let raw = match opened {
         Ok(Ok(raw)) => raw,
+        Ok(Err(workbook::OpenError::Refused(f))) => {
+            return (
+                done(None, None, RawWorkbook::default(), vec![*f]),
+                ReadPath::Refused,
+            );
+        }
         Ok(Err(e)) => {
             let f = Finding::new(
                 Code::S01,
@@ -384,7 +440,12 @@ mod tests {
             fill: &fill,
         };
         let bytes = build(&input).unwrap().save_to_buffer().unwrap();
-        workbook::open(&bytes, prescan::Format::Xlsx).unwrap()
+        workbook::open(
+            &bytes,
+            prescan::Format::Xlsx,
+            &Policy::default_rules().limits,
+        )
+        .unwrap()
     }
 
     #[test]

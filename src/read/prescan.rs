@@ -11,9 +11,11 @@
 //! | calamine 0.38 site | what the file controls | guard here |
 //! |---|---|---|
 //! | `xlsx/mod.rs:364` `strings.reserve(uniqueCount)` | `<sst uniqueCount>` | > 2,000,000 or > part size / 8 + 16 → S06 |
-//! | `xlsx/cells_reader.rs:434` `formulas.resize(si + 1)` | `<f t="shared" si>` | si ≥ 1,000,000 → S06 |
-//! | `xlsx/cells_reader.rs:448` shared formula expanded per derived cell | anchor formula × derived cells | counted in the text budget |
-//! | `xlsx/cells_reader.rs` `SharedString` (cloned by `workbook.rs`) | one long shared string × many cells | counted in the text budget |
+//! | `xlsx/cells_reader.rs:434` `formulas.resize(si + 1)` | `<f t="shared" si>` | not reached: `workbook::open` reads with `next_cell_with_formula_metadata` (no expansion) |
+//! | `xlsx/cells_reader.rs:448` shared formula expanded per derived cell | anchor formula × derived cells | not reached (as above); the anchor's text is counted once |
+//! | `xlsx/cells_reader.rs` `SharedString` (cloned by `workbook.rs`) | one long shared string × many cells | counted before the copy ([`CellGuard`], text budget) |
+//! | xlsx worksheet rows / cells | the sheet's `<row>`/`<c>` | [`CellGuard`] as calamine streams: > {max_rows} rows, > 2,000,000 cells → S06 |
+//! | xlsx worksheet part inflated by calamine | its zip entry; one XML event buffered whole | inflated once here through the counting reader (size, declared size), no stretch > 16 MB without a `<` → S06 |
 //! | `xls.rs:667` `cells.reserve(rows * cols)` | DIMENSIONS (0x0200), reversed bounds wrap | > 2,000,000 cells → S06 |
 //! | `xls.rs:724-725` `Range::from_sparse` → `lib.rs:1051` `vec![..; rows * cols]` | bounding box of cell / formula records | > 2,000,000 per sheet, 4,000,000 per file → S06 |
 //! | `xls.rs:1341` `cont.remove(0)` per CONTINUE (quadratic) | CONTINUE records after one record | > 16,384 → S06 |
@@ -28,7 +30,9 @@
 //!
 //! Not bounded by us because calamine does not allocate from them: an xlsx
 //! `<dimension ref>` and a cell's `r` far away (our xlsx/xlsb reading is
-//! sparse, `worksheet_cells_reader`); xlsb `BrtWsDim`; XLS SST `cstUnique`
+//! sparse, `worksheet_cells_reader`), XML nesting inside a worksheet (the
+//! streaming reader does not recurse; a garbled reference there is calamine's
+//! error, S01, or in a debug build its overflow panic, caught, S01); xlsb `BrtWsDim`; XLS SST `cstUnique`
 //! (read string by string), BLANK/MULBLANK records (calamine skips them,
 //! `xls.rs:669`). They are still checked where the rules ask (SST counts).
 
@@ -87,8 +91,6 @@ const MAX_ODS_MATERIALISED: u64 = 8_000_000;
 /// Text materialised from references: shared strings cloned per cell, shared
 /// formulas expanded per cell, ODS values cloned per repeat, XLS formulas.
 const MAX_CELL_TEXT_BYTES: u64 = 128 * MIB;
-/// `<f t="shared" si>`: calamine resizes a Vec to `si + 1` entries.
-const MAX_SHARED_FORMULA_INDEX: u64 = 1_000_000;
 /// `<text:s text:c>`: calamine pushes that many spaces one by one.
 const MAX_ODS_SPACES: u64 = 65_536;
 /// CONTINUE records after one BIFF record (calamine removes them from the
@@ -329,6 +331,48 @@ impl Budget {
     }
 }
 
+/// The pre-scan's per-file budgets applied while calamine streams an xlsx
+/// worksheet, cell by cell (`workbook::open`): non-empty rows per sheet
+/// ({max_rows}), non-empty cells and materialised text per file. The same
+/// S06 findings as the pre-scan gives for the other formats.
+pub struct CellGuard {
+    max_rows: u64,
+    budget: Budget,
+    rows: u64,
+    last_row: Option<u32>,
+}
+
+impl CellGuard {
+    pub fn new(limits: &Limits) -> CellGuard {
+        CellGuard {
+            max_rows: limits.max_rows,
+            budget: Budget::default(),
+            rows: 0,
+            last_row: None,
+        }
+    }
+
+    /// A new worksheet starts: its rows are counted afresh.
+    pub fn sheet(&mut self) {
+        self.rows = 0;
+        self.last_row = None;
+    }
+
+    /// A non-empty cell of sheet `name` in 0-based `row` whose value and
+    /// formula text take `text` bytes.
+    pub fn cell(&mut self, name: &str, row: u32, text: usize) -> Result<(), Finding> {
+        if self.last_row != Some(row) {
+            self.last_row = Some(row);
+            self.rows += 1;
+            if self.rows > self.max_rows {
+                return Err(too_many_rows(name, self.max_rows));
+            }
+        }
+        self.budget.cells(1)?;
+        self.budget.text(text as u64)
+    }
+}
+
 /// An unsigned number as calamine's parsers read it (digits only, leading
 /// zeros allowed); overflow reads as `u64::MAX`, to err on the safe side.
 fn parse_uint(s: &str) -> Option<u64> {
@@ -336,31 +380,6 @@ fn parse_uint(s: &str) -> Option<u64> {
         return None;
     }
     Some(s.parse::<u64>().unwrap_or(u64::MAX))
-}
-
-/// (row, column), 1-based, of an A1 reference as calamine reads it; the
-/// column is 0 when absent. None when it is not a reference inside Excel's
-/// grid (calamine would fail, or overflow in a debug build).
-fn a1(r: &str) -> Option<(u64, u64)> {
-    let b = r.as_bytes();
-    let mut i = 0;
-    let mut col = 0u64;
-    while i < b.len() && b[i].is_ascii_alphabetic() {
-        col = col * 26 + u64::from(b[i].to_ascii_uppercase() - b'A') + 1;
-        if col > EXCEL_COLS {
-            return None;
-        }
-        i += 1;
-    }
-    let digits = &r[i..];
-    if digits.is_empty() || digits.len() > 7 || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let row: u64 = digits.parse().ok()?;
-    if row == 0 || row > EXCEL_ROWS {
-        return None;
-    }
-    Some((row, col))
 }
 
 // ----------------------------------------------------------------- zip
@@ -670,6 +689,66 @@ impl<'a> Zip<'a> {
         }
     }
 
+    /// Inflate a worksheet part once through the counting reader, without
+    /// parsing it: the file's inflated total, the zip's declared sizes, and
+    /// no stretch of more than `MAX_XML_EVENT_BYTES` without a `<` (one XML
+    /// event: calamine's reader would buffer it whole).
+    fn inflate_sheet(&mut self, idx: usize) -> Result<(), Finding> {
+        if std::mem::replace(&mut self.done[idx], true) {
+            return Ok(());
+        }
+        let remaining = self.limit.saturating_sub(self.inflated);
+        let file = self
+            .archive
+            .by_index(idx)
+            .map_err(|e| entry_error(&self.names[idx], e))?;
+        let mut counted = Counted {
+            inner: file,
+            total: 0,
+            limit: remaining,
+            window: 0,
+            window_limit: u64::MAX,
+            tripped: None,
+        };
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut since_tag = 0u64;
+        let outcome = loop {
+            let n = match counted.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => n,
+                Err(e) => break Err(e.to_string()),
+            };
+            let mut prev: Option<usize> = None;
+            let mut longest = 0u64;
+            for i in memchr::memchr_iter(b'<', &buf[..n]) {
+                let gap = match prev {
+                    None => since_tag + i as u64,
+                    Some(p) => (i - p - 1) as u64,
+                };
+                longest = longest.max(gap);
+                prev = Some(i);
+            }
+            since_tag = match prev {
+                Some(p) => (n - 1 - p) as u64,
+                None => since_tag + n as u64,
+            };
+            if longest > MAX_XML_EVENT_BYTES {
+                break Err(String::new());
+            }
+            if since_tag > MAX_XML_EVENT_BYTES {
+                break Err(String::new());
+            }
+        };
+        let (total, tripped) = (counted.total, counted.tripped);
+        drop(counted);
+        self.inflated += total;
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_empty() => Err(self.read_failure(idx, Some(Trip::Window), "")),
+            Err(e) => Err(self.read_failure(idx, tripped, &e)),
+        }
+    }
+
     /// Stream one XLSB part record by record (varint type, varint length).
     fn scan_bin(&mut self, idx: usize, sink: &mut dyn BinSink) -> Result<(), Finding> {
         if std::mem::replace(&mut self.done[idx], true) {
@@ -854,13 +933,12 @@ impl XmlSink for WorkbookSink {
     }
 }
 
-/// xlsx `sharedStrings.xml`: the declared counts against the part's size,
-/// and the length of each string (for the clone budget of the sheets).
+/// xlsx `sharedStrings.xml`: the declared counts against the part's size
+/// and the strings really there.
 struct SstSink {
     declared: u64,
     si_depth: u32,
-    cur: u64,
-    lens: Vec<u32>,
+    count: u64,
 }
 
 impl XmlSink for SstSink {
@@ -880,12 +958,7 @@ impl XmlSink for SstSink {
                     }
                 }
             }
-            "si" => {
-                if self.si_depth == 0 {
-                    self.cur = 0;
-                }
-                self.si_depth += 1;
-            }
+            "si" => self.si_depth += 1,
             _ => {}
         }
         Ok(())
@@ -894,211 +967,11 @@ impl XmlSink for SstSink {
         if local == "si" && self.si_depth > 0 {
             self.si_depth -= 1;
             if self.si_depth == 0 {
-                self.lens.push(self.cur.min(u64::from(u32::MAX)) as u32);
-                if self.lens.len() as u64 > MAX_SST_ENTRIES {
-                    return Err(sst_lie(self.lens.len() as u64));
+                self.count += 1;
+                if self.count > MAX_SST_ENTRIES {
+                    return Err(sst_lie(self.count));
                 }
             }
-        }
-        Ok(())
-    }
-    fn text(&mut self, t: &str) -> Result<(), Finding> {
-        if self.si_depth > 0 {
-            self.cur += t.len() as u64;
-        }
-        Ok(())
-    }
-}
-
-struct XCell {
-    is_shared_string: bool,
-    has_content: bool,
-}
-
-struct XFormula {
-    si: Option<u64>,
-    anchor: bool,
-    len: u64,
-}
-
-/// One xlsx worksheet: non-empty rows, cells, shared-string clones and
-/// shared-formula expansion, cell references.
-struct SheetSink<'s> {
-    name: &'s str,
-    sst: &'s [u32],
-    max_rows: u64,
-    budget: &'s mut Budget,
-    in_data: bool,
-    row_open: bool,
-    row_content: bool,
-    rows: u64,
-    cells: u64,
-    text: u64,
-    cell: Option<XCell>,
-    in_v: bool,
-    v: String,
-    formula: Option<XFormula>,
-    anchors: HashMap<u64, u64>,
-}
-
-impl SheetSink<'_> {
-    fn count_row(&mut self) -> Result<(), Finding> {
-        self.rows += 1;
-        if self.rows > self.max_rows {
-            return Err(too_many_rows(self.name, self.max_rows));
-        }
-        Ok(())
-    }
-    fn add_text(&mut self, n: u64) -> Result<(), Finding> {
-        self.text += n;
-        self.budget.text(n)
-    }
-}
-
-impl XmlSink for SheetSink<'_> {
-    fn start(&mut self, e: &BytesStart<'_>) -> Result<(), Finding> {
-        let local = e.local_name();
-        let local = local.as_ref();
-        if !self.in_data {
-            match local {
-                "sheetData" => self.in_data = true,
-                "dimension" => {
-                    // Harmless to the sparse reader, but calamine subtracts
-                    // its corners (`get_dimension`): a reversed or garbled
-                    // range panics a debug build.
-                    if let Some(r) = attr(e, "ref") {
-                        let parts: Vec<_> = r.split(':').map(a1).collect();
-                        let ok = match parts.as_slice() {
-                            [Some(_)] => true,
-                            [Some(a), Some(b)] => a.0 <= b.0 && a.1 <= b.1,
-                            _ => false,
-                        };
-                        if !ok {
-                            return Err(damaged(format!(
-                                "工作表「{}」的区域 {r} 不合法",
-                                self.name
-                            )));
-                        }
-                    }
-                }
-                _ => {}
-            }
-            return Ok(());
-        }
-        match local {
-            "row" => {
-                if let Some(r) = attr(e, "r") {
-                    if a1(&r).is_none() {
-                        return Err(damaged(format!("工作表「{}」的行号 {r} 不合法", self.name)));
-                    }
-                }
-                self.row_open = true;
-                self.row_content = false;
-            }
-            "c" => {
-                if let Some(r) = attr(e, "r") {
-                    if !matches!(a1(&r), Some((_, c)) if c > 0) {
-                        return Err(damaged(format!(
-                            "工作表「{}」的单元格地址 {r} 不合法",
-                            self.name
-                        )));
-                    }
-                }
-                self.cell = Some(XCell {
-                    is_shared_string: attr(e, "t").as_deref() == Some("s"),
-                    has_content: false,
-                });
-            }
-            "v" | "is" | "f" if self.cell.is_some() => {
-                if let Some(c) = self.cell.as_mut() {
-                    c.has_content = true;
-                }
-                self.row_content = true;
-                if local == "v" {
-                    self.in_v = true;
-                    self.v.clear();
-                }
-                if local == "f" && attr(e, "t").as_deref() == Some("shared") {
-                    let si = attr(e, "si").and_then(|v| parse_uint(&v));
-                    if let Some(si) = si {
-                        if si >= MAX_SHARED_FORMULA_INDEX {
-                            return Err(suspicious(format!(
-                                "工作表「{}」的共享公式编号 {si} 过大",
-                                self.name
-                            )));
-                        }
-                    }
-                    self.formula = Some(XFormula {
-                        si,
-                        anchor: attr(e, "ref").is_some(),
-                        len: 0,
-                    });
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn end(&mut self, local: &str) -> Result<(), Finding> {
-        if !self.in_data {
-            return Ok(());
-        }
-        match local {
-            "v" if self.in_v => {
-                self.in_v = false;
-                if self.cell.as_ref().is_some_and(|c| c.is_shared_string) {
-                    if let Some(i) = parse_uint(self.v.trim()) {
-                        let n = usize::try_from(i)
-                            .ok()
-                            .and_then(|i| self.sst.get(i))
-                            .copied()
-                            .unwrap_or(0);
-                        self.add_text(u64::from(n))?;
-                    }
-                }
-            }
-            "f" => {
-                if let Some(f) = self.formula.take() {
-                    if let Some(si) = f.si {
-                        if f.anchor {
-                            self.anchors.insert(si, f.len);
-                        } else if let Some(&len) = self.anchors.get(&si) {
-                            // Relative references may grow when shifted.
-                            self.add_text(len.saturating_mul(2) + 16)?;
-                        }
-                    }
-                }
-            }
-            "c" => {
-                if let Some(c) = self.cell.take() {
-                    if c.has_content {
-                        self.cells += 1;
-                        self.budget.cells(1)?;
-                        if !self.row_open {
-                            self.count_row()?;
-                        }
-                    }
-                }
-            }
-            "row" => {
-                if self.row_open && self.row_content {
-                    self.count_row()?;
-                }
-                self.row_open = false;
-            }
-            "sheetData" => self.in_data = false,
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn text(&mut self, t: &str) -> Result<(), Finding> {
-        if self.in_v && self.v.len() + t.len() <= 64 {
-            self.v.push_str(t);
-        }
-        if let Some(f) = self.formula.as_mut() {
-            f.len += t.len() as u64;
         }
         Ok(())
     }
@@ -1563,7 +1436,7 @@ fn scan_zip(bytes: &[u8], limits: &Limits) -> Result<Format, Finding> {
     let mut budget = Budget::default();
     let format = match classify(&mut z)? {
         ZipKind::Xlsx(wb) => {
-            scan_xlsx(&mut z, &wb, limits, &mut budget)?;
+            scan_xlsx(&mut z, &wb)?;
             Format::Xlsx
         }
         ZipKind::Xlsb => {
@@ -1661,12 +1534,7 @@ fn classify(z: &mut Zip<'_>) -> Result<ZipKind, Finding> {
     ))
 }
 
-fn scan_xlsx(
-    z: &mut Zip<'_>,
-    wb_path: &str,
-    limits: &Limits,
-    budget: &mut Budget,
-) -> Result<(), Finding> {
+fn scan_xlsx(z: &mut Zip<'_>, wb_path: &str) -> Result<(), Finding> {
     let (dir, name) = split_dir(wb_path);
     let wb_idx = z
         .find(wb_path)
@@ -1701,48 +1569,26 @@ fn scan_xlsx(
         parts.push((sheet.clone(), idx));
     }
 
-    let mut sst = Vec::new();
     if let Some(i) = z.find(&format!("{dir}sharedStrings.xml")) {
         let mut s = SstSink {
             declared: z.sizes[i],
             si_depth: 0,
-            cur: 0,
-            lens: Vec::new(),
+            count: 0,
         };
         z.scan_xml(i, true, &mut s)?;
-        sst = s.lens;
     }
 
-    // A part named by two sheets is read by calamine twice: count it twice.
-    let mut seen: HashMap<usize, (u64, u64, u64)> = HashMap::new();
-    for (sheet, idx) in &parts {
-        if let Some(&(rows, cells, text)) = seen.get(idx) {
-            if rows > limits.max_rows {
-                return Err(too_many_rows(sheet, limits.max_rows));
-            }
-            budget.cells(cells)?;
-            budget.text(text)?;
-            continue;
-        }
-        let mut s = SheetSink {
-            name: sheet,
-            sst: &sst,
-            max_rows: limits.max_rows,
-            budget: &mut *budget,
-            in_data: false,
-            row_open: false,
-            row_content: false,
-            rows: 0,
-            cells: 0,
-            text: 0,
-            cell: None,
-            in_v: false,
-            v: String::new(),
-            formula: None,
-            anchors: HashMap::new(),
-        };
-        z.scan_xml(*idx, true, &mut s)?;
-        seen.insert(*idx, (s.rows, s.cells, s.text));
+    // The worksheets themselves are not parsed here: calamine streams them
+    // once (`workbook::open`) and [`CellGuard`] applies this file's row,
+    // cell and text budgets cell by cell as they arrive. Nothing in a
+    // worksheet makes calamine allocate before a cell reaches us once
+    // shared formulas are not expanded (`next_cell_with_formula_metadata`);
+    // what is left to bound before calamine opens the part is its inflated
+    // size (a zip bomb) and the longest stretch without a tag (one XML
+    // event, which calamine would hold in one buffer): one inflate and a
+    // byte search, no XML parse.
+    for (_, idx) in &parts {
+        z.inflate_sheet(*idx)?;
     }
     Ok(())
 }
@@ -2639,8 +2485,18 @@ mod tests {
     }
 
     /// Asserts the finding's code and a key phrase of its message.
+    /// The pre-scan, then (for a file it lets through) calamine's streaming
+    /// read with the cell budgets: the refusal a file gets, if any.
+    fn outcome(name: &str, bytes: &[u8]) -> Result<Format, Finding> {
+        let fmt = prescan(name, bytes, &limits())?;
+        match workbook::open(bytes, fmt, &limits()) {
+            Err(workbook::OpenError::Refused(f)) => Err(*f),
+            Ok(_) | Err(workbook::OpenError::Damaged(_)) => Ok(fmt),
+        }
+    }
+
     fn rejects(name: &str, bytes: &[u8], code: Code, phrase: &str) -> Finding {
-        let f = match prescan(name, bytes, &limits()) {
+        let f = match outcome(name, bytes) {
             Ok(fmt) => panic!("{name}: accepted as {fmt:?}, expected {code:?} ({phrase})"),
             Err(f) => f,
         };
@@ -3184,7 +3040,7 @@ mod tests {
         let t = Instant::now();
         assert_eq!(prescan("白砂镇.xlsx", &b, &limits()), Ok(Format::Xlsx));
         assert!(t.elapsed() < Duration::from_secs(1));
-        let wb = workbook::open(&b, Format::Xlsx).unwrap();
+        let wb = workbook::open(&b, Format::Xlsx, &limits()).unwrap();
         assert_eq!(wb.sheets[0].name, "基本信息");
     }
 
@@ -3196,7 +3052,7 @@ mod tests {
             Some(sst),
         );
         assert_eq!(prescan("a.xlsx", &b, &limits()), Ok(Format::Xlsx));
-        let wb = workbook::open(&b, Format::Xlsx).unwrap();
+        let wb = workbook::open(&b, Format::Xlsx, &limits()).unwrap();
         assert_eq!(
             wb.sheets[0].get(0, 0),
             Some(&workbook::CellValue::Text("白砂镇".into()))
@@ -3213,7 +3069,7 @@ mod tests {
         let b = stray_far_cell_xlsx();
         assert_eq!(prescan("白砂镇.xlsx", &b, &limits()), Ok(Format::Xlsx));
         let t = Instant::now();
-        let wb = workbook::open(&b, Format::Xlsx).unwrap();
+        let wb = workbook::open(&b, Format::Xlsx, &limits()).unwrap();
         assert!(t.elapsed() < Duration::from_secs(5));
         let s = &wb.sheets[0];
         assert_eq!(s.rows.len(), 2);
@@ -3227,7 +3083,7 @@ mod tests {
     fn valid_ods_is_accepted_and_opens() {
         let b = ods(ODS_ROW);
         assert_eq!(prescan("白砂镇.ods", &b, &limits()), Ok(Format::Ods));
-        let wb = workbook::open(&b, Format::Ods).unwrap();
+        let wb = workbook::open(&b, Format::Ods, &limits()).unwrap();
         assert_eq!(
             wb.sheets[0].get(0, 1),
             Some(&workbook::CellValue::Number(990101103.0))
@@ -3239,7 +3095,7 @@ mod tests {
         let b = ods(&format!("{ODS_ROW}{ODS_EMPTY_TAIL}"));
         assert_eq!(prescan("白砂镇.ods", &b, &limits()), Ok(Format::Ods));
         let t = Instant::now();
-        let wb = workbook::open(&b, Format::Ods).unwrap();
+        let wb = workbook::open(&b, Format::Ods, &limits()).unwrap();
         assert!(t.elapsed() < Duration::from_secs(5));
         assert_eq!(wb.sheets[0].rows.len(), 1);
     }
@@ -3301,7 +3157,7 @@ mod tests {
             ],
         );
         assert_eq!(prescan("白砂镇.xls", &b, &limits()), Ok(Format::Xls));
-        let wb = workbook::open(&b, Format::Xls).unwrap();
+        let wb = workbook::open(&b, Format::Xls, &limits()).unwrap();
         assert_eq!(
             wb.sheets[0].get(1, 1),
             Some(&workbook::CellValue::Number(8.5))
@@ -3315,7 +3171,7 @@ mod tests {
             None,
         );
         assert_eq!(prescan("白砂镇.xlsb", &b, &limits()), Ok(Format::Xlsb));
-        let wb = workbook::open(&b, Format::Xlsb).unwrap();
+        let wb = workbook::open(&b, Format::Xlsb, &limits()).unwrap();
         assert_eq!(
             wb.sheets[0].get(2, 1),
             Some(&workbook::CellValue::Number(8.5))
@@ -3448,27 +3304,47 @@ mod tests {
         );
     }
 
+    /// Deep nesting inside a worksheet costs calamine's streaming reader
+    /// nothing (it does not recurse): the file is read, cell A1 and all.
+    /// (Deep nesting in the parts the pre-scan parses is still S06.)
     #[test]
-    fn deep_nesting_is_s06() {
-        rejects("白砂镇.xlsx", &deep_xlsx(100), Code::S06, "嵌套超过 64 层");
+    fn deep_nesting_in_a_worksheet_is_read_harmlessly() {
+        let b = deep_xlsx(100);
+        assert_eq!(outcome("a.xlsx", &b), Ok(Format::Xlsx));
+        let wb = workbook::open(&b, Format::Xlsx, &limits()).unwrap();
         assert_eq!(
-            prescan("a.xlsx", &deep_xlsx(50), &limits()),
-            Ok(Format::Xlsx)
+            wb.sheets[0].get(0, 0),
+            Some(&workbook::CellValue::Number(1.0))
         );
     }
 
+    /// calamine sizes a table by a shared formula's `si` only when it
+    /// expands shared formulas; `workbook::open` asks for them unexpanded,
+    /// so a huge `si` is just a number. The derived cell keeps its value.
     #[test]
-    fn huge_shared_formula_index_is_s06() {
-        rejects(
-            "白砂镇.xlsx",
-            &shared_formula_xlsx("4000000000"),
-            Code::S06,
-            "共享公式",
-        );
+    fn huge_shared_formula_index_is_harmless() {
+        let b = shared_formula_xlsx("4000000000");
+        assert_eq!(outcome("a.xlsx", &b), Ok(Format::Xlsx));
+        let t = Instant::now();
+        let wb = workbook::open(&b, Format::Xlsx, &limits()).unwrap();
+        assert!(t.elapsed() < Duration::from_secs(1));
         assert_eq!(
-            prescan("a.xlsx", &shared_formula_xlsx("0"), &limits()),
-            Ok(Format::Xlsx)
+            wb.sheets[0].get(1, 0),
+            Some(&workbook::CellValue::Number(1.0))
         );
+    }
+
+    /// A shared formula's derived cell without a saved value shows its
+    /// anchor's formula (not re-based: calamine does not expand it).
+    #[test]
+    fn derived_shared_formula_without_value_shows_the_anchor_formula() {
+        let sheet = sheet_xml(
+            r#"<row r="1"><c r="A1"><f t="shared" ref="A1:A2" si="0">B1*2</f></c></row><row r="2"><c r="A2"><f t="shared" si="0"/></c></row>"#,
+        );
+        let wb = workbook::open(&xlsx(&sheet, None), Format::Xlsx, &limits()).unwrap();
+        let nocache = workbook::CellValue::NoCachedValue("B1*2".into());
+        assert_eq!(wb.sheets[0].get(0, 0), Some(&nocache));
+        assert_eq!(wb.sheets[0].get(1, 0), Some(&nocache));
     }
 
     #[test]
@@ -3759,15 +3635,15 @@ mod tests {
             ),
             (
                 "deep_nesting.xlsx",
-                Err(Code::S06),
-                "XML 嵌套 100 层",
-                "XML nested 100 deep",
+                Ok(Format::Xlsx),
+                "工作表内 XML 嵌套 100 层(流式读取不受影响)",
+                "XML nested 100 deep inside a worksheet (harmless to the streaming reader)",
             ),
             (
                 "shared_formula_index.xlsx",
-                Err(Code::S06),
-                "共享公式编号 si=4000000000",
-                "shared formula si = 4,000,000,000",
+                Ok(Format::Xlsx),
+                "共享公式编号 si=4000000000(公式不展开,无害)",
+                "shared formula si = 4,000,000,000 (formulas are not expanded: harmless)",
             ),
             (
                 "ods_repeated_content.ods",
@@ -3839,14 +3715,18 @@ mod tests {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile")
     }
 
-    fn outcome(name: &str, bytes: &[u8]) -> Expected {
-        prescan(name, bytes, &limits()).map_err(|f| f.code)
+    fn fixture_outcome(name: &str, bytes: &[u8]) -> Expected {
+        outcome(name, bytes).map_err(|f| f.code)
     }
 
     #[test]
     fn generated_fixtures_give_their_expected_outcome() {
         for (name, expected, _, _) in fixture_table() {
-            assert_eq!(outcome(name, &fixture_bytes(name)), expected, "{name}");
+            assert_eq!(
+                fixture_outcome(name, &fixture_bytes(name)),
+                expected,
+                "{name}"
+            );
         }
     }
 
@@ -3858,7 +3738,7 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e} (run write_hostile_fixtures)", path.display()));
             let limit = if name == "zip_bomb.xlsx" { 200 } else { 50 } * 1024;
             assert!(bytes.len() < limit, "{name} is {} bytes", bytes.len());
-            assert_eq!(outcome(name, &bytes), expected, "{name}");
+            assert_eq!(fixture_outcome(name, &bytes), expected, "{name}");
         }
     }
 
@@ -3871,8 +3751,9 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let mut readme = String::from(
             "# Hostile input fixtures / 异常输入样例\n\n\
-             Small files that `read::prescan` must reject (S01: cannot be opened; S06: too large \
-             or too deep to read safely) or accept, before calamine sees them. Regenerate with \
+             Small files that the reader must reject (S01: cannot be opened; S06: too large \
+             or too deep to read safely) or accept: `read::prescan` before calamine sees them, \
+             and the cell budgets while calamine streams an xlsx worksheet. Regenerate with \
              `cargo test --lib read::prescan -- --ignored write_hostile_fixtures`; \
              `committed_fixtures_give_their_expected_outcome` checks them.\n\n\
              这些小文件用于检验读取前的安全预检:S01 表示无法作为工作簿打开,S06 表示过大或结构过深、无法安全读取。\n\n\

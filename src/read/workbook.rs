@@ -1,8 +1,9 @@
 //! calamine → a sparse grid of cells per sheet: only the cells that hold
 //! something are kept, so a stray cell at XFD1048576 costs one entry.
 
-use super::prescan::Format;
-use calamine::{Data, DataRef, Reader};
+use super::prescan::{CellGuard, Format};
+use crate::policy::Limits;
+use calamine::{Data, DataRef, Reader, XlsxFormulaMetadata};
 use std::io::Cursor;
 
 /// A cell's value as the file stores it (formulas by their cached value).
@@ -88,10 +89,17 @@ pub struct RawWorkbook {
     pub sheets: Vec<RawSheet>,
 }
 
-/// Why calamine could not read the file (becomes S01).
+/// Why a file could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct OpenError(pub String);
+pub enum OpenError {
+    /// calamine could not parse it (becomes S01).
+    #[error("{0}")]
+    Damaged(String),
+    /// A budget of the pre-scan tripped while streaming a worksheet (the
+    /// S06 finding to report).
+    #[error("{}", .0.message)]
+    Refused(Box<crate::finding::Finding>),
+}
 
 fn data_value(d: &Data) -> Option<CellValue> {
     match d {
@@ -158,13 +166,14 @@ impl Grid {
 }
 
 fn err<E: std::fmt::Display>(e: E) -> OpenError {
-    OpenError(e.to_string())
+    OpenError::Damaged(e.to_string())
 }
 
-/// Parse a pre-scanned file's bytes into sparse sheets.
-pub fn open(bytes: &[u8], format: Format) -> Result<RawWorkbook, OpenError> {
+/// Parse a pre-scanned file's bytes into sparse sheets; xlsx worksheets
+/// are held to `limits` cell by cell as calamine streams them.
+pub fn open(bytes: &[u8], format: Format, limits: &Limits) -> Result<RawWorkbook, OpenError> {
     match format {
-        Format::Xlsx => open_xlsx(bytes),
+        Format::Xlsx => open_xlsx(bytes, limits),
         Format::Xlsb => open_xlsb(bytes),
         Format::Xls => {
             let wb = calamine::Xls::new(Cursor::new(bytes)).map_err(err)?;
@@ -177,8 +186,17 @@ pub fn open(bytes: &[u8], format: Format) -> Result<RawWorkbook, OpenError> {
     }
 }
 
-fn open_xlsx(bytes: &[u8]) -> Result<RawWorkbook, OpenError> {
+/// The text a cell brings into memory: its value's and its formula's.
+fn text_len(v: &CellValue) -> usize {
+    match v {
+        CellValue::Text(s) | CellValue::Error(s) | CellValue::NoCachedValue(s) => s.len(),
+        CellValue::Number(_) | CellValue::Bool(_) | CellValue::Date(_) => 0,
+    }
+}
+
+fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<RawWorkbook, OpenError> {
     let mut wb = calamine::Xlsx::new(Cursor::new(bytes)).map_err(err)?;
+    let mut guard = CellGuard::new(limits);
     let mut out = RawWorkbook::default();
     for name in wb.sheet_names() {
         let mut grid = Grid::default();
@@ -190,19 +208,63 @@ fn open_xlsx(bytes: &[u8]) -> Result<RawWorkbook, OpenError> {
             ) => continue,
             Err(e) => return Err(err(e)),
         };
-        while let Some(cell) = reader.next_cell_with_formula().map_err(err)? {
+        guard.sheet();
+        // Shared formulas stay unexpanded (calamine would size a table by
+        // the file's `si` and copy the anchor formula into every derived
+        // cell); a derived cell without a saved value shows its anchor's
+        // formula, as written in the file.
+        let mut anchors: Vec<(usize, String)> = Vec::new();
+        while let Some(cell) = reader.next_cell_with_formula_metadata().map_err(err)? {
             let (row, col) = cell.pos;
-            let value = dataref_value(cell.value);
-            let formula = cell.formula.filter(|f| !f.is_empty());
-            match (value, formula) {
+            // A shared string is counted before it is copied.
+            let shared = match cell.value {
+                DataRef::SharedString(s) => s.len(),
+                _ => 0,
+            };
+            let formula = match cell.formula {
+                Some(XlsxFormulaMetadata::Normal { formula }) => Some(formula),
+                Some(XlsxFormulaMetadata::Shared {
+                    shared_index,
+                    formula,
+                    ..
+                }) => {
+                    if !anchors.iter().any(|(i, _)| *i == shared_index) {
+                        guard
+                            .cell(&name, row, formula.len())
+                            .map_err(|f| OpenError::Refused(Box::new(f)))?;
+                        anchors.push((shared_index, formula.clone()));
+                    }
+                    Some(formula)
+                }
+                Some(XlsxFormulaMetadata::SharedDerived { shared_index }) => anchors
+                    .iter()
+                    .find(|(i, _)| *i == shared_index)
+                    .map(|(_, f)| f.clone()),
+                // `XlsxFormulaMetadata` is non-exhaustive: a kind a later
+                // calamine adds is read as no formula.
+                Some(_) | None => None,
+            }
+            .filter(|f| !f.is_empty());
+            if shared > 0 {
+                guard
+                    .cell(&name, row, shared)
+                    .map_err(|f| OpenError::Refused(Box::new(f)))?;
+            }
+            let value = match (dataref_value(cell.value), formula) {
                 // A formula whose saved result is nothing (no `<v>`, or an
                 // empty one) was never calculated.
-                (None, Some(f)) => grid.push(row, col, CellValue::NoCachedValue(f)),
+                (None, Some(f)) => Some(CellValue::NoCachedValue(f)),
                 (Some(CellValue::Text(t)), Some(f)) if t.is_empty() => {
-                    grid.push(row, col, CellValue::NoCachedValue(f))
+                    Some(CellValue::NoCachedValue(f))
                 }
-                (Some(v), _) => grid.push(row, col, v),
-                (None, None) => {}
+                (v, _) => v,
+            };
+            if let Some(v) = value {
+                let len = if shared > 0 { 0 } else { text_len(&v) };
+                guard
+                    .cell(&name, row, len)
+                    .map_err(|f| OpenError::Refused(Box::new(f)))?;
+                grid.push(row, col, v);
             }
         }
         drop(reader);

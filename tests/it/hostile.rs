@@ -430,7 +430,7 @@ fn a_return_removed_between_listing_and_reading_is_s01_and_the_batch_goes_on() {
     // Its feedback workbook is written like any unreadable file's.
     let out = w.path("out");
     std::fs::create_dir_all(&out).unwrap();
-    consolidate::write_feedback(&out, &c.batch).unwrap();
+    consolidate::write_feedback(&out, &c.batch, &c.plan.policy).unwrap();
     assert!(out.join("反馈/石门镇_2024-06_校验结果.xlsx").is_file());
 }
 
