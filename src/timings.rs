@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Default)]
 pub struct Timings {
     stages: Vec<(&'static str, Duration)>,
+    /// Stages that ran at the same time (shown marked; the total counts
+    /// their common wall time once).
+    parallel: Vec<(Vec<(&'static str, Duration)>, Duration)>,
 }
 
 impl Timings {
@@ -21,6 +24,12 @@ impl Timings {
     /// Record a stage timed elsewhere, before the others.
     pub fn prepend(&mut self, name: &'static str, d: Duration) {
         self.stages.insert(0, (name, d));
+    }
+
+    /// Record stages that ran side by side, each with its own time, and
+    /// the wall time of the whole group.
+    pub fn parallel(&mut self, stages: Vec<(&'static str, Duration)>, wall: Duration) {
+        self.parallel.push((stages, wall));
     }
 
     pub fn stages(&self) -> &[(&'static str, Duration)] {
@@ -39,6 +48,19 @@ impl Timings {
         for (name, d) in &self.stages {
             out.push_str(&line(name, *d));
             total += *d;
+        }
+        for (group, wall) in &self.parallel {
+            let names: Vec<&str> = group.iter().map(|(n, _)| *n).collect();
+            out.push_str(&format!(
+                "  同时进行({}):
+",
+                names.join("、")
+            ));
+            for (name, d) in group {
+                out.push_str(&format!("  {}", line(name, *d)));
+            }
+            out.push_str(&line("同时进行合计", *wall));
+            total += *wall;
         }
         out.push_str(&line("合计", total));
         match peak_memory_mb() {
@@ -74,5 +96,22 @@ mod tests {
             r.contains("读取") && r.contains("合计") && r.contains("峰值内存"),
             "{r}"
         );
+        // Side-by-side stages count once, by their common wall time.
+        t.parallel(
+            vec![
+                ("甲", Duration::from_millis(3000)),
+                ("乙", Duration::from_millis(1000)),
+            ],
+            Duration::from_millis(3000),
+        );
+        let r = t.report();
+        assert!(r.contains("同时进行(甲、乙)"), "{r}");
+        assert!(r.contains("同时进行合计    3.000"), "{r}");
+        let total = r
+            .lines()
+            .find(|l| l.trim_start().starts_with("合计"))
+            .unwrap();
+        let secs: f64 = total.split_whitespace().last().unwrap().parse().unwrap();
+        assert!((3.0..3.1).contains(&secs), "{r}");
     }
 }

@@ -572,20 +572,42 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         notes: &notes,
         extra_findings: &extra,
     };
-    let written = timings
-        .time("县级汇总表", || {
-            crate::write::county::write_file(&county, &output)
-        })
-        .with_context(|| format!("无法写出县级汇总表到 {}", output.display()))?;
-    let tier_file = match &rated {
-        Some((s, t)) => Some(timings.time("星级经费分档表", || {
-            super::tiers::write(&c, s, t, &output)
-        })?),
-        None => None,
+    // The three workbooks are written side by side: each writer is one
+    // thread, and the county workbook (the longest) sets the pace.
+    let group = std::time::Instant::now();
+    let timed = |f: &dyn Fn() -> anyhow::Result<Option<PathBuf>>| {
+        let t = std::time::Instant::now();
+        (f(), t.elapsed())
     };
-    timings.time("反馈表", || {
-        write_feedback(&output, &c.batch, &c.plan.policy)
-    })?;
+    let ((county_out, county_t), (tier_out, tier_t), (fed_out, fed_t)) = std::thread::scope(|s| {
+        let tier = s.spawn(|| {
+            timed(&|| match &rated {
+                Some((sc, t)) => super::tiers::write(&c, sc, t, &output).map(Some),
+                None => Ok(None),
+            })
+        });
+        let fed =
+            s.spawn(|| timed(&|| write_feedback(&output, &c.batch, &c.plan.policy).map(|_| None)));
+        let county = timed(&|| {
+            crate::write::county::write_file(&county, &output)
+                .with_context(|| format!("无法写出县级汇总表到 {}", output.display()))
+                .map(Some)
+        });
+        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
+            h.join()
+                .unwrap_or_else(|_| (Err(anyhow::anyhow!("写出工作簿时出错")), Default::default()))
+        };
+        (county, join(tier), join(fed))
+    });
+    let mut stages = vec![("县级汇总表", county_t)];
+    if rated.is_some() {
+        stages.push(("星级经费分档表", tier_t));
+    }
+    stages.push(("反馈表", fed_t));
+    timings.parallel(stages, group.elapsed());
+    let written = county_out?.unwrap_or_default();
+    let tier_file = tier_out?;
+    fed_out?;
     if args.timings {
         eprint!("{}", timings.report());
     }
