@@ -629,6 +629,32 @@ impl<'a> Zip<'a> {
         }
     }
 
+    /// Part `idx` opened through the counting reader, with what is left of
+    /// the file's inflate budget and `window` bytes per XML event; `None`
+    /// when the part has been read already.
+    fn open_part(
+        &mut self,
+        idx: usize,
+        window: u64,
+    ) -> Result<Option<Counted<zip::read::ZipFile<'_, Cursor<&'a [u8]>>>>, Finding> {
+        if std::mem::replace(&mut self.done[idx], true) {
+            return Ok(None);
+        }
+        let remaining = self.limit.saturating_sub(self.inflated);
+        let file = self
+            .archive
+            .by_index(idx)
+            .map_err(|e| entry_error(&self.names[idx], e))?;
+        Ok(Some(Counted {
+            inner: file,
+            total: 0,
+            limit: remaining,
+            window: 0,
+            window_limit: window,
+            tripped: None,
+        }))
+    }
+
     /// Stream one XML part through `sink`. `strict`: calamine parses this
     /// part, so malformed XML is reported (our parser must never stop
     /// earlier than calamine's would).
@@ -638,21 +664,8 @@ impl<'a> Zip<'a> {
         strict: bool,
         sink: &mut dyn XmlSink,
     ) -> Result<(), Finding> {
-        if std::mem::replace(&mut self.done[idx], true) {
+        let Some(counted) = self.open_part(idx, MAX_XML_EVENT_BYTES)? else {
             return Ok(());
-        }
-        let remaining = self.limit.saturating_sub(self.inflated);
-        let file = self
-            .archive
-            .by_index(idx)
-            .map_err(|e| entry_error(&self.names[idx], e))?;
-        let counted = Counted {
-            inner: file,
-            total: 0,
-            limit: remaining,
-            window: 0,
-            window_limit: MAX_XML_EVENT_BYTES,
-            tripped: None,
         };
         let mut xml = quick_xml::Reader::from_reader(BufReader::new(counted));
         {
@@ -694,21 +707,8 @@ impl<'a> Zip<'a> {
     /// no stretch of more than `MAX_XML_EVENT_BYTES` without a `<` (one XML
     /// event: calamine's reader would buffer it whole).
     fn inflate_sheet(&mut self, idx: usize) -> Result<(), Finding> {
-        if std::mem::replace(&mut self.done[idx], true) {
+        let Some(mut counted) = self.open_part(idx, u64::MAX)? else {
             return Ok(());
-        }
-        let remaining = self.limit.saturating_sub(self.inflated);
-        let file = self
-            .archive
-            .by_index(idx)
-            .map_err(|e| entry_error(&self.names[idx], e))?;
-        let mut counted = Counted {
-            inner: file,
-            total: 0,
-            limit: remaining,
-            window: 0,
-            window_limit: u64::MAX,
-            tripped: None,
         };
         let mut buf = vec![0u8; 64 * 1024];
         let mut since_tag = 0u64;
@@ -751,23 +751,11 @@ impl<'a> Zip<'a> {
 
     /// Stream one XLSB part record by record (varint type, varint length).
     fn scan_bin(&mut self, idx: usize, sink: &mut dyn BinSink) -> Result<(), Finding> {
-        if std::mem::replace(&mut self.done[idx], true) {
-            return Ok(());
-        }
-        let remaining = self.limit.saturating_sub(self.inflated);
         let declared = self.sizes[idx];
-        let file = self
-            .archive
-            .by_index(idx)
-            .map_err(|e| entry_error(&self.names[idx], e))?;
-        let mut r = BufReader::new(Counted {
-            inner: file,
-            total: 0,
-            limit: remaining,
-            window: 0,
-            window_limit: u64::MAX,
-            tripped: None,
-        });
+        let Some(counted) = self.open_part(idx, u64::MAX)? else {
+            return Ok(());
+        };
+        let mut r = BufReader::new(counted);
         let mut head = Vec::new();
         let outcome: Result<Result<(), Finding>, io::Error> = (|| loop {
             let Some(b) = read_u8(&mut r)? else {
