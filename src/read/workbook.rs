@@ -4,6 +4,7 @@
 use super::prescan::{CellGuard, Format};
 use crate::policy::Limits;
 use calamine::{Data, DataRef, Reader, XlsxFormulaMetadata};
+use std::collections::BTreeMap;
 use std::io::Cursor;
 
 /// A cell's value as the file stores it (formulas by their cached value).
@@ -186,14 +187,6 @@ pub fn open(bytes: &[u8], format: Format, limits: &Limits) -> Result<RawWorkbook
     }
 }
 
-/// The text a cell brings into memory: its value's and its formula's.
-fn text_len(v: &CellValue) -> usize {
-    match v {
-        CellValue::Text(s) | CellValue::Error(s) | CellValue::NoCachedValue(s) => s.len(),
-        CellValue::Number(_) | CellValue::Bool(_) | CellValue::Date(_) => 0,
-    }
-}
-
 fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<RawWorkbook, OpenError> {
     let mut wb = calamine::Xlsx::new(Cursor::new(bytes)).map_err(err)?;
     let mut guard = CellGuard::new(limits);
@@ -213,14 +206,9 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<RawWorkbook, OpenError> {
         // the file's `si` and copy the anchor formula into every derived
         // cell); a derived cell without a saved value shows its anchor's
         // formula, as written in the file.
-        let mut anchors: Vec<(usize, String)> = Vec::new();
+        let mut anchors: BTreeMap<usize, String> = BTreeMap::new();
         while let Some(cell) = reader.next_cell_with_formula_metadata().map_err(err)? {
             let (row, col) = cell.pos;
-            // A shared string is counted before it is copied.
-            let shared = match cell.value {
-                DataRef::SharedString(s) => s.len(),
-                _ => 0,
-            };
             let formula = match cell.formula {
                 Some(XlsxFormulaMetadata::Normal { formula }) => Some(formula),
                 Some(XlsxFormulaMetadata::Shared {
@@ -228,28 +216,36 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<RawWorkbook, OpenError> {
                     formula,
                     ..
                 }) => {
-                    if !anchors.iter().any(|(i, _)| *i == shared_index) {
-                        guard
-                            .cell(&name, row, formula.len())
-                            .map_err(|f| OpenError::Refused(Box::new(f)))?;
-                        anchors.push((shared_index, formula.clone()));
-                    }
+                    anchors
+                        .entry(shared_index)
+                        .or_insert_with(|| formula.clone());
                     Some(formula)
                 }
-                Some(XlsxFormulaMetadata::SharedDerived { shared_index }) => anchors
-                    .iter()
-                    .find(|(i, _)| *i == shared_index)
-                    .map(|(_, f)| f.clone()),
+                Some(XlsxFormulaMetadata::SharedDerived { shared_index }) => {
+                    anchors.get(&shared_index).cloned()
+                }
                 // `XlsxFormulaMetadata` is non-exhaustive: a kind a later
                 // calamine adds is read as no formula.
                 Some(_) | None => None,
             }
             .filter(|f| !f.is_empty());
-            if shared > 0 {
-                guard
-                    .cell(&name, row, shared)
-                    .map_err(|f| OpenError::Refused(Box::new(f)))?;
+            let text = match &cell.value {
+                DataRef::SharedString(s) => s.len(),
+                DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len(),
+                DataRef::Empty
+                | DataRef::Int(_)
+                | DataRef::Float(_)
+                | DataRef::Bool(_)
+                | DataRef::DateTime(_)
+                | DataRef::Error(_) => 0,
+            } + formula.as_ref().map_or(0, String::len);
+            if matches!(cell.value, DataRef::Empty) && formula.is_none() {
+                continue;
             }
+            // Counted before the shared string is copied.
+            guard
+                .cell(&name, row, text)
+                .map_err(|f| OpenError::Refused(Box::new(f)))?;
             let value = match (dataref_value(cell.value), formula) {
                 // A formula whose saved result is nothing (no `<v>`, or an
                 // empty one) was never calculated.
@@ -260,10 +256,6 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<RawWorkbook, OpenError> {
                 (v, _) => v,
             };
             if let Some(v) = value {
-                let len = if shared > 0 { 0 } else { text_len(&v) };
-                guard
-                    .cell(&name, row, len)
-                    .map_err(|f| OpenError::Refused(Box::new(f)))?;
                 grid.push(row, col, v);
             }
         }
