@@ -106,12 +106,16 @@ mod tests {
         );
         let r = t.report();
         assert!(r.contains("同时进行(甲、乙)"), "{r}");
-        assert!(r.contains("同时进行合计    3.000"), "{r}");
-        let total = r
-            .lines()
-            .find(|l| l.trim_start().starts_with("合计"))
-            .unwrap();
-        let secs: f64 = total.split_whitespace().last().unwrap().parse().unwrap();
-        assert!((3.0..3.1).contains(&secs), "{r}");
+        let secs = |label: &str| -> f64 {
+            let line = r
+                .lines()
+                .find(|l| l.trim_start().starts_with(label))
+                .unwrap();
+            line.split_whitespace().last().unwrap().parse().unwrap()
+        };
+        assert_eq!(secs("同时进行合计"), 3.0, "{r}");
+        assert_eq!(secs("甲"), 3.0, "{r}");
+        assert_eq!(secs("乙"), 1.0, "{r}");
+        assert!((3.0..3.1).contains(&secs("合计")), "{r}");
     }
 }
