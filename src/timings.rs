@@ -12,12 +12,18 @@ pub struct Timings {
     parallel: Vec<(Vec<(&'static str, Duration)>, Duration)>,
 }
 
+/// Run `f` and say how long it took.
+pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let out = f();
+    (out, start.elapsed())
+}
+
 impl Timings {
     /// Run `f`, recording its wall time under `name`.
     pub fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
-        let start = Instant::now();
-        let out = f();
-        self.stages.push((name, start.elapsed()));
+        let (out, d) = timed(f);
+        self.stages.push((name, d));
         out
     }
 

@@ -574,29 +574,26 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     // The three workbooks are written side by side: each writer is one
     // thread, and the county workbook (the longest) sets the pace.
+    use crate::timings::timed;
     let group = std::time::Instant::now();
-    let timed = |f: &dyn Fn() -> anyhow::Result<Option<PathBuf>>| {
-        let t = std::time::Instant::now();
-        (f(), t.elapsed())
-    };
+    // A writer thread that panicked takes the run down with its panic.
+    fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+        h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+    }
     let ((county_out, county_t), (tier_out, tier_t), (fed_out, fed_t)) = std::thread::scope(|s| {
         let tier = s.spawn(|| {
-            timed(&|| match &rated {
-                Some((sc, t)) => super::tiers::write(&c, sc, t, &output).map(Some),
-                None => Ok(None),
+            timed(|| {
+                rated
+                    .as_ref()
+                    .map(|(sc, t)| super::tiers::write(&c, sc, t, &output))
+                    .transpose()
             })
         });
-        let fed =
-            s.spawn(|| timed(&|| write_feedback(&output, &c.batch, &c.plan.policy).map(|_| None)));
-        let county = timed(&|| {
+        let fed = s.spawn(|| timed(|| write_feedback(&output, &c.batch, &c.plan.policy)));
+        let county = timed(|| {
             crate::write::county::write_file(&county, &output)
                 .with_context(|| format!("无法写出县级汇总表到 {}", output.display()))
-                .map(Some)
         });
-        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
-            h.join()
-                .unwrap_or_else(|_| (Err(anyhow::anyhow!("写出工作簿时出错")), Default::default()))
-        };
         (county, join(tier), join(fed))
     });
     let mut stages = vec![("县级汇总表", county_t)];
@@ -605,7 +602,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     stages.push(("反馈表", fed_t));
     timings.parallel(stages, group.elapsed());
-    let written = county_out?.unwrap_or_default();
+    let written = county_out?;
     let tier_file = tier_out?;
     fed_out?;
     if args.timings {

@@ -722,27 +722,8 @@ fn write_readme(ws: &mut Worksheet, input: &CountyInput) -> Result<(), XlsxError
     let row = write_audit_block(ws, &title, &mut lines, input.notes)?;
 
     let mut table = Table::new(&FILE_HEADERS, vec![ColFmt::Text; FILE_HEADERS.len()]);
-    let names: BTreeMap<&str, &str> = input
-        .batch
-        .townships
-        .iter()
-        .map(|t| (t.code.as_str(), t.name.as_str()))
-        .collect();
-    for f in &input.batch.files {
-        let code = f.loaded.township_code();
-        let name = code
-            .and_then(|c| names.get(c).copied())
-            .or_else(|| cover(f).and_then(|c| c.township.as_deref()));
-        table.push(
-            vec![
-                Cell::text(&f.loaded.file),
-                Cell::text(&f.loaded.sha256),
-                Cell::opt(code),
-                Cell::opt(name),
-                Cell::text(f.status.zh()),
-            ],
-            false,
-        );
+    for r in input_files(input.batch) {
+        table.push(r.iter().map(|v| Cell::opt(*v)).collect(), false);
     }
     let n = table.rows.len();
     write_table(ws, row, &table, 0..n)?;
@@ -755,6 +736,34 @@ fn write_readme(ws: &mut Worksheet, input: &CountyInput) -> Result<(), XlsxError
     let shas = input.batch.files.iter().map(|f| f.loaded.sha256.as_str());
     ws.set_column_width(1, style::fit_width(values.chain(shas), 20.0, 80.0))?;
     Ok(())
+}
+
+/// The rows of the input-file table of a 说明 sheet ([`FILE_HEADERS`]):
+/// file, SHA-256, township code and name (the roster's or the period's name,
+/// else the file's cover), status.
+pub(crate) fn input_files(batch: &Batch) -> Vec<[Option<&str>; 5]> {
+    let names: BTreeMap<&str, &str> = batch
+        .townships
+        .iter()
+        .map(|t| (t.code.as_str(), t.name.as_str()))
+        .collect();
+    batch
+        .files
+        .iter()
+        .map(|f| {
+            let code = f.loaded.township_code();
+            let name = code
+                .and_then(|c| names.get(c).copied())
+                .or_else(|| cover(f).and_then(|c| c.township.as_deref()));
+            [
+                Some(f.loaded.file.as_str()),
+                Some(f.loaded.sha256.as_str()),
+                code,
+                name,
+                Some(f.status.zh()),
+            ]
+        })
+        .collect()
 }
 
 fn cover(f: &FileEntry) -> Option<&Cover> {

@@ -17,7 +17,6 @@ use crate::workspace::CountyConfig;
 use crate::write::{atomic, county::FILE_HEADERS, style, template};
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Sheet names.
@@ -358,24 +357,8 @@ fn write_readme(ws: &mut Worksheet, input: &TierWorkbookInput) -> Result<(), Xls
     let row = crate::write::county::write_audit_block(ws, &title, &mut lines, input.notes)?;
 
     let mut table = Table::new(&FILE_HEADERS);
-    let names: BTreeMap<&str, &str> = input
-        .batch
-        .townships
-        .iter()
-        .map(|t| (t.code.as_str(), t.name.as_str()))
-        .collect();
-    for f in &input.batch.files {
-        let code = f.loaded.township_code();
-        let name = code
-            .and_then(|c| names.get(c).copied())
-            .or_else(|| f.loaded.cover.as_ref().and_then(|c| c.township.as_deref()));
-        table.push(vec![
-            Cell::text(&f.loaded.file),
-            Cell::text(&f.loaded.sha256),
-            Cell::text(code.unwrap_or("")),
-            Cell::text(name.unwrap_or("")),
-            Cell::text(f.status.zh()),
-        ]);
+    for r in crate::write::county::input_files(input.batch) {
+        table.push(r.iter().map(|v| Cell::text(v.unwrap_or(""))).collect());
     }
     table.push(vec![
         Cell::text(&input.scores.file),
