@@ -13,9 +13,11 @@
 
 use crate::batch::{Batch, TownshipEntry};
 use crate::finding::Code;
-use crate::model::{Field as CellField, Loaded, Val};
+use crate::model::{Field as CellField, Loaded, Row, Table, Val};
+use crate::read::normalise::decimal_to_f64;
 use crate::schema::{self, Col, Kind, SheetId, SheetSpec};
 use polars::prelude::*;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// 乡镇(街道)代码.
@@ -214,96 +216,75 @@ fn ratio_exprs() -> [Expr; 2] {
 // ---------------------------------------------------------------------------
 // Village rows
 
-/// One column being filled from typed rows.
-enum ColData {
-    Num(Vec<Option<f64>>),
-    Text(Vec<Option<String>>),
+/// A number cell as polars holds it: the nearest double.
+fn num_of(field: Option<&CellField>) -> Option<f64> {
+    match field {
+        Some(CellField::Ok(Val::Num(d))) => Some(decimal_to_f64(*d)),
+        _ => None,
+    }
 }
 
-impl ColData {
-    fn for_kind(kind: Kind) -> ColData {
-        if is_number(kind) {
-            ColData::Num(Vec::new())
-        } else {
-            ColData::Text(Vec::new())
-        }
-    }
-
-    fn push(&mut self, field: Option<&CellField>) {
-        let val = match field {
-            Some(CellField::Ok(v)) => Some(v),
-            _ => None,
-        };
-        match self {
-            ColData::Num(v) => v.push(match val {
-                Some(Val::Num(d)) => d.to_string().parse::<f64>().ok(),
-                _ => None,
-            }),
-            ColData::Text(v) => v.push(match val {
-                Some(Val::Bool(b)) => Some(if *b { "是" } else { "否" }.to_string()),
-                Some(Val::Text(s)) => Some(s.clone()),
-                // A number in a text column: as read.
-                Some(other @ Val::Num(_)) => Some(other.to_string()),
-                None => None,
-            }),
-        }
-    }
-
-    fn into_column(self, name: &str) -> Column {
-        match self {
-            ColData::Num(v) => Column::new(name.into(), v),
-            ColData::Text(v) => Column::new(name.into(), v),
-        }
+/// A text cell as polars holds it, borrowed where it can be.
+fn text_of(field: Option<&CellField>) -> Option<Cow<'_, str>> {
+    match field {
+        Some(CellField::Ok(Val::Bool(b))) => Some(Cow::Borrowed(if *b { "是" } else { "否" })),
+        Some(CellField::Ok(Val::Text(s))) => Some(Cow::Borrowed(s)),
+        // A number in a text column: as read.
+        Some(CellField::Ok(v @ Val::Num(_))) => Some(Cow::Owned(v.to_string())),
+        _ => None,
     }
 }
 
 /// Every row of `sheet` of every used return: 乡镇(街道)代码, 乡镇(街道),
 /// then the sheet's schema columns. Sorted by township code, then village
 /// code; rows of one village keep their order in the return (标牌明细).
+/// The rows are put in order first and each column is filled straight from
+/// them (no copy of a row's text).
 pub fn village_frame(batch: &Batch, sheet: SheetId) -> PolarsResult<DataFrame> {
     let spec = schema::data_sheet(sheet).ok_or_else(|| {
         PolarsError::ComputeError(format!("{sheet:?} is not a data sheet").into())
     })?;
-    let mut codes: Vec<Option<String>> = Vec::new();
-    let mut names: Vec<Option<String>> = Vec::new();
-    let mut data: Vec<ColData> = spec
-        .columns
-        .iter()
-        .map(|c| ColData::for_kind(c.kind))
-        .collect();
+    let mut rows: Vec<(&TownshipEntry, &Table, &Row)> = Vec::new();
     for t in &batch.townships {
-        let Some(table) = batch.used_return(t).and_then(|r| r.table(sheet)) else {
-            continue;
-        };
-        for row in &table.rows {
-            codes.push(Some(t.code.clone()));
-            names.push(Some(t.name.clone()));
-            for (i, d) in data.iter_mut().enumerate() {
-                d.push(row.fields.get(i));
-            }
+        if let Some(table) = batch.used_return(t).and_then(|r| r.table(sheet)) {
+            rows.extend(table.rows.iter().map(|r| (t, table, r)));
         }
     }
-    let height = codes.len();
+    // Stable: a village's rows keep their order; a row without a village
+    // code goes last in its township.
+    let village = spec.column(Col::VillageCode).map(|(i, _)| i);
+    fn key<'a>(
+        (t, _, r): (&'a TownshipEntry, &Table, &'a Row),
+        village: Option<usize>,
+    ) -> (&'a str, bool, Option<Cow<'a, str>>) {
+        let code = village.and_then(|i| text_of(r.fields.get(i)));
+        (t.code.as_str(), code.is_none(), code)
+    }
+    rows.sort_by(|a, b| key(*a, village).cmp(&key(*b, village)));
+    let mut codes: StringChunked = rows.iter().map(|r| Some(r.0.code.as_str())).collect();
+    // The rows were sorted by it: polars may group by sorted runs.
+    codes.set_sorted_flag(polars::series::IsSorted::Ascending);
     let mut columns = vec![
-        Column::new(TOWNSHIP_CODE.into(), codes),
-        Column::new(TOWNSHIP.into(), names),
+        codes.with_name(TOWNSHIP_CODE.into()).into_column(),
+        text_column(TOWNSHIP, rows.iter().map(|r| Some(r.0.name.as_str()))),
     ];
-    for (d, c) in data.into_iter().zip(spec.columns) {
-        columns.push(d.into_column(c.header));
+    for (i, c) in spec.columns.iter().enumerate() {
+        let cells = rows.iter().map(|(_, _, r)| r.fields.get(i));
+        columns.push(if is_number(c.kind) {
+            let ca: Float64Chunked = cells.map(num_of).collect();
+            ca.with_name(c.header.into()).into_column()
+        } else {
+            let ca: StringChunked = cells.map(text_of).collect();
+            ca.with_name(c.header.into()).into_column()
+        });
     }
-    let df = DataFrame::new(height, columns)?;
-    let mut by = vec![TOWNSHIP_CODE];
-    if let Some((_, c)) = spec.column(Col::VillageCode) {
-        by.push(c.header);
-    }
-    df.lazy()
-        .sort(
-            by,
-            SortMultipleOptions::default()
-                .with_maintain_order(true)
-                .with_nulls_last(true),
-        )
-        .collect()
+    DataFrame::new(rows.len(), columns)
+}
+
+/// A text column from borrowed cells.
+fn text_column<'a>(name: &str, cells: impl Iterator<Item = Option<&'a str>>) -> Column {
+    let ca: StringChunked = cells.collect();
+    ca.with_name(name.into()).into_column()
 }
 
 /// The used file of each used township.

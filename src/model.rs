@@ -196,6 +196,27 @@ impl Return {
     pub fn table(&self, id: SheetId) -> Option<&Table> {
         self.tables.iter().find(|t| t.id() == id)
     }
+
+    /// What a previous period's return still needs once this period's
+    /// rules have compared against it: its village sheets whole (环比, the
+    /// villages expected without a roster), but of 标牌明细, the longest
+    /// sheet, only the first row of each village (which villages it lists
+    /// and under which name). Frees most of a previous period's memory.
+    pub fn keep_after_comparison(&mut self) {
+        for t in self
+            .tables
+            .iter_mut()
+            .filter(|t| t.id() == SheetId::SignDetail)
+        {
+            let mut seen = std::collections::HashSet::new();
+            let rows: Vec<Row> = std::mem::take(&mut t.rows)
+                .into_iter()
+                .filter(|r| t.code(r).is_some_and(|c| seen.insert(c.to_string())))
+                .collect();
+            t.rows = rows;
+            t.totals = Vec::new();
+        }
+    }
 }
 
 /// Everything known about one input file after reading it.

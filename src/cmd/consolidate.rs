@@ -410,6 +410,13 @@ pub fn consolidate(
     let batch = timings.time("校验", || {
         ingest::check_and_decide(&pool, current, &setup, &exp, &baselines)
     });
+    drop(baselines);
+    let mut previous_batch = previous_batch;
+    for f in previous_batch.iter_mut().flat_map(|b| b.files.iter_mut()) {
+        if let Some(ret) = &mut f.loaded.ret {
+            ret.keep_after_comparison();
+        }
+    }
     Ok(Consolidation {
         plan,
         batch,

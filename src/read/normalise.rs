@@ -143,9 +143,29 @@ pub fn number_from_f64(v: f64) -> Result<Decimal, NumError> {
     if v.abs() >= 1e20 {
         return Err(NumError::TooLarge);
     }
+    // Whole numbers (most cells: counts, codes) need no rounding.
+    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        return Ok(Decimal::from(v as i64));
+    }
     Decimal::from_str(&format!("{v:.6}"))
         .map(|d| d.normalize())
         .map_err(|_| NumError::TooLarge)
+}
+
+/// The double nearest an exact decimal (what Excel stores for it). A
+/// mantissa below 2^53 and a power of ten up to 10^22 are both exact doubles,
+/// so their quotient is correctly rounded: the same double as parsing the
+/// decimal's text, without the text.
+pub fn decimal_to_f64(d: Decimal) -> f64 {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let m = d.mantissa();
+    match POW10.get(d.scale() as usize) {
+        Some(p) if m.unsigned_abs() < 1 << 53 => m as f64 / p,
+        _ => d.to_string().parse().unwrap_or(f64::NAN),
+    }
 }
 
 /// Shortest text of a number cell's value, for messages and the 原值 column.
@@ -410,6 +430,42 @@ mod tests {
         assert_eq!(decimals(number_from_text("85.25").unwrap()), 2);
         assert_eq!(decimals(number_from_text("85.50").unwrap()), 1);
         assert_eq!(show_number(0.1 + 0.2), "0.3");
+        // Whole numbers take the short way and agree with the long one.
+        for v in [
+            0.0,
+            -0.0,
+            7.0,
+            -12.0,
+            4_294_967_296.0,
+            9_007_199_254_740_991.0,
+        ] {
+            let long = Decimal::from_str(&format!("{v:.6}")).unwrap().normalize();
+            assert_eq!(number_from_f64(v), Ok(long), "{v}");
+        }
+        assert_eq!(number_from_f64(-7.25), Ok(d("-7.25")));
+    }
+
+    #[test]
+    fn decimals_become_the_nearest_double() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        for t in [
+            "0",
+            "12",
+            "-12",
+            "120.5",
+            "0.1",
+            "0.3",
+            "85.25",
+            "1234.56789",
+            "-0.000001",
+            "9007199254740991",
+            "9007199254740993",
+            "123456789012345678901234567.8",
+            "0.0000000000000000000000001",
+        ] {
+            let want: f64 = t.parse().unwrap();
+            assert_eq!(decimal_to_f64(d(t)), want, "{t}");
+        }
     }
 
     #[test]

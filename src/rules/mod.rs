@@ -32,6 +32,9 @@ pub struct Roster {
     pub villages: BTreeMap<String, RosterEntry>,
     /// Township code → name.
     pub townships: BTreeMap<String, String>,
+    /// Township code → its villages' codes, in code order (a return's
+    /// check looks up its own township's villages, not the whole roster).
+    by_township: BTreeMap<String, Vec<String>>,
 }
 
 impl Roster {
@@ -43,6 +46,12 @@ impl Roster {
                 .or_insert_with(|| clean(&e.township_name));
             r.villages.insert(e.village_code.clone(), e);
         }
+        for v in r.villages.values() {
+            r.by_township
+                .entry(v.township_code.clone())
+                .or_default()
+                .push(v.village_code.clone());
+        }
         r
     }
 
@@ -51,9 +60,11 @@ impl Roster {
         &'a self,
         township: &'a str,
     ) -> impl Iterator<Item = &'a RosterEntry> + 'a {
-        self.villages
-            .values()
-            .filter(move |v| v.township_code == township)
+        self.by_township
+            .get(township)
+            .into_iter()
+            .flatten()
+            .filter_map(|code| self.villages.get(code))
     }
 }
 

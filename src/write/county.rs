@@ -20,6 +20,7 @@ use crate::workspace::CountyConfig;
 use crate::write::{atomic, style, template};
 use anyhow::Context as _;
 use polars::prelude::{DataFrame, DataType};
+use rayon::prelude::*;
 use rust_xlsxwriter::{
     Chart, ChartType, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError,
 };
@@ -118,36 +119,56 @@ fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::Result<Work
     let title = format!("{}{}县级汇总", input.county.name, input.period);
     wb.set_properties(&template::properties(Some(input.period), &title)?);
 
-    write_readme(wb.add_worksheet().set_name(README_SHEET)?, input)?;
-    write_summary(wb.add_worksheet().set_name(SUMMARY_SHEET)?, input)?;
+    let looks = Looks::new();
+    write_readme(wb.add_worksheet().set_name(README_SHEET)?, input, &looks)?;
+    write_summary(wb.add_worksheet().set_name(SUMMARY_SHEET)?, input, &looks)?;
 
-    for id in DETAIL_SHEETS {
-        let df = aggregate::village_frame(input.batch, id)
-            .with_context(|| format!("无法汇总“{}”", schema::sheet_name(id)))?;
-        add_split_sheets(
-            &mut wb,
-            schema::sheet_name(id),
-            &FrameGrid::new(&df)?,
-            max_rows,
-        )?;
+    // The long tables, each made and written on its own rayon task.
+    let mut jobs: Vec<LongTable> = DETAIL_SHEETS
+        .iter()
+        .map(|id| LongTable::Data(*id))
+        .collect();
+    if input.previous.is_some() {
+        jobs.push(LongTable::MonthOverMonth);
     }
-    if let Some(prev) = input.previous {
-        let df = aggregate::month_over_month(input.batch, prev).context("无法计算环比")?;
-        add_split_sheets(&mut wb, MOM_SHEET, &FrameGrid::new(&df)?, max_rows)?;
-    }
-    add_split_sheets(
-        &mut wb,
-        SUBMISSIONS_SHEET,
-        &submissions_table(input.batch),
-        max_rows,
-    )?;
-    add_split_sheets(
-        &mut wb,
-        FINDINGS_SHEET,
-        &findings_table(input.batch, input.extra_findings),
-        max_rows,
-    )?;
+    jobs.extend([LongTable::Submissions, LongTable::Findings]);
+    add_split_sheets(&mut wb, &jobs, |job| job.make(input), max_rows, &looks)?;
     Ok(wb)
+}
+
+/// A grid that writer threads can share.
+type SyncGrid = dyn Grid + Send + Sync;
+
+/// The tables that may run long, in sheet order after 说明 and 汇总.
+enum LongTable {
+    /// A data sheet, village by village.
+    Data(SheetId),
+    MonthOverMonth,
+    Submissions,
+    Findings,
+}
+
+impl LongTable {
+    /// The table and the name of its (first) sheet.
+    fn make(&self, input: &CountyInput) -> anyhow::Result<(&'static str, Box<SyncGrid>)> {
+        Ok(match self {
+            LongTable::Data(id) => {
+                let df = aggregate::village_frame(input.batch, *id)
+                    .with_context(|| format!("无法汇总“{}”", schema::sheet_name(*id)))?;
+                (schema::sheet_name(*id), Box::new(FrameGrid::new(&df)?))
+            }
+            LongTable::MonthOverMonth => {
+                let prev = input.previous.context("没有上期数据,无法计算环比")?;
+                let df = aggregate::month_over_month(input.batch, prev).context("无法计算环比")?;
+                (MOM_SHEET, Box::new(FrameGrid::new(&df)?))
+            }
+            LongTable::Submissions => (SUBMISSIONS_SHEET, Box::new(submissions_table(input.batch))),
+            LongTable::Findings => (
+                FINDINGS_SHEET,
+                Box::new(findings_table(input.batch, input.extra_findings)),
+            ),
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -467,24 +488,109 @@ fn part_name(base: &str, k: usize) -> String {
     }
 }
 
-/// Add the sheets of a table: as many as Excel's row limit needs, each
-/// with the header row. The sheets are written row by row in
-/// rust_xlsxwriter's constant-memory mode: memory stays flat however many
-/// rows there are. Returns the sheet names.
-fn add_split_sheets(
+/// Add the sheets of tables, in the order of `jobs`: `make` gives a job's
+/// table and base name, written on as many sheets as Excel's row limit
+/// needs, each with the header row. Each job runs on its own rayon task
+/// and its table is dropped once written, so only the tables being written
+/// are in memory. The sheets are in rust_xlsxwriter's constant-memory mode
+/// (memory stays flat however many rows there are); the formats are
+/// registered before, so the workbook's style indices do not depend on
+/// which task came first. Returns the sheet names.
+fn add_split_sheets<J: Sync>(
     wb: &mut Workbook,
-    base: &str,
-    table: &dyn Grid,
+    jobs: &[J],
+    make: impl Fn(&J) -> anyhow::Result<(&'static str, Box<SyncGrid>)> + Sync,
     max_rows: usize,
-) -> Result<Vec<String>, XlsxError> {
+    looks: &Looks,
+) -> anyhow::Result<Vec<String>> {
+    looks.register(wb)?;
+    let shared = std::sync::Mutex::new(&mut *wb);
+    let sheets = jobs
+        .par_iter()
+        .map(|job| -> anyhow::Result<Vec<Worksheet>> {
+            let (base, table) = make(job)?;
+            let mut sheets = Vec::new();
+            for (k, range) in split_ranges(table.len(), max_rows).into_iter().enumerate() {
+                let mut ws = shared
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("另一个工作表写出时出错"))?
+                    .new_worksheet_with_constant_memory()?;
+                ws.set_name(part_name(base, k))?;
+                write_table(&mut ws, 0, table.as_ref(), range, looks)?;
+                sheets.push(ws);
+            }
+            Ok(sheets)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut names = Vec::new();
-    for (k, range) in split_ranges(table.len(), max_rows).into_iter().enumerate() {
-        let name = part_name(base, k);
-        let ws = wb.add_worksheet_with_constant_memory()?.set_name(&name)?;
-        write_table(ws, 0, table, range)?;
-        names.push(name);
+    for ws in sheets.into_iter().flatten() {
+        names.push(ws.name());
+        wb.push_worksheet(ws);
     }
     Ok(names)
+}
+
+/// Every format a table cell or header can take, made once: plain and bold
+/// for each column look, and the header's.
+struct Looks {
+    plain: Vec<Format>,
+    bold: Vec<Format>,
+    header: Format,
+}
+
+impl Looks {
+    /// Column looks in a fixed order; `Wrap`'s width does not change its
+    /// format.
+    const ALL: [ColFmt; 7] = [
+        ColFmt::Text,
+        ColFmt::Wrap(0.0),
+        ColFmt::Integer,
+        ColFmt::OneDecimal,
+        ColFmt::Percent,
+        ColFmt::Money,
+        ColFmt::Date,
+    ];
+
+    fn new() -> Looks {
+        let plain: Vec<Format> = Looks::ALL.iter().map(|c| c.format()).collect();
+        let bold = plain.iter().map(|f| f.clone().set_bold()).collect();
+        Looks {
+            plain,
+            bold,
+            header: style::header(),
+        }
+    }
+
+    fn index(c: ColFmt) -> usize {
+        match c {
+            ColFmt::Text => 0,
+            ColFmt::Wrap(_) => 1,
+            ColFmt::Integer => 2,
+            ColFmt::OneDecimal => 3,
+            ColFmt::Percent => 4,
+            ColFmt::Money => 5,
+            ColFmt::Date => 6,
+        }
+    }
+
+    fn plain(&self, c: ColFmt) -> &Format {
+        &self.plain[Looks::index(c)]
+    }
+
+    fn bold(&self, c: ColFmt) -> &Format {
+        &self.bold[Looks::index(c)]
+    }
+
+    /// Give every format its workbook index now, in this order: a scratch
+    /// constant-memory sheet (never added) writes one blank cell in each.
+    fn register(&self, wb: &mut Workbook) -> Result<(), XlsxError> {
+        let mut scratch = wb.new_worksheet_with_constant_memory()?;
+        let all = self.plain.iter().chain(&self.bold).chain([&self.header]);
+        for (c, f) in all.enumerate() {
+            scratch.write_blank(0, c as u16, f)?;
+        }
+        Ok(())
+    }
 }
 
 /// Write one cell; `f` is `None` where the column's format applies.
@@ -522,7 +628,10 @@ fn write_cell(
         CellRef::Num(_) => {}
         CellRef::Date(d) => {
             let dt = ExcelDateTime::from_ymd(d.year as u16, d.month as u8, d.day as u8)?;
-            ws.write_datetime_with_format(row, col, &dt, f.unwrap_or(&style::date()))?;
+            match f {
+                Some(f) => ws.write_datetime_with_format(row, col, &dt, f)?,
+                None => ws.write_datetime_with_format(row, col, &dt, &style::date())?,
+            };
         }
     }
     Ok(())
@@ -575,14 +684,13 @@ fn write_table(
     top: u32,
     table: &dyn Grid,
     range: Range<usize>,
+    looks: &Looks,
 ) -> Result<(), XlsxError> {
     let ncols = table.headers().len();
     if ncols == 0 {
         return Ok(());
     }
     let last_col = (ncols - 1) as u16;
-    let formats: Vec<Format> = table.cols().iter().map(|c| c.format()).collect();
-    let bold: Vec<Format> = formats.iter().map(|f| f.clone().set_bold()).collect();
 
     // Widths: the widest value; a long header wraps (at most 14 wide).
     let mut header_lines = 1;
@@ -600,15 +708,14 @@ fn write_table(
             .max(header_w)
             .min(max.max(header_w));
         ws.set_column_width(c as u16, width)?;
-        if formats[c] != Format::new() {
-            ws.set_column_format(c as u16, &formats[c])?;
+        if fmt != ColFmt::Text {
+            ws.set_column_format(c as u16, looks.plain(fmt))?;
         }
         header_lines = header_lines.max(style::wrapped_lines(h, width));
     }
 
-    let h = style::header();
     for (c, text) in table.headers().iter().enumerate() {
-        style::write_text(ws, top, c as u16, text, &h)?;
+        style::write_text(ws, top, c as u16, text, &looks.header)?;
     }
     ws.set_row_height(top, 16.0 * header_lines as f64 + 6.0)?;
 
@@ -647,8 +754,15 @@ fn write_table(
             ws.set_row_height(row, 16.0 * lines as f64 + 2.0)?;
         }
         let is_bold = table.is_bold(i);
-        for (c, cell) in cells.iter().enumerate() {
-            let f = is_bold.then(|| &bold[c]);
+        for (c, (cell, fmt)) in cells.iter().zip(table.cols()).enumerate() {
+            // A date always carries the date format; other plain cells
+            // take their column's.
+            let f = match (is_bold, cell) {
+                (true, CellRef::Date(_)) => Some(looks.bold(ColFmt::Date)),
+                (true, _) => Some(looks.bold(*fmt)),
+                (false, CellRef::Date(_)) => Some(looks.plain(ColFmt::Date)),
+                (false, _) => None,
+            };
             write_cell(ws, row, c as u16, *cell, f)?;
         }
     }
@@ -710,7 +824,7 @@ pub(crate) fn write_audit_block(
     Ok(row + 1)
 }
 
-fn write_readme(ws: &mut Worksheet, input: &CountyInput) -> Result<(), XlsxError> {
+fn write_readme(ws: &mut Worksheet, input: &CountyInput, looks: &Looks) -> Result<(), XlsxError> {
     let c = input.county;
     let p = input.period;
     let title = format!(
@@ -726,7 +840,7 @@ fn write_readme(ws: &mut Worksheet, input: &CountyInput) -> Result<(), XlsxError
         table.push(r.iter().map(|v| Cell::opt(*v)).collect(), false);
     }
     let n = table.rows.len();
-    write_table(ws, row, &table, 0..n)?;
+    write_table(ws, row, &table, 0..n, looks)?;
     // The labels above share column A with the file names: wide enough
     // for both.
     let labels = lines.iter().map(|(l, _)| *l);
@@ -773,7 +887,7 @@ fn cover(f: &FileEntry) -> Option<&Cover> {
 // ---------------------------------------------------------------------------
 // 汇总
 
-fn write_summary(ws: &mut Worksheet, input: &CountyInput) -> anyhow::Result<()> {
+fn write_summary(ws: &mut Worksheet, input: &CountyInput, looks: &Looks) -> anyhow::Result<()> {
     let by_county = input.county.code.len() < 6;
     let df = if by_county {
         aggregate::summary_by_county(input.batch)
@@ -806,7 +920,7 @@ fn write_summary(ws: &mut Worksheet, input: &CountyInput) -> anyhow::Result<()> 
         .unwrap_or(1);
     table.freeze_cols = name_col as u16 + 1;
     let rows = table.rows.len();
-    write_table(ws, 0, &table, 0..rows)?;
+    write_table(ws, 0, &table, 0..rows, looks)?;
 
     // Chart of 摘牌率 over the township rows (and subtotals), below 合计.
     let rate_col = table
@@ -1274,7 +1388,8 @@ mod tests {
             t.push(vec![Cell::text(*s), Cell::count(i)], false);
         }
         let mut wb = Workbook::new();
-        let names = add_split_sheets(&mut wb, "标牌明细", &t, 3).unwrap();
+        let make = |_: &()| Ok(("标牌明细", Box::new(t.clone()) as Box<SyncGrid>));
+        let names = add_split_sheets(&mut wb, &[()], make, 3, &Looks::new()).unwrap();
         assert_eq!(names, ["标牌明细", "标牌明细2", "标牌明细3"]);
         let b = wb.save_to_buffer().unwrap();
         let mut zip = zip::ZipArchive::new(Cursor::new(b.clone())).unwrap();
@@ -1309,7 +1424,8 @@ mod tests {
             false,
         );
         let mut wb = Workbook::new();
-        add_split_sheets(&mut wb, "校验问题", &t, EXCEL_MAX_ROWS).unwrap();
+        let make = |_: &()| Ok(("校验问题", Box::new(t.clone()) as Box<SyncGrid>));
+        add_split_sheets(&mut wb, &[()], make, EXCEL_MAX_ROWS, &Looks::new()).unwrap();
         let mut x = open(wb.save_to_buffer().unwrap());
         let s = sheet(&mut x, "校验问题");
         assert_eq!(s[1][0].chars().count(), style::EXCEL_MAX_TEXT);

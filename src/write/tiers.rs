@@ -11,7 +11,7 @@
 use crate::batch::Batch;
 use crate::policy::Policy;
 use crate::rating::{RowStatus, Tiers, TownshipTally, TIER_HEADERS};
-use crate::read::normalise::Period;
+use crate::read::normalise::{decimal_to_f64, Period};
 use crate::scores::CountyScores;
 use crate::workspace::CountyConfig;
 use crate::write::{atomic, county::FILE_HEADERS, style, template};
@@ -189,11 +189,6 @@ pub fn money_text(n: i128) -> String {
     }
 }
 
-/// An exact decimal as the double Excel stores (the nearest one).
-fn to_f64(d: Decimal) -> f64 {
-    d.normalize().to_string().parse().unwrap_or(0.0)
-}
-
 /// How a column is laid out.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum ColKind {
@@ -266,7 +261,7 @@ fn write_cell(
             ws.write_number_with_format(row, col, *n as f64, f)?;
         }
         Cell::OneDecimal(d) | Cell::Factor(d) | Cell::Plain(d) => {
-            ws.write_number_with_format(row, col, to_f64(*d), f)?;
+            ws.write_number_with_format(row, col, decimal_to_f64(*d), f)?;
         }
     }
     Ok(())
