@@ -228,7 +228,7 @@ fn num_of(field: Option<&CellField>) -> Option<f64> {
 fn text_of(field: Option<&CellField>) -> Option<Cow<'_, str>> {
     match field {
         Some(CellField::Ok(Val::Bool(b))) => Some(Cow::Borrowed(if *b { "是" } else { "否" })),
-        Some(CellField::Ok(Val::Text(s))) => Some(Cow::Borrowed(s)),
+        Some(CellField::Ok(Val::Text(s))) => Some(Cow::Borrowed(s.as_str())),
         // A number in a text column: as read.
         Some(CellField::Ok(v @ Val::Num(_))) => Some(Cow::Owned(v.to_string())),
         _ => None,
@@ -1195,6 +1195,32 @@ mod tests {
         let sum_of_rates =
             f64_at(&s, REMOVAL_RATE, 0).unwrap() + f64_at(&s, REMOVAL_RATE, 1).unwrap();
         assert_ne!(f64_at(&t, REMOVAL_RATE, 0), Some(sum_of_rates));
+    }
+
+    #[test]
+    fn a_slimmed_previous_period_keeps_its_villages_and_month_over_month() {
+        let mut m = two_months();
+        let before = month_over_month(&m.june, &m.may).unwrap();
+        let ret = m.may.files[0].loaded.ret.as_mut().unwrap();
+        let detail = |r: &crate::model::Return| r.table(SheetId::SignDetail).unwrap().rows.clone();
+        let rows = detail(ret);
+        let signs: usize = m.before.iter().map(|v| v.signs.len()).sum();
+        assert_eq!(rows.len(), signs);
+        ret.keep_after_comparison();
+        // The first sign row of each of May's three villages, in order.
+        let kept = detail(ret);
+        let t = ret.table(SheetId::SignDetail).unwrap();
+        let codes: Vec<&str> = kept.iter().filter_map(|r| t.code(r)).collect();
+        assert_eq!(
+            codes,
+            [format!("{A}201"), format!("{A}202"), format!("{A}203")]
+        );
+        for r in &kept {
+            let first = rows.iter().find(|x| t.code(x) == t.code(r)).unwrap();
+            assert_eq!(r, first);
+        }
+        let after = month_over_month(&m.june, &m.may).unwrap();
+        assert!(after.equals_missing(&before));
     }
 
     #[test]

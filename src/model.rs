@@ -5,6 +5,7 @@ use crate::finding::Finding;
 use crate::read::normalise::{Date, Period};
 use crate::read::workbook::RawWorkbook;
 use crate::schema::{Col, CoverField, SheetId, SheetSpec};
+use compact_str::CompactString;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,7 +15,9 @@ use std::fmt;
 pub enum Val {
     Num(Decimal),
     Bool(bool),
-    Text(String),
+    /// Short text (codes, categories, places: most cells) is held inline,
+    /// without a heap allocation of its own.
+    Text(CompactString),
 }
 
 impl fmt::Display for Val {
@@ -100,7 +103,7 @@ impl Table {
 
     pub fn text<'a>(&self, row: &'a Row, col: Col) -> Option<&'a str> {
         match self.val(row, col) {
-            Some(Val::Text(s)) => Some(s),
+            Some(Val::Text(s)) => Some(s.as_str()),
             _ => None,
         }
     }

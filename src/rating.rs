@@ -325,11 +325,14 @@ fn villages_of(ret: &Return) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for t in ret.tables.iter().filter(|t| t.spec.per_village) {
         for r in &t.rows {
-            if let Some(code) = t.code(r) {
-                let name = t.text(r, Col::VillageName).map(clean).unwrap_or_default();
-                let e = out.entry(code.to_string()).or_default();
-                if e.is_empty() {
-                    *e = name;
+            let Some(code) = t.code(r) else { continue };
+            // 标牌明细 repeats a village on every sign: look before copying.
+            let name = || t.text(r, Col::VillageName).map(clean).unwrap_or_default();
+            match out.get_mut(code) {
+                Some(e) if e.is_empty() => *e = name(),
+                Some(_) => {}
+                None => {
+                    out.insert(code.to_string(), name());
                 }
             }
         }

@@ -2,24 +2,37 @@
 //! and sign keys, codes, numbers, yes/no, months, dates and phone numbers.
 
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
 /// Map the full-width forms U+FF01–U+FF5E to ASCII and U+3000 to a space —
 /// nothing else (not NFKC: `㎡` stays `㎡`).
 pub fn fold(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c),
-            '\u{3000}' => ' ',
-            _ => c,
-        })
-        .collect()
+    fold_cow(s).into_owned()
+}
+
+/// [`fold`], borrowing text that has nothing to fold (most text): every
+/// folded character is encoded from a lead byte 0xEF (U+FF01–U+FF5E) or
+/// 0xE3 (U+3000).
+pub fn fold_cow(s: &str) -> Cow<'_, str> {
+    if !s.bytes().any(|b| b == 0xEF || b == 0xE3) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| match c {
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c),
+                '\u{3000}' => ' ',
+                _ => c,
+            })
+            .collect(),
+    )
 }
 
 /// Fold and trim.
 pub fn clean(s: &str) -> String {
-    fold(s).trim().to_string()
+    fold_cow(s).trim().to_string()
 }
 
 /// Key a header compares by: folded, every space and line break removed.

@@ -3,13 +3,14 @@
 //! (rules S03, S04, V01–V06 format, V10).
 
 use super::normalise::{
-    clean, code_from_number, code_from_text, decimals, header_key, number_from_f64,
+    clean, code_from_number, code_from_text, decimals, fold_cow, header_key, number_from_f64,
     number_from_text, totals_marker, yes_no_from_text, Date, NumError, Totals,
 };
 use super::workbook::{CellValue, RawRow, RawSheet};
 use crate::finding::{Code, Finding};
 use crate::model::{sheet_order, Field, Row, Table, Val};
 use crate::schema::{self, Col, Column, Kind, SheetId, SheetSpec};
+use compact_str::CompactString;
 use rust_decimal::Decimal;
 
 /// Rows searched for the header.
@@ -257,6 +258,14 @@ fn with_village(table: &Table, row: &Row, f: Finding) -> Finding {
     }
 }
 
+/// A cell's text, folded and trimmed, copied once (text cells are most).
+fn clean_value(v: &CellValue) -> CompactString {
+    match v {
+        CellValue::Text(s) => CompactString::from(fold_cow(s).trim()),
+        other => CompactString::from(clean(&other.show())),
+    }
+}
+
 /// Parse a non-blank cell by its column's kind: the value, or the V code
 /// and message.
 pub fn parse(v: &CellValue, column: &Column) -> Result<Val, (Code, String)> {
@@ -280,7 +289,7 @@ pub fn parse(v: &CellValue, column: &Column) -> Result<Val, (Code, String)> {
                 CellValue::Number(n) => code_from_number(*n, 12),
                 _ => None,
             };
-            code.map(Val::Text).ok_or_else(|| {
+            code.map(|c| Val::Text(c.into())).ok_or_else(|| {
                 (
                     Code::V06,
                     format!(
@@ -290,9 +299,9 @@ pub fn parse(v: &CellValue, column: &Column) -> Result<Val, (Code, String)> {
                 )
             })
         }
-        Kind::Text | Kind::Category => Ok(Val::Text(clean(&v.show()))),
+        Kind::Text | Kind::Category => Ok(Val::Text(clean_value(v))),
         Kind::Place => {
-            let t = clean(&v.show());
+            let t = clean_value(v);
             if schema::PLACES.contains(&t.as_str()) {
                 Ok(Val::Text(t))
             } else {

@@ -13,18 +13,28 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Distinguishes temporary files of concurrent saves within one process.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Build a workbook in memory and save it atomically at `path`.
+/// Save a workbook atomically at `path`, streamed into the temporary file
+/// (a large workbook is never held whole in memory).
 pub fn save(workbook: &mut rust_xlsxwriter::Workbook, path: &Path) -> io::Result<()> {
-    let bytes = workbook
-        .save_to_buffer()
-        .map_err(|e| io::Error::other(format!("无法生成工作簿:{e}")))?;
-    write_bytes(path, &bytes)
+    write_with(path, |f| {
+        let mut w = io::BufWriter::new(f);
+        workbook
+            .save_to_writer(&mut w)
+            .map_err(|e| io::Error::other(format!("无法生成工作簿:{e}")))?;
+        w.flush()
+    })
 }
 
 /// Write `bytes` to `path` atomically (temporary file, fsync, rename).
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_with(path, |mut f| f.write_all(bytes))
+}
+
+/// Let `fill` write the temporary file, then flush it to disk and rename it
+/// into place; on any error the temporary file is removed.
+fn write_with(path: &Path, fill: impl FnOnce(&fs::File) -> io::Result<()>) -> io::Result<()> {
     let tmp = temp_path(path)?;
-    match write_and_rename(&tmp, path, bytes) {
+    match write_and_rename(&tmp, path, fill) {
         Ok(()) => Ok(()),
         Err(e) => {
             let _ = fs::remove_file(&tmp);
@@ -54,10 +64,14 @@ fn temp_path(path: &Path) -> io::Result<PathBuf> {
     })
 }
 
-fn write_and_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn write_and_rename(
+    tmp: &Path,
+    path: &Path,
+    fill: impl FnOnce(&fs::File) -> io::Result<()>,
+) -> io::Result<()> {
     {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(tmp)?;
-        f.write_all(bytes)?;
+        let f = OpenOptions::new().write(true).create_new(true).open(tmp)?;
+        fill(&f)?;
         f.sync_all()?;
     }
     fs::rename(tmp, path)?;
@@ -174,5 +188,21 @@ mod tests {
         wb.add_worksheet().write_string(0, 0, "好").unwrap();
         save(&mut wb, &p).unwrap();
         assert!(fs::read(&p).unwrap().starts_with(b"PK\x03\x04"));
+    }
+
+    #[test]
+    fn a_workbook_that_cannot_be_made_leaves_the_old_file() {
+        // Two sheets of one name: rust_xlsxwriter refuses at save, after
+        // the temporary file was opened for streaming.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("wb.xlsx");
+        fs::write(&p, b"old").unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        wb.add_worksheet().set_name("表").unwrap();
+        wb.add_worksheet().set_name("表").unwrap();
+        let e = save(&mut wb, &p).unwrap_err();
+        assert!(e.to_string().starts_with("无法生成工作簿:"), "{e}");
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert!(leftovers(dir.path()).is_empty());
     }
 }

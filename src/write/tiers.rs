@@ -91,7 +91,11 @@ pub fn build(input: &TierWorkbookInput) -> Result<Workbook, XlsxError> {
     wb.set_properties(&template::properties(Some(input.period), &title)?);
     write_readme(wb.add_worksheet().set_name(README_SHEET)?, input)?;
     let detail = detail_table(input.tiers);
-    write_table(wb.add_worksheet().set_name(DETAIL_SHEET)?, 0, &detail)?;
+    // One row per village: the long sheet, written row by row.
+    let ws = wb
+        .add_worksheet_with_constant_memory()?
+        .set_name(DETAIL_SHEET)?;
+    write_table(ws, 0, &detail)?;
     let towns = township_table(input.tiers);
     write_table(wb.add_worksheet().set_name(TOWNSHIP_SHEET)?, 0, &towns)?;
     write_distribution(
@@ -294,21 +298,23 @@ fn write_table(ws: &mut Worksheet, top: u32, table: &Table) -> Result<(), XlsxEr
     for (i, cells) in table.rows.iter().enumerate() {
         let row = top + 1 + i as u32;
         let bold = i >= first_total;
-        let mut lines = 1;
-        for (c, cell) in cells.iter().enumerate() {
-            let wrap = match table.cols[c] {
-                ColKind::Wrap(w) => {
-                    if let Cell::Text(s) = cell {
-                        lines = lines.max(style::wrapped_lines(s, w));
-                    }
-                    true
-                }
-                ColKind::Fit => false,
-            };
-            write_cell(ws, row, c as u16, cell, &cell_format(cell, wrap, bold))?;
-        }
+        let lines = cells
+            .iter()
+            .zip(&table.cols)
+            .map(|(cell, kind)| match (cell, kind) {
+                (Cell::Text(s), ColKind::Wrap(w)) => style::wrapped_lines(s, *w),
+                _ => 1,
+            })
+            .max()
+            .unwrap_or(1);
+        // The height goes before the cells (a constant-memory sheet writes
+        // a row out as the next one starts).
         if lines > 1 {
             ws.set_row_height(row, 16.0 * lines.min(20) as f64 + 2.0)?;
+        }
+        for (c, cell) in cells.iter().enumerate() {
+            let wrap = matches!(table.cols[c], ColKind::Wrap(_));
+            write_cell(ws, row, c as u16, cell, &cell_format(cell, wrap, bold))?;
         }
     }
     ws.autofilter(top, 0, top + first_total as u32, (ncols - 1) as u16)?;
