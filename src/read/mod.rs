@@ -227,8 +227,8 @@ pub fn read_bytes_traced(
             findings,
         )
     };
-    let format = match prescan::prescan(file, bytes, &policy.limits) {
-        Ok(f) => f,
+    let scanned = match prescan::prescan_keeping(file, bytes, &policy.limits) {
+        Ok(s) => s,
         Err(finding) => {
             return (
                 done(None, None, RawWorkbook::default(), vec![finding]),
@@ -237,7 +237,8 @@ pub fn read_bytes_traced(
         }
     };
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        workbook::open(bytes, format, &policy.limits)
+        let parsed = scanned.repacked.as_deref().unwrap_or(bytes);
+        workbook::open(parsed, scanned.format, &policy.limits)
     }));
     let raw = match opened {
         Ok(Ok(raw)) => raw,

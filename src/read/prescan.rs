@@ -176,6 +176,26 @@ fn sst_lie(n: u64) -> Finding {
 /// name as shown to users (its extension helps name a WPS `.et`).
 /// Returns the format, or the S01/S06 finding (anchor blank) to report.
 pub fn prescan(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Format, Finding> {
+    prescan_keeping(file_name, bytes, limits).map(|s| s.format)
+}
+
+/// What a pre-scan that passed hands the reader.
+pub struct Scanned {
+    pub format: Format,
+    /// An `.xlsx` whose worksheets the pre-scan inflated, repacked with
+    /// those parts stored uncompressed: the same workbook, which calamine
+    /// reads without inflating the worksheets a second time. `None` when
+    /// there was nothing to repack (or it could not be): read the file's
+    /// own bytes.
+    pub repacked: Option<Vec<u8>>,
+}
+
+/// [`prescan`], keeping the inflated worksheets for the reader.
+pub fn prescan_keeping(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Scanned, Finding> {
+    let format = |format| Scanned {
+        format,
+        repacked: None,
+    };
     if bytes.is_empty() {
         return Err(Finding::new(
             Code::S01,
@@ -192,7 +212,7 @@ pub fn prescan(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Format,
         return scan_zip(bytes, limits);
     }
     if bytes.starts_with(&CFB_MAGIC) {
-        return scan_cfb(file_name, bytes, limits);
+        return scan_cfb(file_name, bytes, limits).map(format);
     }
     Err(not_workbook(sniff(bytes)))
 }
@@ -446,6 +466,8 @@ struct Zip<'a> {
     done: Vec<bool>,
     inflated: u64,
     limit: u64,
+    /// Worksheet parts as inflated, by part index (for [`Zip::repack`]).
+    sheets: Vec<(usize, Vec<u8>)>,
 }
 
 enum XmlStop {
@@ -577,6 +599,7 @@ impl<'a> Zip<'a> {
             done: vec![false; n],
             inflated: 0,
             limit,
+            sheets: Vec::new(),
         };
         let mut declared = 0u64;
         for i in 0..n {
@@ -707,9 +730,13 @@ impl<'a> Zip<'a> {
     /// no stretch of more than `MAX_XML_EVENT_BYTES` without a `<` (one XML
     /// event: calamine's reader would buffer it whole).
     fn inflate_sheet(&mut self, idx: usize) -> Result<(), Finding> {
+        let declared = self.sizes[idx];
         let Some(mut counted) = self.open_part(idx, u64::MAX)? else {
             return Ok(());
         };
+        // The declared size is a hint only (the counting reader enforces
+        // the budget); capped so a lying header cannot reserve much.
+        let mut sheet: Vec<u8> = Vec::with_capacity(declared.min(64 * MIB) as usize);
         let mut buf = vec![0u8; 64 * 1024];
         let mut since_tag = 0u64;
         let outcome = loop {
@@ -718,6 +745,7 @@ impl<'a> Zip<'a> {
                 Ok(n) => n,
                 Err(e) => break Err(e.to_string()),
             };
+            sheet.extend_from_slice(&buf[..n]);
             let mut prev: Option<usize> = None;
             let mut longest = 0u64;
             for i in memchr::memchr_iter(b'<', &buf[..n]) {
@@ -743,7 +771,10 @@ impl<'a> Zip<'a> {
         drop(counted);
         self.inflated += total;
         match outcome {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.sheets.push((idx, sheet));
+                Ok(())
+            }
             Err(e) if e.is_empty() => Err(self.read_failure(idx, Some(Trip::Window), "")),
             Err(e) => Err(self.read_failure(idx, tripped, &e)),
         }
@@ -819,6 +850,38 @@ impl<'a> Zip<'a> {
     }
 
     /// Every XML part not yet read: nesting depth and inflated size only.
+    /// The archive again, its inflated worksheets stored uncompressed and
+    /// every other part copied as it is (still compressed, same checksum).
+    /// `None` when nothing was inflated or the zip writer refuses the
+    /// archive (say, two parts of one name): then the reader takes the
+    /// file's own bytes, as before.
+    fn repack(&mut self, original_len: usize) -> Option<Vec<u8>> {
+        use zip::write::{SimpleFileOptions, ZipWriter};
+        if self.sheets.is_empty() {
+            return None;
+        }
+        let extra: usize = self.sheets.iter().map(|(_, b)| b.len()).sum();
+        let mut w = ZipWriter::new(Cursor::new(Vec::with_capacity(original_len + extra)));
+        let sheets: HashMap<usize, Vec<u8>> =
+            std::mem::take(&mut self.sheets).into_iter().collect();
+        for i in 0..self.names.len() {
+            match sheets.get(&i) {
+                Some(bytes) => {
+                    let options = SimpleFileOptions::default()
+                        .compression_method(zip::CompressionMethod::Stored)
+                        .large_file(bytes.len() as u64 >= u32::MAX as u64);
+                    w.start_file(self.names[i].as_str(), options).ok()?;
+                    std::io::Write::write_all(&mut w, bytes).ok()?;
+                }
+                None => {
+                    let raw = self.archive.by_index_raw(i).ok()?;
+                    w.raw_copy_file(raw).ok()?;
+                }
+            }
+        }
+        Some(w.finish().ok()?.into_inner())
+    }
+
     fn scan_rest(&mut self) -> Result<(), Finding> {
         for i in 0..self.names.len() {
             let n = norm(&self.names[i]);
@@ -1419,7 +1482,7 @@ enum ZipKind {
     Ods,
 }
 
-fn scan_zip(bytes: &[u8], limits: &Limits) -> Result<Format, Finding> {
+fn scan_zip(bytes: &[u8], limits: &Limits) -> Result<Scanned, Finding> {
     let mut z = Zip::open(bytes, limits)?;
     let mut budget = Budget::default();
     let format = match classify(&mut z)? {
@@ -1437,7 +1500,11 @@ fn scan_zip(bytes: &[u8], limits: &Limits) -> Result<Format, Finding> {
         }
     };
     z.scan_rest()?;
-    Ok(format)
+    let repacked = match format {
+        Format::Xlsx => z.repack(bytes.len()),
+        _ => None,
+    };
+    Ok(Scanned { format, repacked })
 }
 
 fn split_dir(path: &str) -> (&str, &str) {
@@ -2476,8 +2543,11 @@ mod tests {
     /// The pre-scan, then (for a file it lets through) calamine's streaming
     /// read with the cell budgets: the refusal a file gets, if any.
     fn outcome(name: &str, bytes: &[u8]) -> Result<Format, Finding> {
-        let fmt = prescan(name, bytes, &limits())?;
-        match workbook::open(bytes, fmt, &limits()) {
+        let scanned = prescan_keeping(name, bytes, &limits())?;
+        let fmt = scanned.format;
+        // As `read::read_bytes` does: calamine reads the repacked archive.
+        let parsed = scanned.repacked.as_deref().unwrap_or(bytes);
+        match workbook::open(parsed, fmt, &limits()) {
             Err(workbook::OpenError::Refused(f)) => Err(*f),
             Ok(_) | Err(workbook::OpenError::Damaged(_)) => Ok(fmt),
         }
@@ -3021,6 +3091,40 @@ mod tests {
     }
 
     // ------------------------------------------------------ accepted
+
+    #[test]
+    fn repacked_workbook_stores_the_sheets_and_reads_the_same() {
+        let b = small_xlsx();
+        let scanned = prescan_keeping("白砂镇.xlsx", &b, &limits()).unwrap();
+        assert_eq!(scanned.format, Format::Xlsx);
+        let repacked = scanned.repacked.expect("an xlsx is repacked");
+        let mut before = ZipArchive::new(Cursor::new(&b[..])).unwrap();
+        let mut after = ZipArchive::new(Cursor::new(&repacked[..])).unwrap();
+        assert_eq!(before.len(), after.len());
+        for i in 0..before.len() {
+            let (x, y) = (
+                before.by_index_raw(i).unwrap(),
+                after.by_index_raw(i).unwrap(),
+            );
+            let name = x.name().unwrap().into_owned();
+            assert_eq!(y.name().unwrap(), name);
+            assert_eq!((x.crc32(), x.size()), (y.crc32(), y.size()), "{name}");
+            if name == "xl/worksheets/sheet1.xml" {
+                assert_eq!(y.compression(), CompressionMethod::Stored);
+            } else {
+                assert_eq!(x.compression(), y.compression(), "{name}");
+                assert_eq!(x.compressed_size(), y.compressed_size(), "{name}");
+            }
+        }
+        drop((before, after));
+        let a = workbook::open(&b, Format::Xlsx, &limits()).unwrap();
+        let r = workbook::open(&repacked, Format::Xlsx, &limits()).unwrap();
+        assert_eq!(a, r);
+        // Formats other than xlsx are read from their own bytes.
+        let xls_bytes = xls(&[], &[number(0, 0, 1.0)]);
+        let s = prescan_keeping("白砂镇.xls", &xls_bytes, &limits()).unwrap();
+        assert!(s.repacked.is_none());
+    }
 
     #[test]
     fn small_xlsx_is_accepted_quickly() {
