@@ -461,7 +461,7 @@ mod tests {
         let row = stars.rows.iter_mut().find(|r| r.row == 2).unwrap();
         row.cells.push(workbook::RawCell {
             col,
-            value: workbook::CellValue::Text("长".repeat(40_000)),
+            value: workbook::CellValue::Text("长".repeat(40_000).into()),
         });
         row.cells.sort_by_key(|c| c.col);
         let (_, ret, findings) = parse(&raw, None);

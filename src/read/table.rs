@@ -70,7 +70,7 @@ pub fn read(sheet: &RawSheet, spec: &'static SheetSpec, out: &mut Vec<Finding>) 
     let mut row_no_col = None;
     for c in &header.cells {
         let text = match &c.value {
-            CellValue::Text(t) if !t.trim().is_empty() => t.clone(),
+            CellValue::Text(t) if !t.trim().is_empty() => t.to_string(),
             CellValue::Text(_) => continue,
             other => other.show(),
         };

@@ -4,13 +4,15 @@
 use super::prescan::{CellGuard, Format};
 use crate::policy::Limits;
 use calamine::{Data, DataRef, Reader, XlsxFormulaMetadata};
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
 /// A cell's value as the file stores it (formulas by their cached value).
 #[derive(Clone, Debug, PartialEq)]
 pub enum CellValue {
-    Text(String),
+    /// Short text (most cells) is held inline, without an allocation.
+    Text(CompactString),
     Number(f64),
     Bool(bool),
     /// An Excel serial date-time.
@@ -25,7 +27,7 @@ impl CellValue {
     /// The raw text found, for messages and 原值.
     pub fn show(&self) -> String {
         match self {
-            CellValue::Text(s) => s.clone(),
+            CellValue::Text(s) => s.to_string(),
             CellValue::Number(v) => super::normalise::show_number(*v),
             CellValue::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
             CellValue::Date(v) => match super::normalise::Date::from_serial(*v) {
@@ -105,7 +107,7 @@ pub enum OpenError {
 fn data_value(d: &Data) -> Option<CellValue> {
     match d {
         Data::Empty => None,
-        Data::String(s) => Some(CellValue::Text(s.clone())),
+        Data::String(s) => Some(CellValue::Text(s.as_str().into())),
         Data::Int(i) => Some(CellValue::Number(*i as f64)),
         Data::Float(f) => Some(CellValue::Number(*f)),
         Data::Bool(b) => Some(CellValue::Bool(*b)),
@@ -114,8 +116,8 @@ fn data_value(d: &Data) -> Option<CellValue> {
         } else {
             CellValue::Date(dt.as_f64())
         }),
-        Data::DateTimeIso(s) => Some(CellValue::Text(s.clone())),
-        Data::DurationIso(s) => Some(CellValue::Text(s.clone())),
+        Data::DateTimeIso(s) => Some(CellValue::Text(s.as_str().into())),
+        Data::DurationIso(s) => Some(CellValue::Text(s.as_str().into())),
         Data::Error(e) => Some(CellValue::Error(e.to_string())),
     }
 }
@@ -123,8 +125,8 @@ fn data_value(d: &Data) -> Option<CellValue> {
 fn dataref_value(d: DataRef<'_>) -> Option<CellValue> {
     match d {
         DataRef::Empty => None,
-        DataRef::String(s) => Some(CellValue::Text(s)),
-        DataRef::SharedString(s) => Some(CellValue::Text(s.to_string())),
+        DataRef::String(s) => Some(CellValue::Text(s.into())),
+        DataRef::SharedString(s) => Some(CellValue::Text((*s).into())),
         DataRef::Int(i) => Some(CellValue::Number(i as f64)),
         DataRef::Float(f) => Some(CellValue::Number(f)),
         DataRef::Bool(b) => Some(CellValue::Bool(b)),
@@ -133,8 +135,8 @@ fn dataref_value(d: DataRef<'_>) -> Option<CellValue> {
         } else {
             CellValue::Date(dt.as_f64())
         }),
-        DataRef::DateTimeIso(s) => Some(CellValue::Text(s)),
-        DataRef::DurationIso(s) => Some(CellValue::Text(s)),
+        DataRef::DateTimeIso(s) => Some(CellValue::Text(s.into())),
+        DataRef::DurationIso(s) => Some(CellValue::Text(s.into())),
         DataRef::Error(e) => Some(CellValue::Error(e.to_string())),
     }
 }

@@ -184,6 +184,10 @@ pub const EXCEL_MAX_TEXT: usize = 32_767;
 
 /// Cut a text to at most `max` UTF-16 units, on a character boundary.
 pub fn cut_utf16(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    // A character never takes more UTF-16 units than UTF-8 bytes.
+    if s.len() <= max {
+        return std::borrow::Cow::Borrowed(s);
+    }
     let mut units = 0usize;
     for (i, c) in s.char_indices() {
         units += c.len_utf16();
