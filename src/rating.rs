@@ -18,7 +18,7 @@ use crate::schema::{Col, SheetId};
 use crate::scores::CountyScores;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Headers of 分档明细, in order.
 pub const TIER_HEADERS: [&str; 16] = [
@@ -324,17 +324,23 @@ struct Place {
 fn villages_of(ret: &Return) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for t in ret.tables.iter().filter(|t| t.spec.per_village) {
+        // 标牌明细 repeats a village on every sign, row after row: a row of
+        // the village just seen, whose name is known, changes nothing.
+        let mut last: Option<&str> = None;
         for r in &t.rows {
             let Some(code) = t.code(r) else { continue };
-            // 标牌明细 repeats a village on every sign: look before copying.
-            let name = || t.text(r, Col::VillageName).map(clean).unwrap_or_default();
-            match out.get_mut(code) {
-                Some(e) if e.is_empty() => *e = name(),
-                Some(_) => {}
-                None => {
-                    out.insert(code.to_string(), name());
-                }
+            if last == Some(code) {
+                continue;
             }
+            let name = || t.text(r, Col::VillageName).map(clean).unwrap_or_default();
+            let e = match out.get_mut(code) {
+                Some(e) => e,
+                None => out.entry(code.to_string()).or_default(),
+            };
+            if e.is_empty() {
+                *e = name();
+            }
+            last = (!e.is_empty()).then_some(code);
         }
     }
     out
@@ -438,6 +444,9 @@ pub fn tiers(input: &TierInput) -> Tiers {
 
     let mut rows = Vec::with_capacity(ordered.len());
     let mut findings = Vec::new();
+    // The villages a used return lists, by township: once per return, not
+    // once per village.
+    let mut listed_in: HashMap<&str, BTreeMap<String, String>> = HashMap::new();
     for (code, place) in ordered {
         let te = entries.get(place.township_code.as_str()).copied();
         let township_name = te
@@ -474,7 +483,10 @@ pub fn tiers(input: &TierInput) -> Tiers {
         } else {
             ""
         };
-        let in_return = villages_of(ret).contains_key(code);
+        let in_return = listed_in
+            .entry(te.code.as_str())
+            .or_insert_with(|| villages_of(ret))
+            .contains_key(code);
         if in_return && county.is_none() && !scores.bad.contains(code) {
             findings.push(scores.missing(code, &row.village_name, &row.township_code));
         }

@@ -102,6 +102,28 @@ impl CountyScores {
 /// Read the county scores file. A file that cannot be read, or has no
 /// 区级评定 sheet or header, is an error naming the file.
 pub fn load(path: &Path, policy: &Policy, roster: Option<&Roster>) -> anyhow::Result<CountyScores> {
+    read(path, policy)?.parse(roster)
+}
+
+/// The scores file read but not yet matched against the roster (so it can
+/// be read while the roster is).
+pub struct ScoresFile {
+    path: std::path::PathBuf,
+    file: String,
+    sha256: String,
+    raw: RawWorkbook,
+}
+
+impl ScoresFile {
+    /// The scores, checked against the roster.
+    pub fn parse(&self, roster: Option<&Roster>) -> anyhow::Result<CountyScores> {
+        parse(&self.file, &self.sha256, &self.raw, roster)
+            .map_err(|e| anyhow!("区级评定文件 {} 有误:{e}", self.path.display()))
+    }
+}
+
+/// Read the county scores file (pre-scan, calamine), without checking it.
+pub fn read(path: &Path, policy: &Policy) -> anyhow::Result<ScoresFile> {
     let shown = path.display();
     let file = crate::read::display_name(path);
     let bytes = match std::fs::read(path) {
@@ -113,10 +135,11 @@ pub fn load(path: &Path, policy: &Policy, roster: Option<&Roster>) -> anyhow::Re
     };
     let sha256 = hex(&Sha256::digest(&bytes));
     let limits = policy.limits.for_county_files();
-    let format = crate::read::prescan::prescan(&file, &bytes, &limits)
+    let scanned = crate::read::prescan::prescan_keeping(&file, &bytes, &limits)
         .map_err(|f| anyhow!("无法读取区级评定文件 {shown}:{}", f.message))?;
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::read::workbook::open(&bytes, format, &limits)
+        let parsed = scanned.repacked.as_deref().unwrap_or(&bytes);
+        crate::read::workbook::open(parsed, scanned.format, &limits)
     }));
     let raw = match opened {
         Ok(Ok(raw)) => raw,
@@ -130,7 +153,12 @@ pub fn load(path: &Path, policy: &Policy, roster: Option<&Roster>) -> anyhow::Re
             "无法读取区级评定文件 {shown}:文件已损坏,读取时出错。请在 Excel 或 WPS 中打开、另存为 .xlsx"
         ),
     };
-    parse(&file, &sha256, &raw, roster).map_err(|e| anyhow!("区级评定文件 {shown} 有误:{e}"))
+    Ok(ScoresFile {
+        path: path.to_path_buf(),
+        file,
+        sha256,
+        raw,
+    })
 }
 
 /// The scores of a workbook already read. Errors (no sheet, no header) say

@@ -153,8 +153,20 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         .roster
         .clone()
         .unwrap_or_else(|| ws.join(workspace::ROSTER_FILE));
-    let (roster, roster_rows) = if roster_path.exists() || args.roster.is_some() {
-        let rows = workspace::load_roster(&roster_path)?;
+    let scores_path = args
+        .county_scores
+        .clone()
+        .unwrap_or_else(|| ws.join(workspace::COUNTY_SCORES_FILE));
+    let has_roster = roster_path.exists() || args.roster.is_some();
+    let has_scores = scores_path.exists() || args.county_scores.is_some();
+    // The two workbooks are read side by side; the scores are checked
+    // against the roster after.
+    let (roster_rows, scores_file) = rayon::join(
+        || has_roster.then(|| workspace::load_roster(&roster_path)),
+        || has_scores.then(|| crate::scores::read(&scores_path, &policy)),
+    );
+    let (roster, roster_rows) = if let Some(rows) = roster_rows {
+        let rows = rows?;
         let roster = Roster::new(rows.iter().map(|v| RosterEntry {
             township_code: v.township_code.clone(),
             township_name: v.township_name.clone(),
@@ -169,12 +181,8 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         ));
         (None, Vec::new())
     };
-    let scores_path = args
-        .county_scores
-        .clone()
-        .unwrap_or_else(|| ws.join(workspace::COUNTY_SCORES_FILE));
-    let scores = if scores_path.exists() || args.county_scores.is_some() {
-        Some(crate::scores::load(&scores_path, &policy, roster.as_ref())?)
+    let scores = if let Some(file) = scores_file {
+        Some(file?.parse(roster.as_ref())?)
     } else {
         notes.push(no_scores_note(&scores_path));
         None
