@@ -133,3 +133,40 @@ pub fn check_loaded(loaded: &mut crate::model::Loaded, ctx: &Context) {
     }
     crate::finding::sort(&mut loaded.findings);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(town: &str, village: &str) -> RosterEntry {
+        RosterEntry {
+            township_code: town.to_string(),
+            township_name: format!("乡{town}"),
+            village_code: village.to_string(),
+            village_name: format!("村{village}"),
+        }
+    }
+
+    #[test]
+    fn villages_of_a_township_in_code_order() {
+        // Given out of order and interleaved; a code listed twice keeps
+        // its last entry (here moved to the other township).
+        let r = Roster::new([
+            entry("990101102", "990101102202"),
+            entry("990101101", "990101101203"),
+            entry("990101102", "990101102201"),
+            entry("990101101", "990101101201"),
+            entry("990101101", "990101102203"),
+            entry("990101102", "990101102203"),
+        ]);
+        let of = |t: &'static str| -> Vec<String> {
+            r.villages_of(t).map(|v| v.village_code.clone()).collect()
+        };
+        assert_eq!(of("990101101"), ["990101101201", "990101101203"]);
+        assert_eq!(
+            of("990101102"),
+            ["990101102201", "990101102202", "990101102203"]
+        );
+        assert!(of("990101199").is_empty());
+    }
+}
