@@ -138,8 +138,7 @@ pub fn read(path: &Path, policy: &Policy) -> anyhow::Result<ScoresFile> {
     let scanned = crate::read::prescan::prescan_keeping(&file, &bytes, &limits)
         .map_err(|f| anyhow!("无法读取区级评定文件 {shown}:{}", f.message))?;
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let parsed = scanned.repacked.as_deref().unwrap_or(&bytes);
-        crate::read::workbook::open(parsed, scanned.format, &limits)
+        crate::read::workbook::open(scanned.parsed(&bytes), scanned.format, &limits)
     }));
     let raw = match opened {
         Ok(Ok(raw)) => raw,

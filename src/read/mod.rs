@@ -237,8 +237,7 @@ pub fn read_bytes_traced(
         }
     };
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let parsed = scanned.repacked.as_deref().unwrap_or(bytes);
-        workbook::open(parsed, scanned.format, &policy.limits)
+        workbook::open(scanned.parsed(bytes), scanned.format, &policy.limits)
     }));
     let raw = match opened {
         Ok(Ok(raw)) => raw,

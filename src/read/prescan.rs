@@ -190,6 +190,13 @@ pub struct Scanned {
     pub repacked: Option<Vec<u8>>,
 }
 
+impl Scanned {
+    /// The bytes for calamine: the repacked archive, else the file's own.
+    pub fn parsed<'a>(&'a self, own: &'a [u8]) -> &'a [u8] {
+        self.repacked.as_deref().unwrap_or(own)
+    }
+}
+
 /// [`prescan`], keeping the inflated worksheets for the reader.
 pub fn prescan_keeping(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Scanned, Finding> {
     let format = |format| Scanned {
@@ -2546,8 +2553,7 @@ mod tests {
         let scanned = prescan_keeping(name, bytes, &limits())?;
         let fmt = scanned.format;
         // As `read::read_bytes` does: calamine reads the repacked archive.
-        let parsed = scanned.repacked.as_deref().unwrap_or(bytes);
-        match workbook::open(parsed, fmt, &limits()) {
+        match workbook::open(scanned.parsed(bytes), fmt, &limits()) {
             Err(workbook::OpenError::Refused(f)) => Err(*f),
             Ok(_) | Err(workbook::OpenError::Damaged(_)) => Ok(fmt),
         }
