@@ -203,8 +203,9 @@ impl Return {
     /// What a previous period's return still needs once this period's
     /// rules have compared against it: its village sheets whole (环比, the
     /// villages expected without a roster), but of 标牌明细, the longest
-    /// sheet, only the first row of each village (which villages it lists
-    /// and under which name). Frees most of a previous period's memory.
+    /// sheet, only the first row of each village: that sheet has no village
+    /// name, so which villages it lists is all it adds. Frees most of a
+    /// previous period's memory.
     pub fn keep_after_comparison(&mut self) {
         for t in self
             .tables
