@@ -111,6 +111,10 @@ pub fn generate(out: &Path, townships: Option<usize>, seed: u64) -> anyhow::Resu
     let mut roster = Vec::new();
     let mut roster_counties = Vec::new();
     let mut scores = Vec::new();
+    // The townships are made in seed order on this thread and their files
+    // written in batches on all cores (writing is most of the work): the
+    // same seed gives the same files whatever the thread count.
+    let mut pending: Vec<(std::path::PathBuf, Fill, Period)> = Vec::new();
     for i in 0..n {
         let name = demo::township_name(i, &mut rng);
         let (county_code, county_name) =
@@ -165,23 +169,25 @@ pub fn generate(out: &Path, townships: Option<usize>, seed: u64) -> anyhow::Resu
             // The board already hung last month: it "still hangs" (P03, not H01).
             hang_negative_sign(&mut prev_fill, &prev);
         }
-        write(
-            &out.join(PREVIOUS.to_string()).join(file(&prev)),
-            &prev_fill,
+        pending.push((
+            out.join(PREVIOUS.to_string()).join(file(&prev)),
+            prev_fill,
             PREVIOUS,
-            &policy,
-        )?;
+        ));
         if demo_mode {
             mistakes(i, &cur, out, &policy)?;
         } else {
-            write(
-                &out.join(CURRENT.to_string()).join(file(&cur)),
-                &demo::fill(&cur),
+            pending.push((
+                out.join(CURRENT.to_string()).join(file(&cur)),
+                demo::fill(&cur),
                 CURRENT,
-                &policy,
-            )?;
+            ));
+        }
+        if pending.len() >= WRITE_BATCH {
+            write_all(&mut pending, &policy)?;
         }
     }
+    write_all(&mut pending, &policy)?;
     let counties = (!single).then_some(roster_counties.as_slice());
     demo::write_roster_with_counties(&out.join("roster.xlsx"), &roster, counties)?;
     demo::write_scores(&out.join("county_scores.xlsx"), &scores)?;
@@ -189,6 +195,19 @@ pub fn generate(out: &Path, townships: Option<usize>, seed: u64) -> anyhow::Resu
         townships: n,
         villages: roster.len(),
     })
+}
+
+/// Returns made before their files are written side by side.
+const WRITE_BATCH: usize = 512;
+
+fn write_all(
+    pending: &mut Vec<(std::path::PathBuf, Fill, Period)>,
+    policy: &Policy,
+) -> anyhow::Result<()> {
+    use rayon::prelude::*;
+    std::mem::take(pending)
+        .par_iter()
+        .try_for_each(|(path, fill, period)| write(path, fill, *period, policy))
 }
 
 fn write(path: &Path, fill: &Fill, period: Period, policy: &Policy) -> anyhow::Result<()> {
