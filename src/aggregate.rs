@@ -235,32 +235,65 @@ fn text_of(field: Option<&CellField>) -> Option<Cow<'_, str>> {
     }
 }
 
-/// Every row of `sheet` of every used return: 乡镇(街道)代码, 乡镇(街道),
-/// then the sheet's schema columns. Sorted by township code, then village
-/// code; rows of one village keep their order in the return (标牌明细).
-/// The rows are put in order first and each column is filled straight from
-/// them (no copy of a row's text).
+/// Every row of `sheet` of every used return, with its township and table,
+/// sorted by township code, then village code; rows of one village keep
+/// their order in the return (标牌明细), a row without a village code goes
+/// last in its township.
+pub struct VillageRows<'a> {
+    pub spec: &'static SheetSpec,
+    pub rows: Vec<(&'a TownshipEntry, &'a Table, &'a Row)>,
+}
+
+impl<'a> VillageRows<'a> {
+    pub fn of(batch: &'a Batch, sheet: SheetId) -> Option<VillageRows<'a>> {
+        let spec = schema::data_sheet(sheet)?;
+        let mut rows: Vec<(&TownshipEntry, &Table, &Row)> = Vec::new();
+        for t in &batch.townships {
+            if let Some(table) = batch.used_return(t).and_then(|r| r.table(sheet)) {
+                rows.extend(table.rows.iter().map(|r| (t, table, r)));
+            }
+        }
+        let village = spec.column(Col::VillageCode).map(|(i, _)| i);
+        fn key<'a>(
+            (t, _, r): (&'a TownshipEntry, &Table, &'a Row),
+            village: Option<usize>,
+        ) -> (&'a str, bool, Option<Cow<'a, str>>) {
+            let code = village.and_then(|i| text_of(r.fields.get(i)));
+            (t.code.as_str(), code.is_none(), code)
+        }
+        // Stable, so a village's rows keep their order.
+        rows.sort_by(|a, b| key(*a, village).cmp(&key(*b, village)));
+        Some(VillageRows { spec, rows })
+    }
+
+    /// Column headers: 乡镇(街道)代码, 乡镇(街道), then the sheet's.
+    pub fn headers(&self) -> impl Iterator<Item = &'static str> {
+        [TOWNSHIP_CODE, TOWNSHIP]
+            .into_iter()
+            .chain(self.spec.columns.iter().map(|c| c.header))
+    }
+
+    /// Schema column `i` of row `k` as the county workbook shows it: a
+    /// number for a numeric column, else text (是/否 for a flag, a number
+    /// typed into a text column as read); `None` for anything else.
+    pub fn number(&self, k: usize, i: usize) -> Option<f64> {
+        num_of(self.rows[k].2.fields.get(i))
+    }
+    pub fn text(&self, k: usize, i: usize) -> Option<Cow<'a, str>> {
+        text_of(self.rows[k].2.fields.get(i))
+    }
+    pub fn is_number(&self, i: usize) -> bool {
+        is_number(self.spec.columns[i].kind)
+    }
+}
+
+/// [`VillageRows`] as a frame: 乡镇(街道)代码, 乡镇(街道), then the sheet's
+/// schema columns. Each column is filled straight from the sorted rows (no
+/// copy of a row's text).
 pub fn village_frame(batch: &Batch, sheet: SheetId) -> PolarsResult<DataFrame> {
-    let spec = schema::data_sheet(sheet).ok_or_else(|| {
+    let VillageRows { spec, rows } = VillageRows::of(batch, sheet).ok_or_else(|| {
         PolarsError::ComputeError(format!("{sheet:?} is not a data sheet").into())
     })?;
-    let mut rows: Vec<(&TownshipEntry, &Table, &Row)> = Vec::new();
-    for t in &batch.townships {
-        if let Some(table) = batch.used_return(t).and_then(|r| r.table(sheet)) {
-            rows.extend(table.rows.iter().map(|r| (t, table, r)));
-        }
-    }
-    // Stable: a village's rows keep their order; a row without a village
-    // code goes last in its township.
-    let village = spec.column(Col::VillageCode).map(|(i, _)| i);
-    fn key<'a>(
-        (t, _, r): (&'a TownshipEntry, &Table, &'a Row),
-        village: Option<usize>,
-    ) -> (&'a str, bool, Option<Cow<'a, str>>) {
-        let code = village.and_then(|i| text_of(r.fields.get(i)));
-        (t.code.as_str(), code.is_none(), code)
-    }
-    rows.sort_by(|a, b| key(*a, village).cmp(&key(*b, village)));
     let mut codes: StringChunked = rows.iter().map(|r| Some(r.0.code.as_str())).collect();
     // The rows were sorted by it: polars may group by sorted runs.
     codes.set_sorted_flag(polars::series::IsSorted::Ascending);

@@ -137,7 +137,7 @@ fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::Result<Work
 }
 
 /// A grid that writer threads can share.
-type SyncGrid = dyn Grid + Send + Sync;
+type SyncGrid<'a> = dyn Grid + Send + Sync + 'a;
 
 /// The tables that may run long, in sheet order after 说明 and 汇总.
 enum LongTable {
@@ -150,12 +150,15 @@ enum LongTable {
 
 impl LongTable {
     /// The table and the name of its (first) sheet.
-    fn make(&self, input: &CountyInput) -> anyhow::Result<(&'static str, Box<SyncGrid>)> {
+    fn make<'a>(
+        &self,
+        input: &CountyInput<'a>,
+    ) -> anyhow::Result<(&'static str, Box<SyncGrid<'a>>)> {
         Ok(match self {
             LongTable::Data(id) => {
-                let df = aggregate::village_frame(input.batch, *id)
+                let rows = aggregate::VillageRows::of(input.batch, *id)
                     .with_context(|| format!("无法汇总“{}”", schema::sheet_name(*id)))?;
-                (schema::sheet_name(*id), Box::new(FrameGrid::new(&df)?))
+                (schema::sheet_name(*id), Box::new(RowsGrid::new(rows)))
             }
             LongTable::MonthOverMonth => {
                 let prev = input.previous.context("没有上期数据,无法计算环比")?;
@@ -433,6 +436,76 @@ impl Grid for FrameGrid {
     }
 }
 
+/// A data sheet's rows straight from the returns, in county order (the
+/// same cells as [`aggregate::village_frame`] would hold, without building
+/// it).
+struct RowsGrid<'a> {
+    headers: Vec<String>,
+    cols: Vec<ColFmt>,
+    rows: aggregate::VillageRows<'a>,
+    /// Text that is not borrowed from a row: a number typed into a text
+    /// column, shown as read. By (row, schema column).
+    shown: BTreeMap<(usize, usize), String>,
+}
+
+impl<'a> RowsGrid<'a> {
+    fn new(rows: aggregate::VillageRows<'a>) -> RowsGrid<'a> {
+        let headers: Vec<String> = rows.headers().map(str::to_string).collect();
+        let cols = headers.iter().map(|h| format_for(h)).collect();
+        let mut shown = BTreeMap::new();
+        for i in (0..rows.spec.columns.len()).filter(|i| !rows.is_number(*i)) {
+            for k in 0..rows.rows.len() {
+                if let Some(std::borrow::Cow::Owned(s)) = rows.text(k, i) {
+                    shown.insert((k, i), s);
+                }
+            }
+        }
+        RowsGrid {
+            headers,
+            cols,
+            rows,
+            shown,
+        }
+    }
+}
+
+impl Grid for RowsGrid<'_> {
+    fn headers(&self) -> &[String] {
+        &self.headers
+    }
+    fn cols(&self) -> &[ColFmt] {
+        &self.cols
+    }
+    fn len(&self) -> usize {
+        self.rows.rows.len()
+    }
+    fn column(&self, c: usize, range: Range<usize>) -> Column<'_> {
+        fn text(s: &str) -> CellRef<'_> {
+            if s.is_empty() {
+                CellRef::Blank
+            } else {
+                CellRef::Text(s)
+            }
+        }
+        let rows = &self.rows.rows[range.clone()];
+        match c {
+            0 => Box::new(rows.iter().map(|r| text(&r.0.code))),
+            1 => Box::new(rows.iter().map(|r| text(&r.0.name))),
+            _ if self.rows.is_number(c - 2) => Box::new(range.map(move |k| {
+                match self.rows.number(k, c - 2) {
+                    Some(x) if x.is_finite() => CellRef::Num(x),
+                    _ => CellRef::Blank,
+                }
+            })),
+            _ => Box::new(range.map(move |k| match self.rows.text(k, c - 2) {
+                Some(std::borrow::Cow::Borrowed(s)) => text(s),
+                Some(std::borrow::Cow::Owned(_)) => text(&self.shown[&(k, c - 2)]),
+                None => CellRef::Blank,
+            })),
+        }
+    }
+}
+
 /// A polars frame as an owned table (for the small tables that get rows
 /// added or marked bold).
 fn frame_table(df: &DataFrame) -> anyhow::Result<Table> {
@@ -496,10 +569,10 @@ fn part_name(base: &str, k: usize) -> String {
 /// (memory stays flat however many rows there are); the formats are
 /// registered before, so the workbook's style indices do not depend on
 /// which task came first. Returns the sheet names.
-fn add_split_sheets<J: Sync>(
+fn add_split_sheets<'a, J: Sync>(
     wb: &mut Workbook,
     jobs: &[J],
-    make: impl Fn(&J) -> anyhow::Result<(&'static str, Box<SyncGrid>)> + Sync,
+    make: impl Fn(&J) -> anyhow::Result<(&'static str, Box<SyncGrid<'a>>)> + Sync,
     max_rows: usize,
     looks: &Looks,
 ) -> anyhow::Result<Vec<String>> {
