@@ -491,12 +491,12 @@ impl Grid for RowsGrid<'_> {
         match c {
             0 => Box::new(rows.iter().map(|r| text(&r.0.code))),
             1 => Box::new(rows.iter().map(|r| text(&r.0.name))),
-            _ if self.rows.is_number(c - 2) => Box::new(range.map(move |k| {
-                match self.rows.number(k, c - 2) {
+            _ if self.rows.is_number(c - 2) => {
+                Box::new(range.map(move |k| match self.rows.number(k, c - 2) {
                     Some(x) if x.is_finite() => CellRef::Num(x),
                     _ => CellRef::Blank,
-                }
-            })),
+                }))
+            }
             _ => Box::new(range.map(move |k| match self.rows.text(k, c - 2) {
                 Some(std::borrow::Cow::Borrowed(s)) => text(s),
                 Some(std::borrow::Cow::Owned(_)) => text(&self.shown[&(k, c - 2)]),
@@ -1359,6 +1359,31 @@ mod tests {
         );
         assert_eq!(d[header + 2][4], "退回");
         assert_eq!(d.len(), header + 3);
+    }
+
+    #[test]
+    fn data_sheets_show_numbers_in_text_columns_as_read() {
+        // The reader gives text columns text; a table made otherwise (a
+        // number in 备案文号) still shows the number as text, in its row.
+        let mut j = june();
+        let used = j.batch.townships[0].judged.unwrap();
+        let ret = j.batch.files[used].loaded.ret.as_mut().unwrap();
+        let t = ret
+            .tables
+            .iter_mut()
+            .find(|t| t.id() == SheetId::SignDetail)
+            .unwrap();
+        let (i, _) = t.spec.column(crate::schema::Col::SignFiling).unwrap();
+        let n = t.rows.len();
+        t.rows[1].fields[i] =
+            crate::model::Field::Ok(crate::model::Val::Num(rust_decimal::Decimal::new(125, 1)));
+        let policy = Policy::default_rules();
+        let mut wb = open(bytes(&county("990101"), &j.batch, None, &policy));
+        let r = wb.worksheet_range("标牌明细").unwrap();
+        let col = 2 + i as u32;
+        assert_eq!(r.get_value((2, col)), Some(&Data::String("12.5".into())));
+        assert_eq!(r.get_value((1, col)), Some(&Data::Empty));
+        assert_eq!(r.get_value((n as u32, 0)), Some(&Data::String(A.into())));
     }
 
     #[test]
