@@ -82,6 +82,9 @@ const MIN_XLSB_SI_BYTES: u64 = 7;
 const MIN_XLS_SI_BYTES: u64 = 3;
 /// Non-empty cells in the whole workbook (a return has ~10^4–10^5).
 const MAX_CELLS: u64 = 2_000_000;
+/// A county file (the county scores) has one row per village and a few
+/// columns: its cell budget is its row limit times this, when larger.
+const CELLS_PER_ROW: u64 = 4;
 /// Dense grid (xls, ods) of one sheet, in cells.
 const MAX_DENSE_CELLS: u64 = 2_000_000;
 /// Dense grids of all sheets together (calamine keeps them all).
@@ -314,19 +317,30 @@ fn sniff(b: &[u8]) -> &'static str {
 // ------------------------------------------------------------- budgets
 
 /// Counters shared by all parts of one file.
-#[derive(Default)]
 struct Budget {
     cells: u64,
     text: u64,
     work: u64,
     dense: u64,
+    max_cells: u64,
 }
 
 impl Budget {
+    /// [`MAX_CELLS`], or for a file allowed more rows than a return (a
+    /// province's county scores: a row per village), its rows × a few.
+    fn new(limits: &Limits) -> Budget {
+        Budget {
+            cells: 0,
+            text: 0,
+            work: 0,
+            dense: 0,
+            max_cells: MAX_CELLS.max(limits.max_rows.saturating_mul(CELLS_PER_ROW)),
+        }
+    }
     fn cells(&mut self, n: u64) -> Result<(), Finding> {
         self.cells = self.cells.saturating_add(n);
-        if self.cells > MAX_CELLS {
-            return Err(too_large(format!("非空单元格超过 {MAX_CELLS} 个")));
+        if self.cells > self.max_cells {
+            return Err(too_large(format!("非空单元格超过 {} 个", self.max_cells)));
         }
         Ok(())
     }
@@ -373,7 +387,7 @@ impl CellGuard {
     pub fn new(limits: &Limits) -> CellGuard {
         CellGuard {
             max_rows: limits.max_rows,
-            budget: Budget::default(),
+            budget: Budget::new(limits),
             rows: 0,
             last_row: None,
         }
@@ -1491,7 +1505,7 @@ enum ZipKind {
 
 fn scan_zip(bytes: &[u8], limits: &Limits) -> Result<Scanned, Finding> {
     let mut z = Zip::open(bytes, limits)?;
-    let mut budget = Budget::default();
+    let mut budget = Budget::new(limits);
     let format = match classify(&mut z)? {
         ZipKind::Xlsx(wb) => {
             scan_xlsx(&mut z, &wb)?;
@@ -2455,7 +2469,7 @@ fn globals_record_too_short(rec: &BiffRec<'_>, biff8: bool) -> bool {
 }
 
 fn scan_biff(stream: &[u8], limits: &Limits) -> Result<(), Finding> {
-    let mut budget = Budget::default();
+    let mut budget = Budget::new(limits);
     let mut biff8 = true;
     let mut sheets: Vec<(usize, String)> = Vec::new();
     let mut sst = Vec::new();
@@ -2544,6 +2558,32 @@ mod tests {
 
     fn limits() -> Limits {
         crate::policy::Policy::default_rules().limits
+    }
+
+    #[test]
+    fn a_county_file_may_hold_a_province_of_cells() {
+        // A return: 2,000,000 non-empty cells at most.
+        let mut b = Budget::new(&limits());
+        assert!(b.cells(2_000_000).is_ok());
+        let f = b.cells(1).unwrap_err();
+        assert_eq!(f.code, Code::S06);
+        assert!(
+            f.message.contains("非空单元格超过 2000000 个"),
+            "{}",
+            f.message
+        );
+        // The county scores of 38,000 townships (759,324 villages × 3
+        // columns) pass; four cells a row of Excel's 1,048,576 rows is the
+        // most.
+        let county = limits().for_county_files();
+        let mut b = Budget::new(&county);
+        assert!(b.cells(759_324 * 3).is_ok());
+        let f = b.cells(4 * 1_048_576 - 759_324 * 3 + 1).unwrap_err();
+        assert!(
+            f.message.contains("非空单元格超过 4194304 个"),
+            "{}",
+            f.message
+        );
     }
 
     /// Asserts the finding's code and a key phrase of its message.
