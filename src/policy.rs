@@ -163,8 +163,9 @@ pub struct Policy {
     pub source: String,
     /// SHA-256 of the file's bytes, lower-case hex.
     pub sha256: String,
-    /// Normalised names and aliases: (key, entry), longest keys first.
-    matchers: Vec<(String, SignMatch)>,
+    /// Normalised names and aliases → the entry they name (the negative
+    /// list's where a key is on both lists).
+    matchers: std::collections::HashMap<String, SignMatch>,
 }
 
 impl Policy {
@@ -309,12 +310,15 @@ impl Policy {
             }
         }
         matchers.retain(|(k, _)| !k.is_empty());
-        // Longest first; on equal length the negative list first.
-        matchers.sort_by(|a, b| {
-            b.0.chars().count().cmp(&a.0.chars().count()).then_with(|| {
-                matches!(b.1, SignMatch::Negative(_)).cmp(&matches!(a.1, SignMatch::Negative(_)))
-            })
-        });
+        // Where a key names two entries: the negative list's, else the first.
+        let mut by_key = std::collections::HashMap::new();
+        for (k, m) in matchers {
+            let e = by_key.entry(k).or_insert(m);
+            if matches!(m, SignMatch::Negative(_)) && !matches!(*e, SignMatch::Negative(_)) {
+                *e = m;
+            }
+        }
+        let matchers = by_key;
 
         let sha256 = hex(&Sha256::digest(text.as_bytes()));
         Ok(Policy {
@@ -339,10 +343,11 @@ impl Policy {
     /// longest match wins, on a tie the negative list.
     pub fn match_sign(&self, name: &str) -> Option<SignMatch> {
         let key = sign_key(name);
-        self.matchers
-            .iter()
-            .find(|(k, _)| key.ends_with(k.as_str()))
-            .map(|(_, m)| *m)
+        // The key's suffixes, longest first: the first that is a name or an
+        // alias is the longest match.
+        key.char_indices()
+            .find_map(|(i, _)| self.matchers.get(&key[i..]))
+            .copied()
     }
 
     /// The name of a matched entry, as the catalogue writes it.
@@ -420,6 +425,24 @@ mod tests {
         assert!(matches!(m, SignMatch::Negative(_)));
         assert_eq!(p.match_sign("某某协会"), None);
         assert!(p.categories.len() >= 8, "{:?}", p.categories);
+    }
+
+    #[test]
+    fn longest_name_wins_and_a_tie_goes_to_the_negative_list() {
+        // "工作站" on the catalogue, "廉洁工作站" on the negative list: the
+        // longer wins either way round; a key on both lists is negative.
+        let text = format!(
+            "{DEFAULT_RULES}\n[[sign]]\nname = \"工作站\"\naliases = [\"食安工作站\"]\ncategory = \"服务阵地\"\n"
+        );
+        let p = Policy::parse(&text, "t.toml").unwrap();
+        let short = p.match_sign("樟黄村科普工作站").expect("matches");
+        assert_eq!(p.entry_name(short), "工作站");
+        assert!(matches!(short, SignMatch::Catalogue(_)));
+        let long = p.match_sign("樟黄村廉洁工作站").expect("matches");
+        assert_eq!(p.entry_name(long), "廉洁工作站");
+        let tie = p.match_sign("樟黄村食安工作站").expect("matches");
+        assert_eq!(p.entry_name(tie), "食品安全工作站");
+        assert_eq!(p.match_sign("工作"), None);
     }
 
     fn with_replaced(from: &str, to: &str) -> Result<Policy, PolicyError> {

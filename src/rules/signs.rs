@@ -22,7 +22,12 @@ pub enum SignIdentity {
 }
 
 pub fn identity(policy: &Policy, name: &str) -> SignIdentity {
-    match policy.match_sign(name) {
+    identity_of(name, policy.match_sign(name))
+}
+
+/// [`identity`] when the name's match is known already.
+fn identity_of(name: &str, m: Option<SignMatch>) -> SignIdentity {
+    match m {
         Some(m) => SignIdentity::Entry(m),
         None => SignIdentity::Name(sign_key(name)),
     }
@@ -86,7 +91,7 @@ pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
                     }
                 }
             }
-            if !seen.insert((code, identity(policy, name))) {
+            if !seen.insert((code, identity_of(name, m))) {
                 out.push(t.finding(
                     Finding::new(
                         Code::P08,
