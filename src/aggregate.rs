@@ -273,15 +273,17 @@ impl<'a> VillageRows<'a> {
             .chain(self.spec.columns.iter().map(|c| c.header))
     }
 
-    /// Schema column `i` of row `k` as the county workbook shows it: a
-    /// number for a numeric column, else text (是/否 for a flag, a number
-    /// typed into a text column as read); `None` for anything else.
+    /// Schema column `i` of row `k` as a number, when it holds one (read
+    /// without a finding).
     pub fn number(&self, k: usize, i: usize) -> Option<f64> {
         num_of(self.rows[k].2.fields.get(i))
     }
+    /// Schema column `i` of row `k` as the county workbook shows text: 是/否
+    /// for a flag, a number as read (owned: the only text not borrowed).
     pub fn text(&self, k: usize, i: usize) -> Option<Cow<'a, str>> {
         text_of(self.rows[k].2.fields.get(i))
     }
+    /// Is schema column `i` numeric (then shown by [`Self::number`])?
     pub fn is_number(&self, i: usize) -> bool {
         is_number(self.spec.columns[i].kind)
     }
