@@ -107,8 +107,9 @@ pub struct Limits {
 impl Limits {
     /// Limits for the county's own files (county scores): one row per
     /// village of the whole office, so a province's file passes the row and
-    /// size limits meant for one township's return; the pre-scan's fixed
-    /// guards (depth, inflation ratio, cell counts) still hold.
+    /// size limits meant for one township's return (and, the cell budget
+    /// following the row limit, its cell count); the pre-scan's fixed guards
+    /// (depth, inflation ratio, text expansion) still hold.
     pub fn for_county_files(&self) -> Limits {
         Limits {
             max_rows: self.max_rows.max(1_048_576),
