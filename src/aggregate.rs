@@ -217,18 +217,18 @@ fn ratio_exprs() -> [Expr; 2] {
 // Village rows
 
 /// A number cell as polars holds it: the nearest double.
-fn num_of(field: Option<&CellField>) -> Option<f64> {
+fn num_of(field: Option<CellField<'_>>) -> Option<f64> {
     match field {
-        Some(CellField::Ok(Val::Num(d))) => Some(decimal_to_f64(*d)),
+        Some(CellField::Ok(Val::Num(d))) => Some(decimal_to_f64(d)),
         _ => None,
     }
 }
 
 /// A text cell as polars holds it, borrowed where it can be.
-fn text_of(field: Option<&CellField>) -> Option<Cow<'_, str>> {
+fn text_of(field: Option<CellField<'_>>) -> Option<Cow<'_, str>> {
     match field {
-        Some(CellField::Ok(Val::Bool(b))) => Some(Cow::Borrowed(if *b { "是" } else { "否" })),
-        Some(CellField::Ok(Val::Text(s))) => Some(Cow::Borrowed(s.as_str())),
+        Some(CellField::Ok(Val::Bool(b))) => Some(Cow::Borrowed(if b { "是" } else { "否" })),
+        Some(CellField::Ok(Val::Text(s))) => Some(Cow::Borrowed(s)),
         // A number in a text column: as read.
         Some(CellField::Ok(v @ Val::Num(_))) => Some(Cow::Owned(v.to_string())),
         _ => None,
@@ -255,10 +255,10 @@ impl<'a> VillageRows<'a> {
         }
         let village = spec.column(Col::VillageCode).map(|(i, _)| i);
         fn key<'a>(
-            (t, _, r): (&'a TownshipEntry, &Table, &'a Row),
+            (t, table, r): (&'a TownshipEntry, &'a Table, &'a Row),
             village: Option<usize>,
         ) -> (&'a str, bool, Option<Cow<'a, str>>) {
-            let code = village.and_then(|i| text_of(r.fields.get(i)));
+            let code = village.and_then(|i| text_of(table.field_at(r, i)));
             (t.code.as_str(), code.is_none(), code)
         }
         // Stable, so a village's rows keep their order.
@@ -276,12 +276,14 @@ impl<'a> VillageRows<'a> {
     /// Schema column `i` of row `k` as a number, when it holds one (read
     /// without a finding).
     pub fn number(&self, k: usize, i: usize) -> Option<f64> {
-        num_of(self.rows[k].2.fields.get(i))
+        let (_, t, r) = self.rows[k];
+        num_of(t.field_at(r, i))
     }
     /// Schema column `i` of row `k` as the county workbook shows text: 是/否
     /// for a flag, a number as read (owned: the only text not borrowed).
     pub fn text(&self, k: usize, i: usize) -> Option<Cow<'a, str>> {
-        text_of(self.rows[k].2.fields.get(i))
+        let (_, t, r) = self.rows[k];
+        text_of(t.field_at(r, i))
     }
     /// Is schema column `i` numeric (then shown by [`Self::number`])?
     pub fn is_number(&self, i: usize) -> bool {
@@ -304,7 +306,7 @@ pub fn village_frame(batch: &Batch, sheet: SheetId) -> PolarsResult<DataFrame> {
         text_column(TOWNSHIP, rows.iter().map(|r| Some(r.0.name.as_str()))),
     ];
     for (i, c) in spec.columns.iter().enumerate() {
-        let cells = rows.iter().map(|(_, _, r)| r.fields.get(i));
+        let cells = rows.iter().map(|(_, t, r)| t.field_at(r, i));
         columns.push(if is_number(c.kind) {
             let ca: Float64Chunked = cells.map(num_of).collect();
             ca.with_name(c.header.into()).into_column()
@@ -1237,22 +1239,26 @@ mod tests {
         let mut m = two_months();
         let before = month_over_month(&m.june, &m.may).unwrap();
         let ret = m.may.files[0].loaded.ret.as_mut().unwrap();
-        let detail = |r: &crate::model::Return| r.table(SheetId::SignDetail).unwrap().rows.clone();
-        let rows = detail(ret);
+        let before_table = ret.table(SheetId::SignDetail).unwrap().clone();
+        let rows = &before_table.rows;
         let signs: usize = m.before.iter().map(|v| v.signs.len()).sum();
         assert_eq!(rows.len(), signs);
         ret.keep_after_comparison();
-        // The first sign row of each of May's three villages, in order.
-        let kept = detail(ret);
+        // The first sign row of each of May's three villages, in order,
+        // every cell as it was.
         let t = ret.table(SheetId::SignDetail).unwrap();
-        let codes: Vec<&str> = kept.iter().filter_map(|r| t.code(r)).collect();
+        let codes: Vec<&str> = t.rows.iter().filter_map(|r| t.code(r)).collect();
         assert_eq!(
             codes,
             [format!("{A}201"), format!("{A}202"), format!("{A}203")]
         );
-        for r in &kept {
-            let first = rows.iter().find(|x| t.code(x) == t.code(r)).unwrap();
-            assert_eq!(r, first);
+        for r in &t.rows {
+            let first = rows
+                .iter()
+                .find(|x| before_table.code(x) == t.code(r))
+                .unwrap();
+            assert_eq!(r.row, first.row);
+            assert!(t.fields(r).eq(before_table.fields(first)));
         }
         let after = month_over_month(&m.june, &m.may).unwrap();
         assert!(after.equals_missing(&before));

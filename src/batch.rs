@@ -312,9 +312,8 @@ pub fn figure_changes(a: &Loaded, b: &Loaded) -> Vec<String> {
                 .iter()
                 .filter_map(|r| {
                     let code = t.code(r)?.to_string();
-                    let vals = r
-                        .fields
-                        .iter()
+                    let vals = t
+                        .fields(r)
                         .map(|f| match f {
                             Field::Ok(v) => v.to_string(),
                             Field::Bad => "(无法识别)".into(),

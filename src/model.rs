@@ -5,22 +5,19 @@ use crate::finding::Finding;
 use crate::read::normalise::{Date, Period};
 use crate::read::workbook::RawWorkbook;
 use crate::schema::{Col, CoverField, SheetId, SheetSpec};
-use compact_str::CompactString;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A parsed cell value.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Val {
+/// A parsed cell value, borrowed from its table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Val<'a> {
     Num(Decimal),
     Bool(bool),
-    /// Short text (codes, categories, places: most cells) is held inline,
-    /// without a heap allocation of its own.
-    Text(CompactString),
+    Text(&'a str),
 }
 
-impl fmt::Display for Val {
+impl fmt::Display for Val<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Val::Num(d) => write!(f, "{}", d.normalize()),
@@ -31,27 +28,55 @@ impl fmt::Display for Val {
 }
 
 /// One column's cell in a row.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Field {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field<'a> {
     /// The sheet has no such column.
     Absent,
     /// The cell is empty.
     Blank,
     /// The cell holds something that could not be read; a V finding says so.
     Bad,
-    Ok(Val),
+    Ok(Val<'a>),
 }
 
-/// A village (or sign, or explanation) row.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A cell as a table stores it: eight bytes, its text in the table's one
+/// string (a sign row of five cells is 40 bytes plus its row, not five
+/// 24-byte values behind an allocation of their own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cell {
+    Absent,
+    Blank,
+    Bad,
+    Bool(bool),
+    /// A number whose mantissa fits in 32 bits (nearly all).
+    Num {
+        scale: u8,
+        mantissa: i32,
+    },
+    /// Any other number: its index in `Table::big`.
+    Big(u32),
+    /// `len` bytes of `Table::text` from `at`.
+    Text {
+        len: u16,
+        at: u32,
+    },
+    /// Text longer than `u16::MAX` bytes: its span in `Table::long`.
+    Long(u32),
+}
+
+const _: () = assert!(std::mem::size_of::<Cell>() == 8);
+
+/// A village (or sign, or explanation) row of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Row {
     /// 0-based row in the sheet.
     pub row: u32,
-    /// By schema column index.
-    pub fields: Vec<Field>,
+    /// Where the row's cells start in its table's cell store.
+    at: u32,
 }
 
-/// A data sheet as read.
+/// A data sheet as read. Its rows' cells are kept in one store, one cell
+/// per schema column, and read through the accessors below.
 #[derive(Clone, Debug)]
 pub struct Table {
     pub spec: &'static SheetSpec,
@@ -63,9 +88,37 @@ pub struct Table {
     pub rows: Vec<Row>,
     /// 合计/总计 rows.
     pub totals: Vec<Row>,
+    /// Every row's cells, `spec.columns.len()` per row.
+    cells: Vec<Cell>,
+    /// Every text cell's characters (a text met twice while reading is
+    /// stored once).
+    text: String,
+    big: Vec<Decimal>,
+    long: Vec<(u32, u32)>,
 }
 
 impl Table {
+    /// A table with no rows yet.
+    pub fn new(
+        spec: &'static SheetSpec,
+        name: String,
+        header_row: u32,
+        cols: Vec<Option<u32>>,
+    ) -> Table {
+        Table {
+            spec,
+            name,
+            header_row,
+            cols,
+            rows: Vec::new(),
+            totals: Vec::new(),
+            cells: Vec::new(),
+            text: String::new(),
+            big: Vec::new(),
+            long: Vec::new(),
+        }
+    }
+
     pub fn id(&self) -> SheetId {
         self.spec.id
     }
@@ -75,12 +128,52 @@ impl Table {
         sheet_order(self.spec.id)
     }
 
-    fn field<'a>(&self, row: &'a Row, col: Col) -> Option<&'a Field> {
-        self.spec.column(col).and_then(|(i, _)| row.fields.get(i))
+    fn width(&self) -> usize {
+        self.spec.columns.len()
+    }
+
+    fn get(&self, c: Cell) -> Field<'_> {
+        match c {
+            Cell::Absent => Field::Absent,
+            Cell::Blank => Field::Blank,
+            Cell::Bad => Field::Bad,
+            Cell::Bool(b) => Field::Ok(Val::Bool(b)),
+            Cell::Num { scale, mantissa } => {
+                Field::Ok(Val::Num(Decimal::new(mantissa.into(), scale.into())))
+            }
+            Cell::Big(i) => Field::Ok(Val::Num(self.big[i as usize])),
+            Cell::Text { len, at } => {
+                let at = at as usize;
+                Field::Ok(Val::Text(&self.text[at..at + len as usize]))
+            }
+            Cell::Long(i) => {
+                let (at, len) = self.long[i as usize];
+                Field::Ok(Val::Text(&self.text[at as usize..(at + len) as usize]))
+            }
+        }
+    }
+
+    /// Schema column `i` of a row.
+    pub fn field_at(&self, row: &Row, i: usize) -> Option<Field<'_>> {
+        (i < self.width()).then(|| self.get(self.cells[row.at as usize + i]))
+    }
+
+    /// A row's cells in schema column order.
+    pub fn fields(&self, row: &Row) -> impl Iterator<Item = Field<'_>> + '_ {
+        let at = row.at as usize;
+        self.cells[at..at + self.width()]
+            .iter()
+            .map(|c| self.get(*c))
+    }
+
+    fn field(&self, row: &Row, col: Col) -> Option<Field<'_>> {
+        self.spec
+            .column(col)
+            .and_then(|(i, _)| self.field_at(row, i))
     }
 
     /// The value, when the cell was read without a finding.
-    pub fn val<'a>(&self, row: &'a Row, col: Col) -> Option<&'a Val> {
+    pub fn val(&self, row: &Row, col: Col) -> Option<Val<'_>> {
         match self.field(row, col) {
             Some(Field::Ok(v)) => Some(v),
             _ => None,
@@ -89,36 +182,38 @@ impl Table {
 
     pub fn num(&self, row: &Row, col: Col) -> Option<Decimal> {
         match self.val(row, col) {
-            Some(Val::Num(d)) => Some(*d),
+            Some(Val::Num(d)) => Some(d),
             _ => None,
         }
     }
 
     pub fn flag(&self, row: &Row, col: Col) -> Option<bool> {
         match self.val(row, col) {
-            Some(Val::Bool(b)) => Some(*b),
+            Some(Val::Bool(b)) => Some(b),
             _ => None,
         }
     }
 
-    pub fn text<'a>(&self, row: &'a Row, col: Col) -> Option<&'a str> {
+    pub fn text(&self, row: &Row, col: Col) -> Option<&str> {
         match self.val(row, col) {
-            Some(Val::Text(s)) => Some(s.as_str()),
+            Some(Val::Text(s)) => Some(s),
             _ => None,
         }
     }
 
     /// The village code of a row, when valid.
-    pub fn code<'a>(&self, row: &'a Row) -> Option<&'a str> {
+    pub fn code(&self, row: &Row) -> Option<&str> {
         self.text(row, Col::VillageCode)
     }
 
     /// Does a row hold a village code that could not be read (V06)? Then
     /// which villages the sheet lists is not known for sure.
     pub fn has_unreadable_codes(&self) -> bool {
-        self.spec
-            .column(Col::VillageCode)
-            .is_some_and(|(i, _)| self.rows.iter().any(|r| r.fields[i] == Field::Bad))
+        self.spec.column(Col::VillageCode).is_some_and(|(i, _)| {
+            self.rows
+                .iter()
+                .any(|r| self.cells[r.at as usize + i] == Cell::Bad)
+        })
     }
 
     /// Was the cell blank (or the column absent)?
@@ -149,6 +244,150 @@ impl Table {
             Some(v) => f.value(v.to_string()),
             None => f,
         }
+    }
+
+    // ------------------------------------------------------------ building
+
+    /// Start a row at sheet row `row`: push its cells with [`Self::push`]
+    /// (one per schema column), then [`Self::keep`] or [`Self::discard`] it.
+    pub fn begin(&self, row: u32) -> Row {
+        Row {
+            row,
+            at: self.cells.len() as u32,
+        }
+    }
+
+    /// The next cell of the row begun last; text is stored once per
+    /// `texts` (the reader's, for the whole table).
+    pub fn push(&mut self, field: Field<'_>, texts: &mut Texts) {
+        let cell = self.cell(field, Some(texts));
+        self.cells.push(cell);
+    }
+
+    /// Keep a row begun and filled, as a village row or a totals row.
+    pub fn keep(&mut self, row: Row, totals: bool) {
+        debug_assert_eq!(self.cells.len(), row.at as usize + self.width());
+        if totals {
+            self.totals.push(row)
+        } else {
+            self.rows.push(row)
+        }
+    }
+
+    /// Drop a row begun (its cells; its text may stay).
+    pub fn discard(&mut self, row: Row) {
+        self.cells.truncate(row.at as usize);
+    }
+
+    /// Reading is done: give back what the stores reserved beyond use.
+    pub fn finish(&mut self) {
+        self.rows.shrink_to_fit();
+        self.totals.shrink_to_fit();
+        self.cells.shrink_to_fit();
+        self.text.shrink_to_fit();
+        self.big.shrink_to_fit();
+        self.long.shrink_to_fit();
+    }
+
+    /// A copy holding only the rows `keep` picks (no totals rows), its
+    /// stores no larger than they need.
+    pub fn with_rows(&self, mut keep: impl FnMut(&Table, &Row) -> bool) -> Table {
+        let mut out = Table::new(
+            self.spec,
+            self.name.clone(),
+            self.header_row,
+            self.cols.clone(),
+        );
+        let mut texts = Texts::default();
+        for r in self.rows.iter().filter(|r| keep(self, r)) {
+            let row = out.begin(r.row);
+            for f in self.fields(r) {
+                out.push(f, &mut texts);
+            }
+            out.keep(row, false);
+        }
+        out.finish();
+        out
+    }
+
+    /// Replace schema column `i` of a row (tests build odd tables so).
+    pub fn set(&mut self, row: &Row, i: usize, field: Field<'_>) {
+        assert!(i < self.width(), "column {i} of {}", self.name);
+        let cell = self.cell(field, None);
+        self.cells[row.at as usize + i] = cell;
+    }
+
+    fn cell(&mut self, field: Field<'_>, texts: Option<&mut Texts>) -> Cell {
+        match field {
+            Field::Absent => Cell::Absent,
+            Field::Blank => Cell::Blank,
+            Field::Bad => Cell::Bad,
+            Field::Ok(Val::Bool(b)) => Cell::Bool(b),
+            Field::Ok(Val::Num(d)) => match i32::try_from(d.mantissa()) {
+                Ok(mantissa) => Cell::Num {
+                    scale: d.scale() as u8,
+                    mantissa,
+                },
+                Err(_) => {
+                    self.big.push(d);
+                    Cell::Big(self.big.len() as u32 - 1)
+                }
+            },
+            Field::Ok(Val::Text(s)) => {
+                let (at, len) = match texts {
+                    Some(t) => t.store(&mut self.text, s),
+                    None => append(&mut self.text, s),
+                };
+                match u16::try_from(len) {
+                    Ok(len) => Cell::Text { len, at },
+                    Err(_) => {
+                        self.long.push((at, len));
+                        Cell::Long(self.long.len() as u32 - 1)
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn append(text: &mut String, s: &str) -> (u32, u32) {
+    let at = text.len() as u32;
+    text.push_str(s);
+    (at, s.len() as u32)
+}
+
+/// The texts a table holds while it is read, so that a text met again (a
+/// village code on each of its sign rows, a category, a catalogue name) is
+/// stored once.
+#[derive(Default)]
+pub struct Texts {
+    seen: hashbrown::HashTable<(u32, u32)>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl Texts {
+    /// Texts longer than this are stored each time they are met.
+    const SHARED_MAX: usize = 64;
+
+    fn store(&mut self, text: &mut String, s: &str) -> (u32, u32) {
+        use std::hash::BuildHasher;
+        if s.len() > Self::SHARED_MAX {
+            return append(text, s);
+        }
+        let h = self.hasher.hash_one(s);
+        if let Some(found) = self
+            .seen
+            .find(h, |&(at, len)| &text[at as usize..(at + len) as usize] == s)
+        {
+            return *found;
+        }
+        let span = append(text, s);
+        let hasher = &self.hasher;
+        let t: &str = text;
+        self.seen.insert_unique(h, span, |&(at, len)| {
+            hasher.hash_one(&t[at as usize..(at + len) as usize])
+        });
+        span
     }
 }
 
@@ -213,12 +452,7 @@ impl Return {
             .filter(|t| t.id() == SheetId::SignDetail)
         {
             let mut seen = std::collections::HashSet::new();
-            let rows: Vec<Row> = std::mem::take(&mut t.rows)
-                .into_iter()
-                .filter(|r| t.code(r).is_some_and(|c| seen.insert(c.to_string())))
-                .collect();
-            t.rows = rows;
-            t.totals = Vec::new();
+            *t = t.with_rows(|t, r| t.code(r).is_some_and(|c| seen.insert(c.to_string())));
         }
     }
 }
@@ -249,5 +483,137 @@ impl Loaded {
     }
     pub fn township_code(&self) -> Option<&str> {
         self.cover.as_ref().and_then(|c| c.township_code.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::SIGN_DETAIL;
+
+    fn table() -> Table {
+        Table::new(
+            &SIGN_DETAIL,
+            "标牌明细".into(),
+            0,
+            vec![Some(0), Some(1), Some(2), None, Some(3)],
+        )
+    }
+
+    fn add(t: &mut Table, texts: &mut Texts, row: u32, fields: &[Field<'_>]) -> Row {
+        let r = t.begin(row);
+        for f in fields {
+            t.push(*f, texts);
+        }
+        t.keep(r, false);
+        r
+    }
+
+    #[test]
+    fn cells_come_back_as_stored() {
+        let mut t = table();
+        let mut texts = Texts::default();
+        let long = "长".repeat(30_000); // 90,000 bytes: past a short span
+        let big = Decimal::from_i128_with_scale(123_456_789_012_345, 2);
+        let small = Decimal::new(-125, 1);
+        let cells = [
+            Field::Ok(Val::Text("990101104201")),
+            Field::Ok(Val::Text(&long)),
+            Field::Ok(Val::Num(big)),
+            Field::Absent,
+            Field::Ok(Val::Num(small)),
+        ];
+        let r = add(&mut t, &mut texts, 4, &cells);
+        let other = [
+            Field::Blank,
+            Field::Bad,
+            Field::Ok(Val::Bool(true)),
+            Field::Absent,
+            Field::Ok(Val::Text("")),
+        ];
+        let r2 = add(&mut t, &mut texts, 5, &other);
+        t.finish();
+        assert!(t.fields(&r).eq(cells));
+        assert!(t.fields(&r2).eq(other));
+        assert_eq!(t.num(&r, Col::SignPlace), None); // the place column is absent
+        assert_eq!(t.text(&r, Col::SignName), Some(long.as_str()));
+        assert_eq!(t.val(&r, Col::SignFiling).unwrap().to_string(), "-12.5");
+        assert_eq!(
+            t.val(&r, Col::SignCategory).unwrap().to_string(),
+            "1234567890123.45"
+        );
+        assert_eq!(t.code(&r), Some("990101104201"));
+        assert!(t.is_blank(&r2, Col::VillageCode));
+        assert!(!t.has_unreadable_codes());
+        assert_eq!(t.field_at(&r, 5), None);
+    }
+
+    #[test]
+    fn a_text_met_again_is_stored_once() {
+        let mut t = table();
+        let mut texts = Texts::default();
+        for k in 0..100 {
+            add(
+                &mut t,
+                &mut texts,
+                k,
+                &[
+                    Field::Ok(Val::Text("990101104201")),
+                    Field::Ok(Val::Text("综治中心")),
+                    Field::Ok(Val::Text("综治")),
+                    Field::Absent,
+                    Field::Blank,
+                ],
+            );
+        }
+        assert_eq!(t.text, "990101104201综治中心综治");
+        assert_eq!(t.rows.len(), 100);
+        assert_eq!(t.text(&t.rows[99], Col::SignName), Some("综治中心"));
+    }
+
+    #[test]
+    fn a_discarded_row_leaves_no_cells() {
+        let mut t = table();
+        let mut texts = Texts::default();
+        let r = t.begin(1);
+        t.push(Field::Bad, &mut texts);
+        t.push(Field::Blank, &mut texts);
+        t.discard(r);
+        let kept = add(
+            &mut t,
+            &mut texts,
+            2,
+            &[
+                Field::Bad,
+                Field::Blank,
+                Field::Blank,
+                Field::Absent,
+                Field::Blank,
+            ],
+        );
+        assert_eq!(t.rows, [kept]);
+        assert_eq!(t.field_at(&kept, 0), Some(Field::Bad));
+        assert!(t.has_unreadable_codes());
+    }
+
+    #[test]
+    fn set_replaces_one_cell() {
+        let mut t = table();
+        let mut texts = Texts::default();
+        let r = add(
+            &mut t,
+            &mut texts,
+            2,
+            &[
+                Field::Ok(Val::Text("990101104201")),
+                Field::Ok(Val::Text("综治中心")),
+                Field::Blank,
+                Field::Absent,
+                Field::Blank,
+            ],
+        );
+        t.set(&r, 4, Field::Ok(Val::Text("樟委〔2024〕3号")));
+        assert_eq!(t.text(&r, Col::SignFiling), Some("樟委〔2024〕3号"));
+        assert_eq!(t.text(&r, Col::SignName), Some("综治中心"));
     }
 }

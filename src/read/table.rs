@@ -8,10 +8,10 @@ use super::normalise::{
 };
 use super::workbook::{CellValue, RawRow, RawSheet};
 use crate::finding::{Code, Finding};
-use crate::model::{sheet_order, Field, Row, Table, Val};
+use crate::model::{sheet_order, Field, Row, Table, Texts, Val};
 use crate::schema::{self, Col, Column, Kind, SheetId, SheetSpec};
-use compact_str::CompactString;
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 
 /// Rows searched for the header.
 const HEADER_SEARCH_ROWS: u32 = 10;
@@ -127,29 +127,30 @@ pub fn read(sheet: &RawSheet, spec: &'static SheetSpec, out: &mut Vec<Finding>) 
         return None;
     }
 
-    let mut table = Table {
-        spec,
-        name: sheet.name.clone(),
-        header_row: header.row,
-        cols,
-        rows: Vec::new(),
-        totals: Vec::new(),
-    };
+    let mut table = Table::new(spec, sheet.name.clone(), header.row, cols);
+    let mut texts = Texts::default();
     for raw in sheet.rows.iter().filter(|r| r.row > header.row) {
-        read_row(&mut table, raw, row_no_col, out);
+        read_row(&mut table, &mut texts, raw, row_no_col, out);
     }
+    table.finish();
     Some(table)
 }
 
-fn read_row(table: &mut Table, raw: &RawRow, row_no_col: Option<u32>, out: &mut Vec<Finding>) {
+/// The non-blank cell of schema column `i` in a raw row.
+fn cell_at<'r>(cols: &[Option<u32>], raw: &'r RawRow, i: usize) -> Option<&'r CellValue> {
+    cols[i].and_then(|c| raw.get(c)).filter(|v| !v.is_blank())
+}
+
+fn read_row(
+    table: &mut Table,
+    texts: &mut Texts,
+    raw: &RawRow,
+    row_no_col: Option<u32>,
+    out: &mut Vec<Finding>,
+) {
     let spec = table.spec;
-    let cell = |i: usize| {
-        table.cols[i]
-            .and_then(|c| raw.get(c))
-            .filter(|v| !v.is_blank())
-    };
     // Blank rows (also a row whose only value is its 序号) are skipped.
-    if (0..spec.columns.len()).all(|i| cell(i).is_none()) {
+    if (0..spec.columns.len()).all(|i| cell_at(&table.cols, raw, i).is_none()) {
         return;
     }
     let marker_cols = [
@@ -170,18 +171,18 @@ fn read_row(table: &mut Table, raw: &RawRow, row_no_col: Option<u32>, out: &mut 
     let is_totals = marker == Some(Totals::Total);
     let is_explanations = spec.id == SheetId::Explanations;
 
-    let mut row = Row {
-        row: raw.row,
-        fields: Vec::with_capacity(spec.columns.len()),
-    };
+    let row = table.begin(raw.row);
     let mut found = Vec::new();
     for (i, column) in spec.columns.iter().enumerate() {
         let field = match table.cols[i] {
             None => Field::Absent,
-            Some(c) => match cell(i) {
+            Some(c) => match cell_at(&table.cols, raw, i) {
                 None => Field::Blank,
                 Some(v) => match parse(v, column) {
-                    Ok(val) => Field::Ok(val),
+                    Ok(val) => {
+                        table.push(Field::Ok(val.as_val()), texts);
+                        continue;
+                    }
                     Err((code, message)) => {
                         if !(is_totals && matches!(column.kind, Kind::Code12 | Kind::YesNo))
                             && !is_explanations
@@ -193,7 +194,7 @@ fn read_row(table: &mut Table, raw: &RawRow, row_no_col: Option<u32>, out: &mut 
                 },
             },
         };
-        row.fields.push(field);
+        table.push(field, texts);
     }
 
     let code_blank = table.is_blank(&row, Col::VillageCode);
@@ -221,10 +222,11 @@ fn read_row(table: &mut Table, raw: &RawRow, row_no_col: Option<u32>, out: &mut 
                 )
                 .at(&table.name, table.order(), raw.row, anchor),
             );
+            table.discard(row);
             return;
         }
         for (i, column) in spec.columns.iter().enumerate() {
-            if column.required && row.fields[i] == Field::Blank {
+            if column.required && table.field_at(&row, i) == Some(Field::Blank) {
                 let c = table.cols[i].expect("a blank field has a column");
                 let f = Finding::new(
                     Code::V01,
@@ -244,11 +246,7 @@ fn read_row(table: &mut Table, raw: &RawRow, row_no_col: Option<u32>, out: &mut 
             .value(value);
         out.push(with_village(table, &row, f));
     }
-    if is_totals {
-        table.totals.push(row);
-    } else {
-        table.rows.push(row);
-    }
+    table.keep(row, is_totals);
 }
 
 fn with_village(table: &Table, row: &Row, f: Finding) -> Finding {
@@ -258,17 +256,40 @@ fn with_village(table: &Table, row: &Row, f: Finding) -> Finding {
     }
 }
 
-/// A cell's text, folded and trimmed, copied once (text cells are most).
-fn clean_value(v: &CellValue) -> CompactString {
+/// A cell's text, folded and trimmed: borrowed unless folding changed it.
+fn clean_value(v: &CellValue) -> Cow<'_, str> {
     match v {
-        CellValue::Text(s) => CompactString::from(fold_cow(s).trim()),
-        other => CompactString::from(clean(&other.show())),
+        CellValue::Text(s) => match fold_cow(s) {
+            Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+            Cow::Owned(o) if o.trim().len() == o.len() => Cow::Owned(o),
+            Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+        },
+        other => Cow::Owned(clean(&other.show())),
+    }
+}
+
+/// A cell parsed by its column's kind, its text borrowed from the cell
+/// where it can be; the table stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    Num(Decimal),
+    Bool(bool),
+    Text(Cow<'a, str>),
+}
+
+impl Parsed<'_> {
+    pub fn as_val(&self) -> Val<'_> {
+        match self {
+            Parsed::Num(d) => Val::Num(*d),
+            Parsed::Bool(b) => Val::Bool(*b),
+            Parsed::Text(s) => Val::Text(s),
+        }
     }
 }
 
 /// Parse a non-blank cell by its column's kind: the value, or the V code
 /// and message.
-pub fn parse(v: &CellValue, column: &Column) -> Result<Val, (Code, String)> {
+pub fn parse<'v>(v: &'v CellValue, column: &Column) -> Result<Parsed<'v>, (Code, String)> {
     let h = column.header;
     if let CellValue::Error(e) = v {
         return Err((
@@ -289,7 +310,7 @@ pub fn parse(v: &CellValue, column: &Column) -> Result<Val, (Code, String)> {
                 CellValue::Number(n) => code_from_number(*n, 12),
                 _ => None,
             };
-            code.map(|c| Val::Text(c.into())).ok_or_else(|| {
+            code.map(|c| Parsed::Text(c.into())).ok_or_else(|| {
                 (
                     Code::V06,
                     format!(
@@ -299,11 +320,11 @@ pub fn parse(v: &CellValue, column: &Column) -> Result<Val, (Code, String)> {
                 )
             })
         }
-        Kind::Text | Kind::Category => Ok(Val::Text(clean_value(v))),
+        Kind::Text | Kind::Category => Ok(Parsed::Text(clean_value(v))),
         Kind::Place => {
             let t = clean_value(v);
-            if schema::PLACES.contains(&t.as_str()) {
-                Ok(Val::Text(t))
+            if schema::PLACES.contains(&t.as_ref()) {
+                Ok(Parsed::Text(t))
             } else {
                 Err((
                     Code::V04,
@@ -319,7 +340,7 @@ pub fn parse(v: &CellValue, column: &Column) -> Result<Val, (Code, String)> {
                 CellValue::Number(n) if *n == 0.0 => Some(false),
                 _ => None,
             };
-            b.map(Val::Bool)
+            b.map(Parsed::Bool)
                 .ok_or_else(|| (Code::V05, format!("“{h}”应填 是 或 否,现为“{}”", v.show())))
         }
         Kind::Count | Kind::Star | Kind::Area | Kind::Score | Kind::Money => {
@@ -371,7 +392,7 @@ pub fn parse(v: &CellValue, column: &Column) -> Result<Val, (Code, String)> {
                 };
                 return Err((Code::V04, format!("“{h}”应在{range},现为 {shown}")));
             }
-            Ok(Val::Num(n.normalize()))
+            Ok(Parsed::Num(n.normalize()))
         }
     }
 }

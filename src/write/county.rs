@@ -1375,8 +1375,12 @@ mod tests {
             .unwrap();
         let (i, _) = t.spec.column(crate::schema::Col::SignFiling).unwrap();
         let n = t.rows.len();
-        t.rows[1].fields[i] =
-            crate::model::Field::Ok(crate::model::Val::Num(rust_decimal::Decimal::new(125, 1)));
+        let second = t.rows[1];
+        t.set(
+            &second,
+            i,
+            crate::model::Field::Ok(crate::model::Val::Num(rust_decimal::Decimal::new(125, 1))),
+        );
         let policy = Policy::default_rules();
         let mut wb = open(bytes(&county("990101"), &j.batch, None, &policy));
         let r = wb.worksheet_range("标牌明细").unwrap();
