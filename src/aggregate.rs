@@ -238,32 +238,57 @@ fn text_of(field: Option<CellField<'_>>) -> Option<Cow<'_, str>> {
 /// Every row of `sheet` of every used return, with its township and table,
 /// sorted by township code, then village code; rows of one village keep
 /// their order in the return (标牌明细), a row without a village code goes
-/// last in its township.
+/// last in its township. Each row is two indices (8 bytes): a province's
+/// million sign rows are not copied.
 pub struct VillageRows<'a> {
     pub spec: &'static SheetSpec,
-    pub rows: Vec<(&'a TownshipEntry, &'a Table, &'a Row)>,
+    /// Each used return's table of the sheet, with its township.
+    sources: Vec<(&'a TownshipEntry, &'a Table)>,
+    /// (source, row in its table), in county order.
+    order: Vec<(u32, u32)>,
 }
 
 impl<'a> VillageRows<'a> {
     pub fn of(batch: &'a Batch, sheet: SheetId) -> Option<VillageRows<'a>> {
         let spec = schema::data_sheet(sheet)?;
-        let mut rows: Vec<(&TownshipEntry, &Table, &Row)> = Vec::new();
+        let mut sources: Vec<(&TownshipEntry, &Table)> = Vec::new();
+        let mut order: Vec<(u32, u32)> = Vec::new();
         for t in &batch.townships {
             if let Some(table) = batch.used_return(t).and_then(|r| r.table(sheet)) {
-                rows.extend(table.rows.iter().map(|r| (t, table, r)));
+                let s = sources.len() as u32;
+                sources.push((t, table));
+                order.extend((0..table.rows.len() as u32).map(|k| (s, k)));
             }
         }
         let village = spec.column(Col::VillageCode).map(|(i, _)| i);
-        fn key<'a>(
-            (t, table, r): (&'a TownshipEntry, &'a Table, &'a Row),
-            village: Option<usize>,
-        ) -> (&'a str, bool, Option<Cow<'a, str>>) {
-            let code = village.and_then(|i| text_of(table.field_at(r, i)));
+        let key = |&(s, k): &(u32, u32)| {
+            let (t, table) = sources[s as usize];
+            let code = village.and_then(|i| text_of(table.field_at(&table.rows[k as usize], i)));
             (t.code.as_str(), code.is_none(), code)
-        }
+        };
         // Stable, so a village's rows keep their order.
-        rows.sort_by(|a, b| key(*a, village).cmp(&key(*b, village)));
-        Some(VillageRows { spec, rows })
+        order.sort_by(|a, b| key(a).cmp(&key(b)));
+        Some(VillageRows {
+            spec,
+            sources,
+            order,
+        })
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Row `k`'s township, table and row.
+    pub fn get(&self, k: usize) -> (&'a TownshipEntry, &'a Table, &'a Row) {
+        let (s, r) = self.order[k];
+        let (t, table) = self.sources[s as usize];
+        (t, table, &table.rows[r as usize])
     }
 
     /// Column headers: 乡镇(街道)代码, 乡镇(街道), then the sheet's.
@@ -276,13 +301,13 @@ impl<'a> VillageRows<'a> {
     /// Schema column `i` of row `k` as a number, when it holds one (read
     /// without a finding).
     pub fn number(&self, k: usize, i: usize) -> Option<f64> {
-        let (_, t, r) = self.rows[k];
+        let (_, t, r) = self.get(k);
         num_of(t.field_at(r, i))
     }
     /// Schema column `i` of row `k` as the county workbook shows text: 是/否
     /// for a flag, a number as read (owned: the only text not borrowed).
     pub fn text(&self, k: usize, i: usize) -> Option<Cow<'a, str>> {
-        let (_, t, r) = self.rows[k];
+        let (_, t, r) = self.get(k);
         text_of(t.field_at(r, i))
     }
     /// Is schema column `i` numeric (then shown by [`Self::number`])?
@@ -295,18 +320,23 @@ impl<'a> VillageRows<'a> {
 /// schema columns. Each column is filled straight from the sorted rows (no
 /// copy of a row's text).
 pub fn village_frame(batch: &Batch, sheet: SheetId) -> PolarsResult<DataFrame> {
-    let VillageRows { spec, rows } = VillageRows::of(batch, sheet).ok_or_else(|| {
+    let rows = VillageRows::of(batch, sheet).ok_or_else(|| {
         PolarsError::ComputeError(format!("{sheet:?} is not a data sheet").into())
     })?;
-    let mut codes: StringChunked = rows.iter().map(|r| Some(r.0.code.as_str())).collect();
+    let spec = rows.spec;
+    let n = rows.len();
+    let mut codes: StringChunked = (0..n).map(|k| Some(rows.get(k).0.code.as_str())).collect();
     // The rows were sorted by it: polars may group by sorted runs.
     codes.set_sorted_flag(polars::series::IsSorted::Ascending);
     let mut columns = vec![
         codes.with_name(TOWNSHIP_CODE.into()).into_column(),
-        text_column(TOWNSHIP, rows.iter().map(|r| Some(r.0.name.as_str()))),
+        text_column(TOWNSHIP, (0..n).map(|k| Some(rows.get(k).0.name.as_str()))),
     ];
     for (i, c) in spec.columns.iter().enumerate() {
-        let cells = rows.iter().map(|(_, t, r)| t.field_at(r, i));
+        let cells = (0..n).map(|k| {
+            let (_, t, r) = rows.get(k);
+            t.field_at(r, i)
+        });
         columns.push(if is_number(c.kind) {
             let ca: Float64Chunked = cells.map(num_of).collect();
             ca.with_name(c.header.into()).into_column()
@@ -315,7 +345,7 @@ pub fn village_frame(batch: &Batch, sheet: SheetId) -> PolarsResult<DataFrame> {
             ca.with_name(c.header.into()).into_column()
         });
     }
-    DataFrame::new(rows.len(), columns)
+    DataFrame::new(n, columns)
 }
 
 /// A text column from borrowed cells.

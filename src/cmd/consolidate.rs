@@ -86,7 +86,8 @@ pub struct Plan {
     pub policy: Policy,
     pub period: Period,
     pub roster: Option<Roster>,
-    pub roster_rows: Vec<workspace::RosterVillage>,
+    /// The roster's townships in file order (its villages are in `roster`).
+    pub roster_townships: Vec<Expected>,
     pub returns: Vec<PathBuf>,
     pub previous: Option<(Period, Vec<PathBuf>)>,
     pub output: PathBuf,
@@ -165,15 +166,26 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         || has_roster.then(|| workspace::load_roster(&roster_path)),
         || has_scores.then(|| crate::scores::read(&scores_path, &policy)),
     );
-    let (roster, roster_rows) = if let Some(rows) = roster_rows {
+    let (roster, roster_townships) = if let Some(rows) = roster_rows {
         let rows = rows?;
-        let roster = Roster::new(rows.iter().map(|v| RosterEntry {
-            township_code: v.township_code.clone(),
-            township_name: v.township_name.clone(),
-            village_code: v.village_code.clone(),
-            village_name: v.village_name.clone(),
+        let mut seen = std::collections::BTreeSet::new();
+        let townships = rows
+            .iter()
+            .filter(|v| seen.insert(v.township_code.as_str()))
+            .map(|v| Expected {
+                code: v.township_code.clone(),
+                name: v.township_name.clone(),
+                county_code: v.county_code.clone(),
+                county_name: v.county_name.clone(),
+            })
+            .collect();
+        let roster = Roster::new(rows.into_iter().map(|v| RosterEntry {
+            township_code: v.township_code,
+            township_name: v.township_name,
+            village_code: v.village_code,
+            village_name: v.village_name,
         }));
-        (Some(roster), rows)
+        (Some(roster), townships)
     } else {
         notes.push(format!(
             "未找到名册 {}:应报乡镇和村取自上期报表;跳过对照名册的规则 C04(名册部分)、C05、X04、X05,改用 H04 与上期比对",
@@ -224,7 +236,7 @@ pub fn plan(args: &Args) -> anyhow::Result<Plan> {
         policy,
         period,
         roster,
-        roster_rows,
+        roster_townships,
         returns,
         previous,
         output,
@@ -319,17 +331,7 @@ pub(crate) fn remove_stale_temp_files(dir: &Path) {
 /// Townships expected this period: the roster's, else the previous period's.
 fn expected(plan: &Plan, previous: Option<&Batch>) -> Vec<Expected> {
     if plan.roster.is_some() {
-        let mut seen = std::collections::BTreeSet::new();
-        plan.roster_rows
-            .iter()
-            .filter(|v| seen.insert(v.township_code.clone()))
-            .map(|v| Expected {
-                code: v.township_code.clone(),
-                name: v.township_name.clone(),
-                county_code: v.county_code.clone(),
-                county_name: v.county_name.clone(),
-            })
-            .collect()
+        plan.roster_townships.clone()
     } else {
         previous
             .map(|b| {

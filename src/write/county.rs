@@ -454,7 +454,7 @@ impl<'a> RowsGrid<'a> {
         let cols = headers.iter().map(|h| format_for(h)).collect();
         let mut shown = BTreeMap::new();
         for i in (0..rows.spec.columns.len()).filter(|i| !rows.is_number(*i)) {
-            for k in 0..rows.rows.len() {
+            for k in 0..rows.len() {
                 if let Some(std::borrow::Cow::Owned(s)) = rows.text(k, i) {
                     shown.insert((k, i), s);
                 }
@@ -477,7 +477,7 @@ impl Grid for RowsGrid<'_> {
         &self.cols
     }
     fn len(&self) -> usize {
-        self.rows.rows.len()
+        self.rows.len()
     }
     fn column(&self, c: usize, range: Range<usize>) -> Column<'_> {
         fn text(s: &str) -> CellRef<'_> {
@@ -487,10 +487,9 @@ impl Grid for RowsGrid<'_> {
                 CellRef::Text(s)
             }
         }
-        let rows = &self.rows.rows[range.clone()];
         match c {
-            0 => Box::new(rows.iter().map(|r| text(&r.0.code))),
-            1 => Box::new(rows.iter().map(|r| text(&r.0.name))),
+            0 => Box::new(range.map(|k| text(&self.rows.get(k).0.code))),
+            1 => Box::new(range.map(|k| text(&self.rows.get(k).0.name))),
             _ if self.rows.is_number(c - 2) => {
                 Box::new(range.map(move |k| match self.rows.number(k, c - 2) {
                     Some(x) if x.is_finite() => CellRef::Num(x),
