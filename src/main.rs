@@ -4,6 +4,10 @@
 use clap::{CommandFactory, FromArgMatches};
 use huizong::cmd::{help, Cli, Outcome};
 use std::process::ExitCode;
+use std::sync::Mutex;
+
+/// The last panic's message and place, for the line `main` prints.
+static PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 fn main() -> ExitCode {
     let parsed = help::localise(Cli::command())
@@ -25,12 +29,64 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match cli.command.run() {
-        Ok(Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(Outcome::Findings) => ExitCode::from(1),
-        Err(e) => {
+    // A library that panics (rust_xlsxwriter does when a temporary file
+    // cannot be written, e.g. on a full disk) ends the run with exit 2 and
+    // one Chinese line, not a backtrace; the lock and temporary files are
+    // released as the panic unwinds. Panics that the reader stops (calamine
+    // on a damaged file, reported as S01) print nothing.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = match (
+            info.payload().downcast_ref::<&str>(),
+            info.payload().downcast_ref::<String>(),
+        ) {
+            (Some(s), _) => s.to_string(),
+            (_, Some(s)) => s.clone(),
+            _ => String::new(),
+        };
+        let at = info
+            .location()
+            .map(|l| {
+                let file = std::path::Path::new(l.file()).file_name();
+                let file = file.map(|f| f.to_string_lossy()).unwrap_or_default();
+                format!("{file}:{}", l.line())
+            })
+            .unwrap_or_default();
+        if let Ok(mut p) = PANIC.lock() {
+            *p = Some(format!("{text}({at})"));
+        }
+        if std::env::var_os("RUST_BACKTRACE").is_some() {
+            default_hook(info);
+        }
+    }));
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cli.command.run())) {
+        Ok(Ok(Outcome::Clean)) => ExitCode::SUCCESS,
+        Ok(Ok(Outcome::Findings)) => ExitCode::from(1),
+        Ok(Err(e)) => {
             eprintln!("错误:{e:#}");
             ExitCode::from(2)
         }
+        Err(_) => {
+            let what = PANIC
+                .lock()
+                .ok()
+                .and_then(|mut p| p.take())
+                .unwrap_or_default();
+            eprintln!("{}", panic_message(&what));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// What the clerk reads when the run stopped on a panic.
+fn panic_message(what: &str) -> String {
+    if what.contains("StorageFull") || what.contains("No space left") {
+        format!(
+            "错误:磁盘空间不足,写出工作簿时无法写入临时文件,本次没有写出任何结果。请腾出输出文件夹和临时文件夹(TMPDIR)所在磁盘的空间后重新运行。详情:{what}"
+        )
+    } else {
+        format!(
+            "错误:程序意外中止,本次没有写完结果。请重新运行;如果再次出现,请把这条信息报告给维护人员。详情:{what}"
+        )
     }
 }

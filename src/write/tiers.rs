@@ -280,9 +280,14 @@ fn write_table(ws: &mut Worksheet, top: u32, table: &Table) -> Result<(), XlsxEr
         let width = match table.cols[c] {
             ColKind::Wrap(w) => w,
             ColKind::Fit => {
-                let values: Vec<String> = table.rows.iter().map(|r| r[c].shown()).collect();
+                // One value's text at a time, not a copy of the column.
+                let fit = table
+                    .rows
+                    .iter()
+                    .map(|r| style::fit_width([r[c].shown().as_str()], 8.0, 50.0))
+                    .fold(style::fit_width([], 8.0, 50.0), f64::max);
                 let header_w = style::text_width(h).min(14.0) + 2.0;
-                style::fit_width(values.iter().map(String::as_str), 8.0, 50.0).max(header_w)
+                fit.max(header_w)
             }
         };
         ws.set_column_width(c as u16, width)?;

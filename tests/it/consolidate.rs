@@ -366,3 +366,60 @@ fn timings_list_every_stage_and_the_peak_memory() {
         assert!(err.contains(stage), "{stage} missing in {err}");
     }
 }
+
+/// A small filesystem mounted for one test, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// `None` where this process may not mount (not root, no tmpfs).
+    fn mount(at: &Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| SmallDisk(at.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_ends_the_run_with_exit_2_and_one_chinese_line() {
+    // rust_xlsxwriter panics when its temporary sheet files cannot be
+    // written: the run must still end as "could not do the job", say why
+    // in Chinese, release its lock and leave no workbook behind.
+    let w = Workdir::new();
+    let ws = w.path("示范县");
+    copy_dir(&project("samples/示范县"), &ws);
+    let tmp = w.path("小磁盘");
+    let Some(_disk) = SmallDisk::mount(&tmp, "16k") else {
+        eprintln!("SKIP a_full_disk_ends_the_run_with_exit_2_and_one_chinese_line: 无法挂载 tmpfs(需要 root)");
+        return;
+    };
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_huizong"))
+        .args(["consolidate", "示范县", "--period", "2024-06", "--quiet"])
+        .current_dir(w.root())
+        .env("TMPDIR", &tmp)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("错误:磁盘空间不足,写出工作簿时无法写入临时文件,本次没有写出任何结果。"),
+        "{err}"
+    );
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let out = ws.join("输出/2024-06");
+    assert!(!out.join(".huizong.lock").exists());
+    assert!(!out.join("县级汇总_示范县_2024-06.xlsx").exists());
+}
