@@ -10,13 +10,14 @@
 
 use crate::batch::Batch;
 use crate::policy::Policy;
-use crate::rating::{RowStatus, Tiers, TownshipTally, TIER_HEADERS};
+use crate::rating::{RowStatus, TierRow, Tiers, TownshipTally, TIER_HEADERS};
 use crate::read::normalise::{decimal_to_f64, Period};
 use crate::scores::CountyScores;
 use crate::workspace::CountyConfig;
 use crate::write::{atomic, county::FILE_HEADERS, style, template};
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// Sheet names.
@@ -90,12 +91,15 @@ pub fn build(input: &TierWorkbookInput) -> Result<Workbook, XlsxError> {
     let title = format!("{}{}星级经费分档", input.county.name, input.period);
     wb.set_properties(&template::properties(Some(input.period), &title)?);
     write_readme(wb.add_worksheet().set_name(README_SHEET)?, input)?;
-    let detail = detail_table(input.tiers);
-    // One row per village: the long sheet, written row by row.
+    // One row per village: the long sheet, written row by row, each row's
+    // cells made from its village's rating as it is written.
     let ws = wb
         .add_worksheet_with_constant_memory()?
         .set_name(DETAIL_SHEET)?;
-    write_table(ws, 0, &detail)?;
+    let rows = &input.tiers.rows;
+    write_rows(ws, 0, &detail_layout(), rows.len(), |i| {
+        Cow::Owned(detail_row(&rows[i]))
+    })?;
     let towns = township_table(input.tiers);
     write_table(wb.add_worksheet().set_name(TOWNSHIP_SHEET)?, 0, &towns)?;
     write_distribution(
@@ -274,6 +278,22 @@ fn write_cell(
 /// Write a table with its header at `top`: header styled and frozen,
 /// autofilter over the rows above the totals, widths that fit.
 fn write_table(ws: &mut Worksheet, top: u32, table: &Table) -> Result<(), XlsxError> {
+    write_rows(ws, top, table, table.rows.len(), |i| {
+        Cow::Borrowed(&table.rows[i][..])
+    })
+}
+
+/// [`write_table`] for `n` rows that `row` gives one at a time (twice:
+/// once for the widths, once to write), laid out as `layout` says (its
+/// own rows are not written).
+fn write_rows<'r>(
+    ws: &mut Worksheet,
+    top: u32,
+    layout: &Table,
+    n: usize,
+    row: impl Fn(usize) -> Cow<'r, [Cell]>,
+) -> Result<(), XlsxError> {
+    let table = layout;
     let ncols = table.headers.len();
     let mut header_lines = 1;
     for (c, h) in table.headers.iter().enumerate() {
@@ -281,10 +301,8 @@ fn write_table(ws: &mut Worksheet, top: u32, table: &Table) -> Result<(), XlsxEr
             ColKind::Wrap(w) => w,
             ColKind::Fit => {
                 // One value's text at a time, not a copy of the column.
-                let fit = table
-                    .rows
-                    .iter()
-                    .map(|r| style::fit_width([r[c].shown().as_str()], 8.0, 50.0))
+                let fit = (0..n)
+                    .map(|i| style::fit_width([row(i)[c].shown().as_str()], 8.0, 50.0))
                     .fold(style::fit_width([], 8.0, 50.0), f64::max);
                 let header_w = style::text_width(h).min(14.0) + 2.0;
                 fit.max(header_w)
@@ -299,8 +317,9 @@ fn write_table(ws: &mut Worksheet, top: u32, table: &Table) -> Result<(), XlsxEr
     }
     ws.set_row_height(top, 16.0 * header_lines as f64 + 6.0)?;
 
-    let first_total = table.rows.len() - table.totals;
-    for (i, cells) in table.rows.iter().enumerate() {
+    let first_total = n - table.totals;
+    for i in 0..n {
+        let cells = row(i);
         let row = top + 1 + i as u32;
         let bold = i >= first_total;
         let lines = cells
@@ -397,32 +416,35 @@ fn write_readme(ws: &mut Worksheet, input: &TierWorkbookInput) -> Result<(), Xls
 // ---------------------------------------------------------------------------
 // 分档明细
 
-fn detail_table(t: &Tiers) -> Table {
+/// 星级评定明细's headers and columns (its rows come from [`detail_row`]).
+fn detail_layout() -> Table {
     let mut table = Table::new(&TIER_HEADERS);
     table.cols[10] = ColKind::Wrap(30.0);
     table.cols[15] = ColKind::Wrap(60.0);
     table.freeze_cols = 4;
-    for r in &t.rows {
-        table.push(vec![
-            Cell::text(&r.township_code),
-            Cell::text(&r.township_name),
-            Cell::text(&r.village_code),
-            Cell::text(&r.village_name),
-            Cell::opt_dec(r.rep),
-            Cell::opt_dec(r.town),
-            Cell::opt_dec(r.county),
-            Cell::opt_dec(r.composite),
-            Cell::opt_star(r.measured),
-            Cell::opt_star(r.applied),
-            Cell::text(&r.reasons),
-            Cell::opt_star(r.star),
-            Cell::Money(r.tier as i128),
-            Cell::Money(r.paid as i128),
-            Cell::text(r.status.zh()),
-            Cell::text(&r.note),
-        ]);
-    }
     table
+}
+
+/// One village's row of 星级评定明细.
+fn detail_row(r: &TierRow) -> Vec<Cell> {
+    vec![
+        Cell::text(&r.township_code),
+        Cell::text(&r.township_name),
+        Cell::text(&r.village_code),
+        Cell::text(&r.village_name),
+        Cell::opt_dec(r.rep),
+        Cell::opt_dec(r.town),
+        Cell::opt_dec(r.county),
+        Cell::opt_dec(r.composite),
+        Cell::opt_star(r.measured),
+        Cell::opt_star(r.applied),
+        Cell::text(&r.reasons),
+        Cell::opt_star(r.star),
+        Cell::Money(r.tier as i128),
+        Cell::Money(r.paid as i128),
+        Cell::text(r.status.zh()),
+        Cell::text(&r.note),
+    ]
 }
 
 // ---------------------------------------------------------------------------
