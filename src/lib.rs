@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod demo;
 pub mod finding;
 pub mod ingest;
+pub mod memory;
 pub mod model;
 pub mod policy;
 pub mod rating;
