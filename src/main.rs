@@ -82,11 +82,11 @@ fn main() -> ExitCode {
 fn panic_message(what: &str) -> String {
     if what.contains("StorageFull") || what.contains("No space left") {
         format!(
-            "错误:磁盘空间不足,写出工作簿时无法写入临时文件,本次没有写出任何结果。请腾出输出文件夹和临时文件夹(TMPDIR)所在磁盘的空间后重新运行。详情:{what}"
+            "错误:磁盘空间不足,写出工作簿时无法写入临时文件,本次汇总没有完成。请腾出输出文件夹和临时文件夹(TMPDIR)所在磁盘的空间后重新运行。详情:{what}"
         )
     } else {
         format!(
-            "错误:程序意外中止,本次没有写完结果。请重新运行;如果再次出现,请把这条信息报告给维护人员。详情:{what}"
+            "错误:程序意外中止,本次汇总没有完成。请重新运行;如果再次出现,请把这条信息报告给维护人员。详情:{what}"
         )
     }
 }

@@ -283,9 +283,9 @@ fn write_table(ws: &mut Worksheet, top: u32, table: &Table) -> Result<(), XlsxEr
     })
 }
 
-/// [`write_table`] for `n` rows that `row` gives one at a time (twice:
-/// once for the widths, once to write), laid out as `layout` says (its
-/// own rows are not written).
+/// [`write_table`] for `n` rows that `row` gives one at a time (each
+/// twice: once for the widths, once to write), laid out as `layout` says
+/// (its own rows are not written).
 fn write_rows<'r>(
     ws: &mut Worksheet,
     top: u32,
@@ -295,18 +295,26 @@ fn write_rows<'r>(
 ) -> Result<(), XlsxError> {
     let table = layout;
     let ncols = table.headers.len();
+    // The widths in one pass over the rows, one value's text at a time (not
+    // a copy of each column).
+    let fits: Vec<usize> = (0..ncols)
+        .filter(|c| table.cols[*c] == ColKind::Fit)
+        .collect();
+    let mut fit = vec![style::fit_width([], 8.0, 50.0); ncols];
+    if !fits.is_empty() {
+        for i in 0..n {
+            let cells = row(i);
+            for c in &fits {
+                let w = style::fit_width([cells[*c].shown().as_str()], 8.0, 50.0);
+                fit[*c] = fit[*c].max(w);
+            }
+        }
+    }
     let mut header_lines = 1;
     for (c, h) in table.headers.iter().enumerate() {
         let width = match table.cols[c] {
             ColKind::Wrap(w) => w,
-            ColKind::Fit => {
-                // One value's text at a time, not a copy of the column.
-                let fit = (0..n)
-                    .map(|i| style::fit_width([row(i)[c].shown().as_str()], 8.0, 50.0))
-                    .fold(style::fit_width([], 8.0, 50.0), f64::max);
-                let header_w = style::text_width(h).min(14.0) + 2.0;
-                fit.max(header_w)
-            }
+            ColKind::Fit => fit[c].max(style::text_width(h).min(14.0) + 2.0),
         };
         ws.set_column_width(c as u16, width)?;
         header_lines = header_lines.max(style::wrapped_lines(h, width));

@@ -413,7 +413,7 @@ fn a_full_disk_ends_the_run_with_exit_2_and_one_chinese_line() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        err.starts_with("错误:磁盘空间不足,写出工作簿时无法写入临时文件,本次没有写出任何结果。"),
+        err.starts_with("错误:磁盘空间不足,写出工作簿时无法写入临时文件,本次汇总没有完成。"),
         "{err}"
     );
     assert!(err.contains("No space left on device"), "{err}");
