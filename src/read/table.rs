@@ -176,7 +176,7 @@ fn read_row(
     for (i, column) in spec.columns.iter().enumerate() {
         let field = match table.cols[i] {
             None => Field::Absent,
-            Some(c) => match cell_at(&table.cols, raw, i) {
+            Some(c) => match raw.get(c).filter(|v| !v.is_blank()) {
                 None => Field::Blank,
                 Some(v) => match parse(v, column) {
                     Ok(val) => {
