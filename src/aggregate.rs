@@ -320,6 +320,17 @@ impl<'a> VillageRows<'a> {
 /// schema columns. Each column is filled straight from the sorted rows (no
 /// copy of a row's text).
 pub fn village_frame(batch: &Batch, sheet: SheetId) -> PolarsResult<DataFrame> {
+    village_frame_of(batch, sheet, |_| true)
+}
+
+/// [`village_frame`] with only the schema columns `keep` names (the two
+/// township columns always): the 汇总 and 环比 queries use a few columns of
+/// wide sheets, and a province's frames are built for each of them.
+fn village_frame_of(
+    batch: &Batch,
+    sheet: SheetId,
+    keep: impl Fn(Col) -> bool,
+) -> PolarsResult<DataFrame> {
     let rows = VillageRows::of(batch, sheet).ok_or_else(|| {
         PolarsError::ComputeError(format!("{sheet:?} is not a data sheet").into())
     })?;
@@ -332,7 +343,7 @@ pub fn village_frame(batch: &Batch, sheet: SheetId) -> PolarsResult<DataFrame> {
         codes.with_name(TOWNSHIP_CODE.into()).into_column(),
         text_column(TOWNSHIP, (0..n).map(|k| Some(rows.get(k).0.name.as_str()))),
     ];
-    for (i, c) in spec.columns.iter().enumerate() {
+    for (i, c) in spec.columns.iter().enumerate().filter(|(_, c)| keep(c.id)) {
         let cells = (0..n).map(|k| {
             let (_, t, r) = rows.get(k);
             t.field_at(r, i)
@@ -462,7 +473,12 @@ pub fn summary(batch: &Batch) -> PolarsResult<DataFrame> {
         .cast(DataType::Float64)
         .alias(VILLAGES)];
     sign_aggs.extend(sums(SheetId::Signs));
-    let signs = village_frame(batch, SheetId::Signs)?
+    let summed = |sheet: SheetId, c: Col| {
+        SUMMARY_COLUMNS
+            .iter()
+            .any(|s| matches!(s, SummaryCol::Sum(s, col) if *s == sheet && *col == c))
+    };
+    let signs = village_frame_of(batch, SheetId::Signs, |c| summed(SheetId::Signs, c))?
         .lazy()
         .group_by([col(TOWNSHIP_CODE)])
         .agg(sign_aggs);
@@ -478,12 +494,15 @@ pub fn summary(batch: &Batch) -> PolarsResult<DataFrame> {
         SHARED_OFFICE_VILLAGES,
     ));
     room_aggs.push(count_true(seven, SEVEN_VILLAGES));
-    let rooms = village_frame(batch, SheetId::Rooms)?
+    let room_cols = |c: Col| {
+        summed(SheetId::Rooms, c) || c == Col::SharedOffice || schema::SEVEN_SERVICES.contains(&c)
+    };
+    let rooms = village_frame_of(batch, SheetId::Rooms, room_cols)?
         .lazy()
         .group_by([col(TOWNSHIP_CODE)])
         .agg(room_aggs);
 
-    let duty = village_frame(batch, SheetId::Duty)?
+    let duty = village_frame_of(batch, SheetId::Duty, |c| summed(SheetId::Duty, c))?
         .lazy()
         .group_by([col(TOWNSHIP_CODE)])
         .agg(sums(SheetId::Duty));
@@ -739,7 +758,10 @@ fn stock_frame(batch: &Batch) -> PolarsResult<LazyFrame> {
     let sheets = [SheetId::Signs, SheetId::Rooms, SheetId::Duty];
     let mut frames = Vec::new();
     for s in sheets {
-        frames.push(village_frame(batch, s)?.lazy());
+        let wanted = |c: Col| {
+            matches!(c, Col::VillageCode | Col::VillageName) || MOM_FIGURES.contains(&(s, c))
+        };
+        frames.push(village_frame_of(batch, s, wanted)?.lazy());
     }
     let all_keys = concat(
         frames

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 static PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 fn main() -> ExitCode {
+    huizong::memory::fewer_heaps();
     let parsed = help::localise(Cli::command())
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m));
