@@ -19,7 +19,7 @@ pub fn release_freed() {
 /// One malloc heap (arena) per core instead of glibc's default of eight
 /// per core: each heap keeps its own freed holes, and the reader threads,
 /// polars' pool and the three writer threads otherwise spread over up to
-/// sixteen of them. Measured at N = 2500 (`cargo bench --bench scale`):
+/// sixteen of them. Measured at N = 2500 (the bench workspace, single runs):
 /// peak 424 → 356 MB, time unchanged (one heap was 25 % slower). Call
 /// first thing in `main`, before any thread starts; a `MALLOC_ARENA_MAX`
 /// set by the user wins. Nothing on platforms without glibc.
