@@ -117,8 +117,6 @@ const RUNS: usize = 2;
 /// Sizes above this are timed once.
 const BIG_N: usize = 10_000;
 
-/// Let the system write out files still pending from the run before, so
-/// that the next timing does not pay for them.
 /// Read every input file once, so that it is in the page cache.
 fn warm(ws: &Path, returns: &[PathBuf]) {
     for p in returns
@@ -130,6 +128,8 @@ fn warm(ws: &Path, returns: &[PathBuf]) {
     }
 }
 
+/// Let the system write out files still pending from the run before, so
+/// that the next timing does not pay for them.
 fn settle() {
     // SAFETY: sync takes no arguments and cannot fail.
     unsafe { libc::sync() };

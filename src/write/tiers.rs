@@ -284,16 +284,15 @@ fn write_table(ws: &mut Worksheet, top: u32, table: &Table) -> Result<(), XlsxEr
 }
 
 /// [`write_table`] for `n` rows that `row` gives one at a time (each
-/// twice: once for the widths, once to write), laid out as `layout` says
-/// (its own rows are not written).
+/// twice: once for the widths, once to write), laid out as `table` says
+/// (headers, columns, totals; its own rows are not written).
 fn write_rows<'r>(
     ws: &mut Worksheet,
     top: u32,
-    layout: &Table,
+    table: &Table,
     n: usize,
     row: impl Fn(usize) -> Cow<'r, [Cell]>,
 ) -> Result<(), XlsxError> {
-    let table = layout;
     let ncols = table.headers.len();
     // The widths in one pass over the rows, one value's text at a time (not
     // a copy of each column).
