@@ -747,41 +747,84 @@ pub fn summary_by_county(batch: &Batch) -> PolarsResult<DataFrame> {
 // 环比
 
 /// Per used village of a batch: 乡镇(街道)代码, 乡镇(街道), 村(社区)代码,
-/// 村(社区)名称 and the [`MOM_FIGURES`] (one row per village code; the first
-/// row wins when a code repeats).
+/// 村(社区)名称 and the [`MOM_FIGURES`] (one row per village code, in the
+/// order 标牌清理, 场所整合, 值班 first list them; of a sheet that lists a
+/// code twice, its first row wins). Gathered in one pass over each sheet's
+/// sorted rows rather than as three frames unioned and joined: at a
+/// province's size those joins' working memory was the run's peak.
 fn stock_frame(batch: &Batch) -> PolarsResult<LazyFrame> {
-    let keys = [TOWNSHIP_CODE, TOWNSHIP, VILLAGE_CODE, VILLAGE_NAME];
-    let first = |lf: LazyFrame| {
-        lf.filter(col(VILLAGE_CODE).is_not_null())
-            .unique_stable(Some(cols([VILLAGE_CODE])), UniqueKeepStrategy::First)
-    };
-    let sheets = [SheetId::Signs, SheetId::Rooms, SheetId::Duty];
-    let mut frames = Vec::new();
-    for s in sheets {
-        let wanted = |c: Col| {
-            matches!(c, Col::VillageCode | Col::VillageName) || MOM_FIGURES.contains(&(s, c))
+    const SHEETS: [SheetId; 3] = [SheetId::Signs, SheetId::Rooms, SheetId::Duty];
+    const N: usize = MOM_FIGURES.len();
+    struct Village<'a> {
+        town: &'a TownshipEntry,
+        code: Cow<'a, str>,
+        name: Option<Cow<'a, str>>,
+        figures: [Option<f64>; N],
+        /// Which of [`SHEETS`] gave its figures already.
+        filled: [bool; SHEETS.len()],
+    }
+    let mut villages: Vec<Village> = Vec::new();
+    let mut index: std::collections::HashMap<Cow<str>, usize> = Default::default();
+    for (s, sheet) in SHEETS.iter().enumerate() {
+        let Some(rows) = VillageRows::of(batch, *sheet) else {
+            continue;
         };
-        frames.push(village_frame_of(batch, s, wanted)?.lazy());
-    }
-    let all_keys = concat(
-        frames
+        let at = |c: Col| rows.spec.column(c).map(|(i, _)| i);
+        let (Some(code_at), name_at) = (at(Col::VillageCode), at(Col::VillageName)) else {
+            continue;
+        };
+        // (figure, schema column) of this sheet's figures.
+        let figures: Vec<(usize, usize)> = MOM_FIGURES
             .iter()
-            .map(|f| f.clone().select(keys.map(col)))
-            .collect::<Vec<_>>(),
-        UnionArgs::default(),
-    )?;
-    let mut lf = first(all_keys);
-    for (s, f) in sheets.iter().zip(frames) {
-        let mut sel = vec![col(VILLAGE_CODE)];
-        sel.extend(
-            MOM_FIGURES
-                .iter()
-                .filter(|(sheet, _)| sheet == s)
-                .map(|(sheet, c)| col(header_of(*sheet, *c))),
-        );
-        lf = left_join(lf, first(f.select(sel)), VILLAGE_CODE);
+            .enumerate()
+            .filter(|(_, (fs, _))| fs == sheet)
+            .filter_map(|(f, (_, c))| Some((f, at(*c)?)))
+            .collect();
+        for k in 0..rows.len() {
+            let Some(code) = rows.text(k, code_at) else {
+                continue;
+            };
+            let v = match index.get(&code) {
+                Some(&v) => v,
+                None => {
+                    index.insert(code.clone(), villages.len());
+                    villages.push(Village {
+                        town: rows.get(k).0,
+                        code,
+                        name: name_at.and_then(|i| rows.text(k, i)),
+                        figures: [None; N],
+                        filled: [false; SHEETS.len()],
+                    });
+                    villages.len() - 1
+                }
+            };
+            let v = &mut villages[v];
+            if !v.filled[s] {
+                v.filled[s] = true;
+                for (f, i) in &figures {
+                    v.figures[*f] = rows.number(k, *i);
+                }
+            }
+        }
     }
-    Ok(lf)
+    drop(index);
+    let mut columns = vec![
+        text_column(
+            TOWNSHIP_CODE,
+            villages.iter().map(|v| Some(v.town.code.as_str())),
+        ),
+        text_column(
+            TOWNSHIP,
+            villages.iter().map(|v| Some(v.town.name.as_str())),
+        ),
+        text_column(VILLAGE_CODE, villages.iter().map(|v| Some(v.code.as_ref()))),
+        text_column(VILLAGE_NAME, villages.iter().map(|v| v.name.as_deref())),
+    ];
+    for (f, (sheet, c)) in MOM_FIGURES.iter().enumerate() {
+        let ca: Float64Chunked = villages.iter().map(|v| v.figures[f]).collect();
+        columns.push(ca.with_name(header_of(*sheet, *c).into()).into_column());
+    }
+    Ok(DataFrame::new(villages.len(), columns)?.lazy())
 }
 
 /// 环比提示 per village: the H codes of the used files, `H02、H05`.

@@ -560,14 +560,29 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut c = consolidate(plan, args.jobs, args.include_errors, progress)?;
     let mut timings = std::mem::take(&mut c.timings);
     timings.prepend("准备", planned);
+    // The previous period is wanted only by the rating (without a roster
+    // its villages are expected) and by 环比, which is made here, before the
+    // writers: then neither the previous period's rows nor the 环比 query's
+    // working memory are held while the long tables are made and written.
+    let previous = c.previous.take();
     // With county scores: the rating, whose T01 and the scores file's own
     // findings join 校验问题.
     let rated = timings.time("星级评定", || {
         c.plan
             .scores
             .as_ref()
-            .map(|s| (s, super::tiers::rate(&c, s)))
+            .map(|s| (s, super::tiers::rate(&c, previous.as_ref(), s)))
     });
+    let month_over_month = timings
+        .time("环比", || {
+            previous
+                .as_ref()
+                .map(|p| crate::aggregate::month_over_month(&c.batch, p))
+                .transpose()
+        })
+        .context("无法计算环比")?;
+    drop(previous);
+    crate::memory::release_freed();
     let mut notes = c.plan.notes.clone();
     let mut extra = Vec::new();
     if let Some((s, t)) = &rated {
@@ -584,7 +599,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         county: &c.plan.county,
         period: c.plan.period,
         batch: &c.batch,
-        previous: c.previous.as_ref(),
+        month_over_month: month_over_month.as_ref(),
         policy: &c.plan.policy,
         tool_version: env!("CARGO_PKG_VERSION"),
         notes: &notes,

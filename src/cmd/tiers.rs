@@ -5,6 +5,7 @@
 
 use super::consolidate::{self, Consolidation, Inputs, Lock};
 use super::Outcome;
+use crate::batch::Batch;
 use crate::rating::{self, TierInput, Tiers};
 use crate::scores::CountyScores;
 use crate::write::tiers::{money_text, TierWorkbookInput};
@@ -12,11 +13,12 @@ use anyhow::{bail, Context as _};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-/// Rate the consolidated period with the county scores.
-pub fn rate(c: &Consolidation, scores: &CountyScores) -> Tiers {
+/// Rate the consolidated period with the county scores (`previous`: the
+/// previous period's batch, when there is one).
+pub fn rate(c: &Consolidation, previous: Option<&Batch>, scores: &CountyScores) -> Tiers {
     rating::tiers(&TierInput {
         batch: &c.batch,
-        previous: c.previous.as_ref(),
+        previous,
         roster: c.plan.roster.as_ref(),
         scores,
         policy: &c.plan.policy,
@@ -83,7 +85,7 @@ pub fn run(args: Inputs) -> anyhow::Result<Outcome> {
     let output = plan.output.clone();
     let c = consolidate::consolidate(plan, args.jobs, args.include_errors, progress)?;
     let scores = c.plan.scores.as_ref().expect("checked above");
-    let tiers = rate(&c, scores);
+    let tiers = rate(&c, c.previous.as_ref(), scores);
     let written = write(&c, scores, &tiers, &output)?;
     if !args.quiet {
         for n in &c.plan.notes {

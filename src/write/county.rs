@@ -83,8 +83,11 @@ pub struct CountyInput<'a> {
     pub county: &'a CountyConfig,
     pub period: Period,
     pub batch: &'a Batch,
-    /// The previous period's batch, for 环比.
-    pub previous: Option<&'a Batch>,
+    /// The 环比 table ([`aggregate::month_over_month`]), when there is a
+    /// previous period. The caller makes it before the writers start, so
+    /// its query's working memory and the previous period's rows are gone
+    /// before the long tables are made.
+    pub month_over_month: Option<&'a DataFrame>,
     pub policy: &'a Policy,
     pub tool_version: &'a str,
     /// Lines for 说明, e.g. which roster rules were skipped.
@@ -128,7 +131,7 @@ fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::Result<Work
         .iter()
         .map(|id| LongTable::Data(*id))
         .collect();
-    if input.previous.is_some() {
+    if input.month_over_month.is_some() {
         jobs.push(LongTable::MonthOverMonth);
     }
     jobs.extend([LongTable::Submissions, LongTable::Findings]);
@@ -161,9 +164,10 @@ impl LongTable {
                 (schema::sheet_name(*id), Box::new(RowsGrid::new(rows)))
             }
             LongTable::MonthOverMonth => {
-                let prev = input.previous.context("没有上期数据,无法计算环比")?;
-                let df = aggregate::month_over_month(input.batch, prev).context("无法计算环比")?;
-                (MOM_SHEET, Box::new(FrameGrid::new(&df)?))
+                let df = input
+                    .month_over_month
+                    .context("没有上期数据,无法计算环比")?;
+                (MOM_SHEET, Box::new(FrameGrid::new(df)?))
             }
             LongTable::Submissions => (SUBMISSIONS_SHEET, Box::new(submissions_table(input.batch))),
             LongTable::Findings => (
@@ -1181,11 +1185,12 @@ mod tests {
         policy: &Policy,
     ) -> Vec<u8> {
         let notes = vec!["未提供名册:未检查 X04、X05".to_string()];
+        let mom = previous.map(|p| aggregate::month_over_month(batch, p).unwrap());
         let input = CountyInput {
             county,
             period: JUNE,
             batch,
-            previous,
+            month_over_month: mom.as_ref(),
             policy,
             tool_version: "0.1.0",
             notes: &notes,
@@ -1555,7 +1560,7 @@ mod tests {
             county: &c,
             period: JUNE,
             batch: &j.batch,
-            previous: None,
+            month_over_month: None,
             policy: &policy,
             tool_version: "0.1.0",
             notes: &[],
