@@ -251,23 +251,28 @@ pub struct VillageRows<'a> {
 impl<'a> VillageRows<'a> {
     pub fn of(batch: &'a Batch, sheet: SheetId) -> Option<VillageRows<'a>> {
         let spec = schema::data_sheet(sheet)?;
-        let mut sources: Vec<(&TownshipEntry, &Table)> = Vec::new();
-        let mut order: Vec<(u32, u32)> = Vec::new();
-        for t in &batch.townships {
-            if let Some(table) = batch.used_return(t).and_then(|r| r.table(sheet)) {
-                let s = sources.len() as u32;
-                sources.push((t, table));
-                order.extend((0..table.rows.len() as u32).map(|k| (s, k)));
-            }
-        }
+        let mut sources: Vec<(&TownshipEntry, &Table)> = batch
+            .townships
+            .iter()
+            .filter_map(|t| Some((t, batch.used_return(t)?.table(sheet)?)))
+            .collect();
+        // A township has one used return: sorted by township, the sources
+        // need only each sort its own rows.
+        sources.sort_by(|a, b| a.0.code.cmp(&b.0.code));
         let village = spec.column(Col::VillageCode).map(|(i, _)| i);
-        let key = |&(s, k): &(u32, u32)| {
-            let (t, table) = sources[s as usize];
-            let code = village.and_then(|i| text_of(table.field_at(&table.rows[k as usize], i)));
-            (t.code.as_str(), code.is_none(), code)
-        };
-        // Stable, so a village's rows keep their order.
-        order.sort_by(|a, b| key(a).cmp(&key(b)));
+        let mut order: Vec<(u32, u32)> =
+            Vec::with_capacity(sources.iter().map(|(_, t)| t.rows.len()).sum());
+        for (s, (_, table)) in sources.iter().enumerate() {
+            let start = order.len();
+            order.extend((0..table.rows.len() as u32).map(|k| (s as u32, k)));
+            let key = |&(_, k): &(u32, u32)| {
+                let code =
+                    village.and_then(|i| text_of(table.field_at(&table.rows[k as usize], i)));
+                (code.is_none(), code)
+            };
+            // Stable, so a village's rows keep their order.
+            order[start..].sort_by(|a, b| key(a).cmp(&key(b)));
+        }
         Some(VillageRows {
             spec,
             sources,
@@ -1327,6 +1332,32 @@ mod tests {
         let sum_of_rates =
             f64_at(&s, REMOVAL_RATE, 0).unwrap() + f64_at(&s, REMOVAL_RATE, 1).unwrap();
         assert_ne!(f64_at(&t, REMOVAL_RATE, 0), Some(sum_of_rates));
+    }
+
+    #[test]
+    fn a_previous_period_kept_for_comparison_keeps_sign_keys_and_month_over_month() {
+        let mut m = two_months();
+        let before = month_over_month(&m.june, &m.may).unwrap();
+        let ret = m.may.files[0].loaded.ret.as_mut().unwrap();
+        let whole = ret.table(SheetId::SignDetail).unwrap().clone();
+        let signs: usize = m.before.iter().map(|v| v.signs.len()).sum();
+        assert_eq!(whole.rows.len(), signs);
+        ret.keep_for_comparison();
+        // Every sign row, at its row, with its village code and sign name
+        // and nothing else.
+        let t = ret.table(SheetId::SignDetail).unwrap();
+        assert_eq!(t.spec.columns.len(), 2);
+        assert_eq!(t.rows.len(), signs);
+        for (r, w) in t.rows.iter().zip(&whole.rows) {
+            assert_eq!(r.row, w.row);
+            assert_eq!(t.code(r), whole.code(w));
+            assert_eq!(t.text(r, Col::SignName), whole.text(w, Col::SignName));
+            assert_eq!(t.field_at(r, 2), None);
+        }
+        assert_eq!(t.col_of(Col::SignName), whole.col_of(Col::SignName));
+        // The village sheets are untouched: 环比 is the same.
+        let after = month_over_month(&m.june, &m.may).unwrap();
+        assert!(after.equals_missing(&before));
     }
 
     #[test]

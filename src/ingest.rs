@@ -19,11 +19,40 @@ pub fn read_files(
     period: Option<Period>,
     tick: &(dyn Fn() + Sync),
 ) -> Vec<Loaded> {
+    read_each(pool, paths, policy, period, tick, |_| {})
+}
+
+/// Read a previous period's files in parallel, each return cut to what
+/// the comparisons with it need ([`Return::keep_for_comparison`]) as soon
+/// as it is read, so a province's two months are never whole in memory
+/// together.
+pub fn read_previous_files(
+    pool: &rayon::ThreadPool,
+    paths: &[PathBuf],
+    policy: &Policy,
+    tick: &(dyn Fn() + Sync),
+) -> Vec<Loaded> {
+    read_each(pool, paths, policy, None, tick, |l| {
+        if let Some(ret) = &mut l.ret {
+            ret.keep_for_comparison();
+        }
+    })
+}
+
+fn read_each(
+    pool: &rayon::ThreadPool,
+    paths: &[PathBuf],
+    policy: &Policy,
+    period: Option<Period>,
+    tick: &(dyn Fn() + Sync),
+    then: impl Fn(&mut Loaded) + Sync,
+) -> Vec<Loaded> {
     pool.install(|| {
         paths
             .par_iter()
             .map(|p| {
-                let loaded = crate::read::read_file_lean(p, policy, period);
+                let mut loaded = crate::read::read_file_lean(p, policy, period);
+                then(&mut loaded);
                 tick();
                 loaded
             })

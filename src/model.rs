@@ -310,6 +310,32 @@ impl Table {
         out
     }
 
+    /// A copy with only the columns of `spec`, a narrower spec of the same
+    /// sheet (each of its columns is one of this table's), every row and
+    /// totals row kept.
+    pub fn narrowed(&self, spec: &'static SheetSpec) -> Table {
+        debug_assert_eq!(spec.id, self.spec.id);
+        let from: Vec<usize> = spec
+            .columns
+            .iter()
+            .map(|c| self.spec.index_of(c.id))
+            .collect();
+        let cols = from.iter().map(|i| self.cols[*i]).collect();
+        let mut out = Table::new(spec, self.name.clone(), self.header_row, cols);
+        let mut texts = Texts::default();
+        for (rows, totals) in [(&self.rows, false), (&self.totals, true)] {
+            for r in rows {
+                let row = out.begin(r.row);
+                for i in &from {
+                    out.push(self.get(self.cells[r.at as usize + i]), &mut texts);
+                }
+                out.keep(row, totals);
+            }
+        }
+        out.finish();
+        out
+    }
+
     /// Replace schema column `i` of a row (tests build odd tables so).
     pub fn set(&mut self, row: &Row, i: usize, field: Field<'_>) {
         assert!(i < self.width(), "column {i} of {}", self.name);
@@ -439,12 +465,27 @@ impl Return {
         self.tables.iter().find(|t| t.id() == id)
     }
 
+    /// A previous period's return as the comparisons with it need it,
+    /// made as soon as it is read: its village sheets whole (H02–H05, 环比,
+    /// the villages expected without a roster, two files of one township
+    /// told apart), but of 标牌明细, the longest sheet, only each row's
+    /// village code and sign name (H01, and how many sign rows a village
+    /// has): 24 bytes a row instead of 48, and no category, place or filing
+    /// text.
+    pub fn keep_for_comparison(&mut self) {
+        for t in self
+            .tables
+            .iter_mut()
+            .filter(|t| t.id() == SheetId::SignDetail)
+        {
+            *t = t.narrowed(&crate::schema::SIGN_DETAIL_KEYS);
+        }
+    }
+
     /// What a previous period's return still needs once this period's
     /// rules have compared against it: its village sheets whole (环比, the
-    /// villages expected without a roster), but of 标牌明细, the longest
-    /// sheet, only the first row of each village: that sheet has no village
-    /// name, so which villages it lists is all it adds. Frees most of a
-    /// previous period's memory.
+    /// villages expected without a roster), but of 标牌明细 only the first
+    /// row of each village: which villages it lists is all it still adds.
     pub fn keep_after_comparison(&mut self) {
         for t in self
             .tables

@@ -278,6 +278,14 @@ pub const SIGN_DETAIL: SheetSpec = SheetSpec {
     ],
 };
 
+/// 标牌明细 as a previous period keeps it: each sign row's village code and
+/// sign name, all that H01 and the count of a village's sign rows compare
+/// (`model::Return::keep_for_comparison`).
+pub const SIGN_DETAIL_KEYS: SheetSpec = SheetSpec {
+    columns: SIGN_DETAIL.columns.split_at(2).0,
+    ..SIGN_DETAIL
+};
+
 pub const ROOMS: SheetSpec = SheetSpec {
     id: SheetId::Rooms,
     name: "功能室",

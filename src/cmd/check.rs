@@ -96,7 +96,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     p.display()
                 );
             }
-            loaded.ret
+            // Kept as consolidate keeps a previous period's returns.
+            loaded.ret.map(|mut ret| {
+                ret.keep_for_comparison();
+                ret
+            })
         }
         None => None,
     };

@@ -390,7 +390,7 @@ pub fn consolidate(
     let mut timings = crate::timings::Timings::default();
     let (previous, current) = timings.time("读取报表", || {
         let previous = plan.previous.as_ref().map(|(p, files)| {
-            let loaded = ingest::read_files(&pool, files, &plan.policy, None, &tick);
+            let loaded = ingest::read_previous_files(&pool, files, &plan.policy, &tick);
             (p, loaded)
         });
         let current =
@@ -427,7 +427,6 @@ pub fn consolidate(
             ret.keep_after_comparison();
         }
     }
-    crate::memory::release_freed();
     Ok(Consolidation {
         plan,
         batch,

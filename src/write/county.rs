@@ -124,7 +124,14 @@ fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::Result<Work
 
     let looks = Looks::new();
     write_readme(wb.add_worksheet().set_name(README_SHEET)?, input, &looks)?;
-    write_summary(wb.add_worksheet().set_name(SUMMARY_SHEET)?, input, &looks)?;
+    // 汇总 has a row per township (a province's has thousands): written in
+    // row order, in constant-memory mode like the long tables.
+    write_summary(
+        wb.add_worksheet_with_constant_memory()?
+            .set_name(SUMMARY_SHEET)?,
+        input,
+        &looks,
+    )?;
 
     // The long tables, each made and written on its own rayon task.
     let mut jobs: Vec<LongTable> = DETAIL_SHEETS
