@@ -751,24 +751,23 @@ pub fn summary_by_county(batch: &Batch) -> PolarsResult<DataFrame> {
 // ---------------------------------------------------------------------------
 // 环比
 
-/// Per used village of a batch: 乡镇(街道)代码, 乡镇(街道), 村(社区)代码,
-/// 村(社区)名称 and the [`MOM_FIGURES`] (one row per village code, in the
-/// order 标牌清理, 场所整合, 值班 first list them; of a sheet that lists a
-/// code twice, its first row wins). Gathered in one pass over each sheet's
-/// sorted rows rather than as three frames unioned and joined: at a
-/// province's size those joins' working memory was the run's peak.
-fn stock_frame(batch: &Batch) -> PolarsResult<LazyFrame> {
+/// A used village as 环比 shows it: its township, code and name, and its
+/// [`MOM_FIGURES`].
+struct Stock<'a> {
+    town: &'a TownshipEntry,
+    code: Cow<'a, str>,
+    name: Option<Cow<'a, str>>,
+    figures: [Option<f64>; MOM_FIGURES.len()],
+}
+
+/// Per used village of a batch, one per village code, in the order 标牌清理,
+/// 场所整合, 值班 first list them (of a sheet that lists a code twice, its
+/// first row wins). Gathered in one pass over each sheet's sorted rows.
+fn stocks(batch: &Batch) -> Vec<Stock<'_>> {
     const SHEETS: [SheetId; 3] = [SheetId::Signs, SheetId::Rooms, SheetId::Duty];
-    const N: usize = MOM_FIGURES.len();
-    struct Village<'a> {
-        town: &'a TownshipEntry,
-        code: Cow<'a, str>,
-        name: Option<Cow<'a, str>>,
-        figures: [Option<f64>; N],
-        /// Which of [`SHEETS`] gave its figures already.
-        filled: [bool; SHEETS.len()],
-    }
-    let mut villages: Vec<Village> = Vec::new();
+    let mut villages: Vec<Stock> = Vec::new();
+    // Which of SHEETS gave a village its figures already.
+    let mut filled: Vec<[bool; SHEETS.len()]> = Vec::new();
     let mut index: std::collections::HashMap<Cow<str>, usize> = Default::default();
     for (s, sheet) in SHEETS.iter().enumerate() {
         let Some(rows) = VillageRows::of(batch, *sheet) else {
@@ -793,43 +792,45 @@ fn stock_frame(batch: &Batch) -> PolarsResult<LazyFrame> {
                 Some(&v) => v,
                 None => {
                     index.insert(code.clone(), villages.len());
-                    villages.push(Village {
+                    villages.push(Stock {
                         town: rows.get(k).0,
                         code,
                         name: name_at.and_then(|i| rows.text(k, i)),
-                        figures: [None; N],
-                        filled: [false; SHEETS.len()],
+                        figures: [None; MOM_FIGURES.len()],
                     });
+                    filled.push([false; SHEETS.len()]);
                     villages.len() - 1
                 }
             };
-            let v = &mut villages[v];
-            if !v.filled[s] {
-                v.filled[s] = true;
+            if !filled[v][s] {
+                filled[v][s] = true;
                 for (f, i) in &figures {
-                    v.figures[*f] = rows.number(k, *i);
+                    villages[v].figures[*f] = rows.number(k, *i);
                 }
             }
         }
     }
-    drop(index);
-    let mut columns = vec![
-        text_column(
-            TOWNSHIP_CODE,
-            villages.iter().map(|v| Some(v.town.code.as_str())),
-        ),
-        text_column(
-            TOWNSHIP,
-            villages.iter().map(|v| Some(v.town.name.as_str())),
-        ),
-        text_column(VILLAGE_CODE, villages.iter().map(|v| Some(v.code.as_ref()))),
-        text_column(VILLAGE_NAME, villages.iter().map(|v| v.name.as_deref())),
-    ];
-    for (f, (sheet, c)) in MOM_FIGURES.iter().enumerate() {
-        let ca: Float64Chunked = villages.iter().map(|v| v.figures[f]).collect();
-        columns.push(ca.with_name(header_of(*sheet, *c).into()).into_column());
-    }
-    Ok(DataFrame::new(villages.len(), columns)?.lazy())
+    villages
+}
+
+/// The join keys of [`stocks`] with each village's place in them (`at`),
+/// the key columns named with `prefix`.
+fn stock_keys(stocks: &[Stock], prefix: &str, at: &str) -> PolarsResult<DataFrame> {
+    let n = stocks.len();
+    DataFrame::new(
+        n,
+        vec![
+            text_column(
+                &format!("{prefix}{TOWNSHIP_CODE}"),
+                stocks.iter().map(|v| Some(v.town.code.as_str())),
+            ),
+            text_column(
+                &format!("{prefix}{VILLAGE_CODE}"),
+                stocks.iter().map(|v| Some(v.code.as_ref())),
+            ),
+            Column::new(at.into(), (0..n as u32).collect::<Vec<u32>>()),
+        ],
+    )
 }
 
 /// 环比提示 per village: the H codes of the used files, `H02、H05`.
@@ -867,63 +868,92 @@ fn mom_flags(batch: &Batch) -> PolarsResult<LazyFrame> {
 /// The 环比 sheet: current and previous used villages, full outer join on
 /// 村(社区)代码; for each of [`MOM_FIGURES`] `<列名>本期`, `<列名>上期`,
 /// `<列名>变动` (本期 − 上期; null when either is missing); then 环比提示.
-/// Sorted by township code, then village code.
+/// Sorted by township code, then village code. polars joins, flags and
+/// sorts the keys alone (code and place in each period's list); the wide
+/// table is then filled once from the two lists, so a province's 环比 is
+/// not copied whole at each step of the query.
 pub fn month_over_month(cur: &Batch, prev: &Batch) -> PolarsResult<DataFrame> {
-    let p = |s: &str| format!("_p_{s}");
-    let now = stock_frame(cur)?.select(
-        [TOWNSHIP_CODE, TOWNSHIP, VILLAGE_CODE, VILLAGE_NAME]
-            .map(col)
-            .into_iter()
-            .chain(MOM_FIGURES.iter().map(|(s, c)| {
-                let h = header_of(*s, *c);
-                col(h).alias(format!("{h}{THIS_PERIOD}"))
-            }))
-            .collect::<Vec<_>>(),
-    );
-    let then = stock_frame(prev)?.select(
-        [TOWNSHIP_CODE, TOWNSHIP, VILLAGE_CODE, VILLAGE_NAME]
-            .map(|k| col(k).alias(p(k)))
-            .into_iter()
-            .chain(MOM_FIGURES.iter().map(|(s, c)| {
-                let h = header_of(*s, *c);
-                col(h).alias(format!("{h}{LAST_PERIOD}"))
-            }))
-            .collect::<Vec<_>>(),
-    );
-    // A full join keeps both keys; the village's code, name and township
-    // come from this period, else from the last.
-    let joined = now.join(
-        then,
+    const NOW: &str = "_now";
+    const THEN: &str = "_then";
+    const P: &str = "_p_";
+    let (now, then) = (stocks(cur), stocks(prev));
+    let p = |k: &str| format!("{P}{k}");
+    // A full join keeps both keys; the village's code and township come
+    // from this period, else from the last.
+    let joined = stock_keys(&now, "", NOW)?.lazy().join(
+        stock_keys(&then, P, THEN)?.lazy(),
         [col(VILLAGE_CODE)],
         [col(p(VILLAGE_CODE))],
         JoinArgs::new(JoinType::Full),
     );
-    let joined = joined.with_columns(
-        [TOWNSHIP_CODE, TOWNSHIP, VILLAGE_CODE, VILLAGE_NAME]
-            .map(|k| col(k).fill_null(col(p(k))).alias(k)),
-    );
-    let joined = left_join(joined, mom_flags(cur)?, VILLAGE_CODE)
-        .with_column(col(MOM_FLAGS).fill_null(lit("")));
-    let mut out: Vec<Expr> = [TOWNSHIP_CODE, TOWNSHIP, VILLAGE_CODE, VILLAGE_NAME]
-        .map(col)
-        .to_vec();
-    for (s, c) in MOM_FIGURES {
-        let h = header_of(s, c);
-        let (a, b) = (format!("{h}{THIS_PERIOD}"), format!("{h}{LAST_PERIOD}"));
-        out.push(col(a.as_str()));
-        out.push(col(b.as_str()));
-        out.push((col(a.as_str()) - col(b.as_str())).alias(format!("{h}{CHANGE}")));
-    }
-    out.push(col(MOM_FLAGS));
-    joined
-        .sort(
-            [TOWNSHIP_CODE, VILLAGE_CODE],
-            SortMultipleOptions::default()
-                .with_maintain_order(true)
-                .with_nulls_last(true),
+    let order = left_join(
+        joined.with_columns(
+            [TOWNSHIP_CODE, VILLAGE_CODE].map(|k| col(k).fill_null(col(p(k))).alias(k)),
+        ),
+        mom_flags(cur)?,
+        VILLAGE_CODE,
+    )
+    .sort(
+        [TOWNSHIP_CODE, VILLAGE_CODE],
+        SortMultipleOptions::default()
+            .with_maintain_order(true)
+            .with_nulls_last(true),
+    )
+    .select([col(NOW), col(THEN), col(MOM_FLAGS).fill_null(lit(""))])
+    .collect()?;
+    let pairs: Vec<(Option<&Stock>, Option<&Stock>)> = order
+        .column(NOW)?
+        .u32()?
+        .iter()
+        .zip(order.column(THEN)?.u32()?.iter())
+        .map(|(i, j)| (i.map(|i| &now[i as usize]), j.map(|j| &then[j as usize])))
+        .collect();
+    let n = pairs.len();
+    let key = |name: &str, get: for<'s> fn(&'s Stock<'_>) -> Option<&'s str>| {
+        // From this period, else from the last.
+        text_column(
+            name,
+            pairs
+                .iter()
+                .map(|(a, b)| a.and_then(get).or_else(|| b.and_then(get))),
         )
-        .select(out)
-        .collect()
+    };
+    let mut columns = vec![
+        key(TOWNSHIP_CODE, |v| Some(v.town.code.as_str())),
+        key(TOWNSHIP, |v| Some(v.town.name.as_str())),
+        key(VILLAGE_CODE, |v| Some(v.code.as_ref())),
+        key(VILLAGE_NAME, |v| v.name.as_deref()),
+    ];
+    for (f, (s, c)) in MOM_FIGURES.iter().enumerate() {
+        let h = header_of(*s, *c);
+        let this: Float64Chunked = pairs
+            .iter()
+            .map(|(a, _)| a.and_then(|v| v.figures[f]))
+            .collect();
+        let last: Float64Chunked = pairs
+            .iter()
+            .map(|(_, b)| b.and_then(|v| v.figures[f]))
+            .collect();
+        let change: Float64Chunked = pairs
+            .iter()
+            .map(|(a, b)| Some(a.and_then(|v| v.figures[f])? - b.and_then(|v| v.figures[f])?))
+            .collect();
+        columns.push(
+            this.with_name(format!("{h}{THIS_PERIOD}").into())
+                .into_column(),
+        );
+        columns.push(
+            last.with_name(format!("{h}{LAST_PERIOD}").into())
+                .into_column(),
+        );
+        columns.push(
+            change
+                .with_name(format!("{h}{CHANGE}").into())
+                .into_column(),
+        );
+    }
+    columns.push(order.column(MOM_FLAGS)?.clone());
+    DataFrame::new(n, columns)
 }
 
 /// Batches built from real returns (demo data → template → reader →

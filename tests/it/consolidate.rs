@@ -358,6 +358,8 @@ fn timings_list_every_stage_and_the_peak_memory() {
         "准备",
         "读取报表",
         "校验",
+        "星级评定",
+        "环比",
         "县级汇总表",
         "反馈表",
         "合计",
