@@ -18,7 +18,7 @@ use crate::schema::{Col, SheetId};
 use crate::scores::CountyScores;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Headers of 分档明细, in order.
 pub const TIER_HEADERS: [&str; 16] = [
@@ -437,29 +437,32 @@ pub fn tiers(input: &TierInput) -> Tiers {
             }
         }
     }
-    let mut ordered: Vec<(&String, &Place)> = places.iter().collect();
+    drop(listed);
+    // A province has hundreds of thousands of villages: their places are
+    // moved into the rows, not copied.
+    let mut ordered: Vec<(String, Place)> = places.into_iter().collect();
     ordered.sort_by(|a, b| {
         (a.1.township_code.as_str(), a.0.as_str()).cmp(&(b.1.township_code.as_str(), b.0.as_str()))
     });
 
     let mut rows = Vec::with_capacity(ordered.len());
     let mut findings = Vec::new();
-    // The villages a used return lists, by township: once per return, not
-    // once per village.
-    let mut listed_in: HashMap<&str, BTreeMap<String, String>> = HashMap::new();
+    // The villages the used return of the township being rated lists: made
+    // once per township (its villages are consecutive), not once per village.
+    let mut listed_in: Option<(&str, BTreeMap<String, String>)> = None;
     for (code, place) in ordered {
         let te = entries.get(place.township_code.as_str()).copied();
         let township_name = te
             .map(|t| t.name.clone())
             .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| place.township_name.clone());
+            .unwrap_or(place.township_name);
         let used = te.and_then(|t| batch.used_return(t));
-        let county = scores.scores.get(code).copied();
+        let county = scores.scores.get(&code).copied();
         let mut row = TierRow {
-            township_code: place.township_code.clone(),
+            township_code: place.township_code,
             township_name,
-            village_code: code.clone(),
-            village_name: place.name.clone(),
+            village_code: code,
+            village_name: place.name,
             rep: None,
             town: None,
             county,
@@ -483,10 +486,16 @@ pub fn tiers(input: &TierInput) -> Tiers {
         } else {
             ""
         };
+        if listed_in
+            .as_ref()
+            .is_none_or(|(t, _)| *t != te.code.as_str())
+        {
+            listed_in = Some((te.code.as_str(), villages_of(ret)));
+        }
+        let code = &row.village_code;
         let in_return = listed_in
-            .entry(te.code.as_str())
-            .or_insert_with(|| villages_of(ret))
-            .contains_key(code);
+            .as_ref()
+            .is_some_and(|(_, villages)| villages.contains_key(code));
         if in_return && county.is_none() && !scores.bad.contains(code) {
             findings.push(scores.missing(code, &row.village_name, &row.township_code));
         }
