@@ -427,6 +427,7 @@ pub fn consolidate(
             ret.keep_after_comparison();
         }
     }
+    crate::memory::release_freed();
     Ok(Consolidation {
         plan,
         batch,
