@@ -286,6 +286,12 @@ pub const SIGN_DETAIL_KEYS: SheetSpec = SheetSpec {
     ..SIGN_DETAIL
 };
 
+// The two kept are code and name, whatever else the sheet's columns become.
+const _: () = assert!(
+    matches!(SIGN_DETAIL_KEYS.columns[0].id, Col::VillageCode)
+        && matches!(SIGN_DETAIL_KEYS.columns[1].id, Col::SignName)
+);
+
 pub const ROOMS: SheetSpec = SheetSpec {
     id: SheetId::Rooms,
     name: "功能室",
