@@ -39,32 +39,92 @@ pub enum Field<'a> {
     Ok(Val<'a>),
 }
 
-/// A cell as a table stores it: eight bytes, its text in the table's one
-/// string (a sign row of five cells is 40 bytes plus its row, not five
-/// 24-byte values behind an allocation of their own).
+/// A cell as a table stores it: four bytes, its kind in the low three bits
+/// and a payload above them; its text in the table's one string, reached
+/// through the table's span list (a sign row of five cells is 20 bytes
+/// plus its row, not five 24-byte values behind an allocation of their
+/// own). Read back through [`Cell::unpack`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Cell {
+struct Cell(u32);
+
+/// A cell unpacked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unpacked {
     Absent,
     Blank,
     Bad,
     Bool(bool),
-    /// A number whose mantissa fits in 32 bits (nearly all).
+    /// A number whose mantissa fits in [`Cell::MANTISSA_BITS`] bits (nearly
+    /// all) and whose scale is below 16.
     Num {
-        scale: u8,
+        scale: u32,
         mantissa: i32,
     },
     /// Any other number: its index in `Table::big`.
     Big(u32),
-    /// `len` bytes of `Table::text` from `at`.
-    Text {
-        len: u16,
-        at: u32,
-    },
-    /// Text longer than `u16::MAX` bytes: its span in `Table::long`.
-    Long(u32),
+    /// Its index in `Table::spans`.
+    Text(u32),
 }
 
-const _: () = assert!(std::mem::size_of::<Cell>() == 8);
+impl Cell {
+    const TAG_BITS: u32 = 3;
+    const TAG_MASK: u32 = (1 << Self::TAG_BITS) - 1;
+    const SCALE_BITS: u32 = 4;
+    const MANTISSA_BITS: u32 = 32 - Self::TAG_BITS - Self::SCALE_BITS;
+    /// Indexes (of `big` and `spans`) must be below this.
+    const INDEX_LIMIT: u32 = 1 << (32 - Self::TAG_BITS);
+    const ABSENT: Cell = Cell(0);
+    const BLANK: Cell = Cell(1);
+    const BAD: Cell = Cell(2);
+    const BOOL: u32 = 3;
+    const NUM: u32 = 4;
+    const BIG: u32 = 5;
+    const TEXT: u32 = 6;
+
+    fn bool(b: bool) -> Cell {
+        Cell(u32::from(b) << Self::TAG_BITS | Self::BOOL)
+    }
+
+    /// A number small enough to be packed, or `None`.
+    fn num(d: &Decimal) -> Option<Cell> {
+        let scale = d.scale();
+        let limit = 1i128 << (Self::MANTISSA_BITS - 1);
+        let m = d.mantissa();
+        (scale < 1 << Self::SCALE_BITS && (-limit..limit).contains(&m)).then(|| {
+            let m = (m as i32 as u32) << (Self::TAG_BITS + Self::SCALE_BITS);
+            Cell(m | scale << Self::TAG_BITS | Self::NUM)
+        })
+    }
+
+    fn index(tag: u32, i: usize) -> Cell {
+        let i = u32::try_from(i)
+            .ok()
+            .filter(|i| *i < Self::INDEX_LIMIT)
+            .expect(
+                "a table has fewer than 2^29 numbers and texts (a sheet has at most 2^20 rows)",
+            );
+        Cell(i << Self::TAG_BITS | tag)
+    }
+
+    fn unpack(self) -> Unpacked {
+        let payload = self.0 >> Self::TAG_BITS;
+        match self.0 & Self::TAG_MASK {
+            0 => Unpacked::Absent,
+            1 => Unpacked::Blank,
+            2 => Unpacked::Bad,
+            Self::BOOL => Unpacked::Bool(payload != 0),
+            Self::NUM => Unpacked::Num {
+                scale: payload & ((1 << Self::SCALE_BITS) - 1),
+                mantissa: (self.0 as i32) >> (Self::TAG_BITS + Self::SCALE_BITS),
+            },
+            Self::BIG => Unpacked::Big(payload),
+            Self::TEXT => Unpacked::Text(payload),
+            tag => unreachable!("no cell is packed with tag {tag}"),
+        }
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Cell>() == 4);
 
 /// A village (or sign, or explanation) row of a table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,8 +153,9 @@ pub struct Table {
     /// Every text cell's characters (a text met twice while reading is
     /// stored once).
     text: String,
+    /// (start, length) in `text` of each text a cell refers to.
+    spans: Vec<(u32, u32)>,
     big: Vec<Decimal>,
-    long: Vec<(u32, u32)>,
 }
 
 impl Table {
@@ -114,8 +175,8 @@ impl Table {
             totals: Vec::new(),
             cells: Vec::new(),
             text: String::new(),
+            spans: Vec::new(),
             big: Vec::new(),
-            long: Vec::new(),
         }
     }
 
@@ -133,21 +194,17 @@ impl Table {
     }
 
     fn get(&self, c: Cell) -> Field<'_> {
-        match c {
-            Cell::Absent => Field::Absent,
-            Cell::Blank => Field::Blank,
-            Cell::Bad => Field::Bad,
-            Cell::Bool(b) => Field::Ok(Val::Bool(b)),
-            Cell::Num { scale, mantissa } => {
-                Field::Ok(Val::Num(Decimal::new(mantissa.into(), scale.into())))
+        match c.unpack() {
+            Unpacked::Absent => Field::Absent,
+            Unpacked::Blank => Field::Blank,
+            Unpacked::Bad => Field::Bad,
+            Unpacked::Bool(b) => Field::Ok(Val::Bool(b)),
+            Unpacked::Num { scale, mantissa } => {
+                Field::Ok(Val::Num(Decimal::new(mantissa.into(), scale)))
             }
-            Cell::Big(i) => Field::Ok(Val::Num(self.big[i as usize])),
-            Cell::Text { len, at } => {
-                let at = at as usize;
-                Field::Ok(Val::Text(&self.text[at..at + len as usize]))
-            }
-            Cell::Long(i) => {
-                let (at, len) = self.long[i as usize];
+            Unpacked::Big(i) => Field::Ok(Val::Num(self.big[i as usize])),
+            Unpacked::Text(i) => {
+                let (at, len) = self.spans[i as usize];
                 Field::Ok(Val::Text(&self.text[at as usize..(at + len) as usize]))
             }
         }
@@ -212,7 +269,7 @@ impl Table {
         self.spec.column(Col::VillageCode).is_some_and(|(i, _)| {
             self.rows
                 .iter()
-                .any(|r| self.cells[r.at as usize + i] == Cell::Bad)
+                .any(|r| self.cells[r.at as usize + i] == Cell::BAD)
         })
     }
 
@@ -285,8 +342,8 @@ impl Table {
         self.totals.shrink_to_fit();
         self.cells.shrink_to_fit();
         self.text.shrink_to_fit();
+        self.spans.shrink_to_fit();
         self.big.shrink_to_fit();
-        self.long.shrink_to_fit();
     }
 
     /// A copy holding only the rows `keep` picks (no totals rows), its
@@ -345,41 +402,31 @@ impl Table {
 
     fn cell(&mut self, field: Field<'_>, texts: Option<&mut Texts>) -> Cell {
         match field {
-            Field::Absent => Cell::Absent,
-            Field::Blank => Cell::Blank,
-            Field::Bad => Cell::Bad,
-            Field::Ok(Val::Bool(b)) => Cell::Bool(b),
-            Field::Ok(Val::Num(d)) => match i32::try_from(d.mantissa()) {
-                Ok(mantissa) => Cell::Num {
-                    scale: d.scale() as u8,
-                    mantissa,
-                },
-                Err(_) => {
-                    self.big.push(d);
-                    Cell::Big(self.big.len() as u32 - 1)
-                }
-            },
+            Field::Absent => Cell::ABSENT,
+            Field::Blank => Cell::BLANK,
+            Field::Bad => Cell::BAD,
+            Field::Ok(Val::Bool(b)) => Cell::bool(b),
+            Field::Ok(Val::Num(d)) => Cell::num(&d).unwrap_or_else(|| {
+                self.big.push(d);
+                Cell::index(Cell::BIG, self.big.len() - 1)
+            }),
             Field::Ok(Val::Text(s)) => {
-                let (at, len) = match texts {
-                    Some(t) => t.store(&mut self.text, s),
-                    None => append(&mut self.text, s),
+                let span = match texts {
+                    Some(t) => t.store(&mut self.text, &mut self.spans, s),
+                    None => append(&mut self.text, &mut self.spans, s),
                 };
-                match u16::try_from(len) {
-                    Ok(len) => Cell::Text { len, at },
-                    Err(_) => {
-                        self.long.push((at, len));
-                        Cell::Long(self.long.len() as u32 - 1)
-                    }
-                }
+                Cell::index(Cell::TEXT, span)
             }
         }
     }
 }
 
-fn append(text: &mut String, s: &str) -> (u32, u32) {
-    let at = text.len() as u32;
+/// Store `s` at the end of `text` as a new span; its index.
+fn append(text: &mut String, spans: &mut Vec<(u32, u32)>, s: &str) -> usize {
+    let at = u32::try_from(text.len()).expect("a table holds less than 4 GB of text");
     text.push_str(s);
-    (at, s.len() as u32)
+    spans.push((at, s.len() as u32));
+    spans.len() - 1
 }
 
 /// The texts a table holds while it is read, so that a text met again (a
@@ -387,7 +434,8 @@ fn append(text: &mut String, s: &str) -> (u32, u32) {
 /// stored once.
 #[derive(Default)]
 pub struct Texts {
-    seen: hashbrown::HashTable<(u32, u32)>,
+    /// Indexes in the table's `spans`.
+    seen: hashbrown::HashTable<u32>,
     hasher: foldhash::fast::FixedState,
 }
 
@@ -395,24 +443,25 @@ impl Texts {
     /// Texts longer than this are stored each time they are met.
     const SHARED_MAX: usize = 64;
 
-    fn store(&mut self, text: &mut String, s: &str) -> (u32, u32) {
+    /// The index in `spans` of `s`, stored unless met before.
+    fn store(&mut self, text: &mut String, spans: &mut Vec<(u32, u32)>, s: &str) -> usize {
         use std::hash::BuildHasher;
         if s.len() > Self::SHARED_MAX {
-            return append(text, s);
+            return append(text, spans, s);
         }
+        let of = |spans: &[(u32, u32)], i: u32| -> std::ops::Range<usize> {
+            let (at, len) = spans[i as usize];
+            at as usize..(at + len) as usize
+        };
         let h = self.hasher.hash_one(s);
-        if let Some(found) = self
-            .seen
-            .find(h, |&(at, len)| &text[at as usize..(at + len) as usize] == s)
-        {
-            return *found;
+        if let Some(found) = self.seen.find(h, |&i| &text[of(spans, i)] == s) {
+            return *found as usize;
         }
-        let span = append(text, s);
+        let span = append(text, spans, s);
         let hasher = &self.hasher;
-        let t: &str = text;
-        self.seen.insert_unique(h, span, |&(at, len)| {
-            hasher.hash_one(&t[at as usize..(at + len) as usize])
-        });
+        let (t, sp): (&str, &[(u32, u32)]) = (text, spans);
+        self.seen
+            .insert_unique(h, span as u32, |&i| hasher.hash_one(&t[of(sp, i)]));
         span
     }
 }
@@ -590,6 +639,42 @@ mod tests {
     }
 
     #[test]
+    fn numbers_at_the_packing_limits_come_back_exactly() {
+        let mut t = table();
+        let mut texts = Texts::default();
+        let edge = 1i64 << (Cell::MANTISSA_BITS - 1); // 2^24
+        let nums = [
+            (Decimal::new(edge - 1, 0), false),
+            (Decimal::new(edge, 0), true),
+            (Decimal::new(-edge, 2), false),
+            (Decimal::new(-edge - 1, 2), true),
+            (Decimal::new(7, 15), false),
+            (Decimal::new(7, 16), true),
+            (Decimal::ZERO, false),
+        ];
+        let rows: Vec<Row> = nums
+            .iter()
+            .enumerate()
+            .map(|(k, (d, _))| {
+                let fields = [
+                    Field::Ok(Val::Num(*d)),
+                    Field::Ok(Val::Bool(k % 2 == 0)),
+                    Field::Blank,
+                    Field::Absent,
+                    Field::Bad,
+                ];
+                add(&mut t, &mut texts, k as u32, &fields)
+            })
+            .collect();
+        for (k, ((d, big), r)) in nums.iter().zip(&rows).enumerate() {
+            assert_eq!(t.field_at(r, 0), Some(Field::Ok(Val::Num(*d))), "{d}");
+            assert_eq!(t.flag(r, Col::SignName), Some(k % 2 == 0));
+            assert_eq!(Cell::num(d).is_none(), *big, "{d}");
+        }
+        assert_eq!(t.big.len(), 3);
+    }
+
+    #[test]
     fn a_text_met_again_is_stored_once() {
         let mut t = table();
         let mut texts = Texts::default();
@@ -608,6 +693,7 @@ mod tests {
             );
         }
         assert_eq!(t.text, "990101104201综治中心综治");
+        assert_eq!(t.spans, [(0, 12), (12, 12), (24, 6)]);
         assert_eq!(t.rows.len(), 100);
         assert_eq!(t.text(&t.rows[99], Col::SignName), Some("综治中心"));
     }
