@@ -757,7 +757,28 @@ struct Stock<'a> {
     town: &'a TownshipEntry,
     code: Cow<'a, str>,
     name: Option<Cow<'a, str>>,
-    figures: [Option<f64>; MOM_FIGURES.len()],
+    /// Each figure, meaningful where its bit of `present` is set (half the
+    /// size of ten `Option<f64>`: a province has a million of these).
+    figures: [f64; MOM_FIGURES.len()],
+    present: u16,
+}
+
+const _: () = assert!(MOM_FIGURES.len() <= u16::BITS as usize);
+
+impl Stock<'_> {
+    fn figure(&self, f: usize) -> Option<f64> {
+        (self.present >> f & 1 == 1).then(|| self.figures[f])
+    }
+
+    fn set(&mut self, f: usize, value: Option<f64>) {
+        match value {
+            Some(v) => {
+                self.figures[f] = v;
+                self.present |= 1 << f;
+            }
+            None => self.present &= !(1 << f),
+        }
+    }
 }
 
 /// Per used village of a batch, one per village code, in the order 标牌清理,
@@ -768,7 +789,9 @@ fn stocks(batch: &Batch) -> Vec<Stock<'_>> {
     let mut villages: Vec<Stock> = Vec::new();
     // Which of SHEETS gave a village its figures already.
     let mut filled: Vec<[bool; SHEETS.len()]> = Vec::new();
-    let mut index: std::collections::HashMap<Cow<str>, usize> = Default::default();
+    // Indexes in `villages`, by code.
+    let mut index = hashbrown::HashTable::<u32>::new();
+    let hasher = foldhash::fast::FixedState::default();
     for (s, sheet) in SHEETS.iter().enumerate() {
         let Some(rows) = VillageRows::of(batch, *sheet) else {
             continue;
@@ -788,15 +811,20 @@ fn stocks(batch: &Batch) -> Vec<Stock<'_>> {
             let Some(code) = rows.text(k, code_at) else {
                 continue;
             };
-            let v = match index.get(&code) {
-                Some(&v) => v,
+            use std::hash::BuildHasher;
+            let h = hasher.hash_one(code.as_ref());
+            let v = match index.find(h, |&v| villages[v as usize].code == code) {
+                Some(&v) => v as usize,
                 None => {
-                    index.insert(code.clone(), villages.len());
+                    index.insert_unique(h, villages.len() as u32, |&v| {
+                        hasher.hash_one(villages[v as usize].code.as_ref())
+                    });
                     villages.push(Stock {
                         town: rows.get(k).0,
                         code,
                         name: name_at.and_then(|i| rows.text(k, i)),
-                        figures: [None; MOM_FIGURES.len()],
+                        figures: [0.0; MOM_FIGURES.len()],
+                        present: 0,
                     });
                     filled.push([false; SHEETS.len()]);
                     villages.len() - 1
@@ -805,7 +833,7 @@ fn stocks(batch: &Batch) -> Vec<Stock<'_>> {
             if !filled[v][s] {
                 filled[v][s] = true;
                 for (f, i) in &figures {
-                    villages[v].figures[*f] = rows.number(k, *i);
+                    villages[v].set(*f, rows.number(k, *i));
                 }
             }
         }
@@ -928,15 +956,15 @@ pub fn month_over_month(cur: &Batch, prev: &Batch) -> PolarsResult<DataFrame> {
         let h = header_of(*s, *c);
         let this: Float64Chunked = pairs
             .iter()
-            .map(|(a, _)| a.and_then(|v| v.figures[f]))
+            .map(|(a, _)| a.and_then(|v| v.figure(f)))
             .collect();
         let last: Float64Chunked = pairs
             .iter()
-            .map(|(_, b)| b.and_then(|v| v.figures[f]))
+            .map(|(_, b)| b.and_then(|v| v.figure(f)))
             .collect();
         let change: Float64Chunked = pairs
             .iter()
-            .map(|(a, b)| Some(a.and_then(|v| v.figures[f])? - b.and_then(|v| v.figures[f])?))
+            .map(|&(a, b)| Some(a?.figure(f)? - b?.figure(f)?))
             .collect();
         columns.push(
             this.with_name(format!("{h}{THIS_PERIOD}").into())
