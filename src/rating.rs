@@ -383,7 +383,7 @@ pub fn tiers(input: &TierInput) -> Tiers {
     // that lists it (its own township's code first); else last period's.
     let mut places: BTreeMap<String, Place> = BTreeMap::new();
     if let Some(r) = input.roster {
-        for v in r.villages.values() {
+        for v in r.villages() {
             places.insert(
                 v.village_code.clone(),
                 Place {

@@ -242,7 +242,7 @@ pub fn parse(
             continue;
         };
         let township = roster
-            .and_then(|r| r.villages.get(&code))
+            .and_then(|r| r.get(&code))
             .map(|v| v.township_code.clone())
             .unwrap_or_else(|| code[..9].to_string());
         let stamp = |f: Finding| -> Finding {
@@ -264,7 +264,7 @@ pub fn parse(
         }
         first.insert(code.clone(), here);
         if let Some(r) = roster {
-            if !r.villages.contains_key(&code) {
+            if !r.contains(&code) {
                 out.findings.push(stamp(
                     finding(
                         Code::X05,

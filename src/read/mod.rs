@@ -331,7 +331,9 @@ pub fn parse(
             None
         }
     };
-    let mut tables = Vec::new();
+    // Exactly as many as there are data sheets: a province holds 150,000
+    // returns' tables until the writers are done.
+    let mut tables = Vec::with_capacity(schema::DATA_SHEETS.len());
     for spec in schema::DATA_SHEETS {
         match find(spec.name) {
             Some(sheet) => {

@@ -25,34 +25,66 @@ pub struct RosterEntry {
     pub village_name: String,
 }
 
-/// The roster, indexed for the rules.
+/// The roster, indexed for the rules: its villages in one list sorted by
+/// code (a province's roster has half a million; a map keyed by a copy of
+/// each code, and a second copy per township, cost twice the list).
 #[derive(Clone, Debug, Default)]
 pub struct Roster {
-    /// Village code → entry.
-    pub villages: BTreeMap<String, RosterEntry>,
+    /// By village code, one entry per code.
+    villages: Vec<RosterEntry>,
     /// Township code → name.
     pub townships: BTreeMap<String, String>,
-    /// Township code → its villages' codes, in code order (a return's
-    /// check looks up its own township's villages, not the whole roster).
-    by_township: BTreeMap<String, Vec<String>>,
+    /// Township code → its villages' places in `villages`, in code order
+    /// (a return's check looks up its own township's villages, not the
+    /// whole roster).
+    by_township: BTreeMap<String, Vec<u32>>,
 }
 
 impl Roster {
+    /// A code listed twice keeps its last entry.
     pub fn new(entries: impl IntoIterator<Item = RosterEntry>) -> Roster {
-        let mut r = Roster::default();
-        for e in entries {
-            r.townships
-                .entry(e.township_code.clone())
-                .or_insert_with(|| clean(&e.township_name));
-            r.villages.insert(e.village_code.clone(), e);
+        let mut villages: Vec<RosterEntry> = entries.into_iter().collect();
+        // Stable: of one code, the last entry given is the last here.
+        villages.sort_by(|a, b| a.village_code.cmp(&b.village_code));
+        let mut kept: Vec<RosterEntry> = Vec::with_capacity(villages.len());
+        for e in villages {
+            match kept.last_mut() {
+                Some(last) if last.village_code == e.village_code => *last = e,
+                _ => kept.push(e),
+            }
         }
-        for v in r.villages.values() {
+        kept.shrink_to_fit();
+        let mut r = Roster {
+            villages: kept,
+            ..Roster::default()
+        };
+        for (i, v) in r.villages.iter().enumerate() {
+            r.townships
+                .entry(v.township_code.clone())
+                .or_insert_with(|| clean(&v.township_name));
             r.by_township
                 .entry(v.township_code.clone())
                 .or_default()
-                .push(v.village_code.clone());
+                .push(i as u32);
         }
         r
+    }
+
+    /// The roster's entry of a village code.
+    pub fn get(&self, code: &str) -> Option<&RosterEntry> {
+        self.villages
+            .binary_search_by(|v| v.village_code.as_str().cmp(code))
+            .ok()
+            .map(|i| &self.villages[i])
+    }
+
+    pub fn contains(&self, code: &str) -> bool {
+        self.get(code).is_some()
+    }
+
+    /// Every village, by code.
+    pub fn villages(&self) -> &[RosterEntry] {
+        &self.villages
     }
 
     /// The roster's villages of one township, by code.
@@ -64,7 +96,7 @@ impl Roster {
             .get(township)
             .into_iter()
             .flatten()
-            .filter_map(|code| self.villages.get(code))
+            .map(|i| &self.villages[*i as usize])
     }
 }
 
@@ -168,5 +200,13 @@ mod tests {
             ["990101102201", "990101102202", "990101102203"]
         );
         assert!(of("990101199").is_empty());
+        assert_eq!(r.villages().len(), 5);
+        assert_eq!(
+            r.get("990101102203").map(|v| v.township_code.as_str()),
+            Some("990101102")
+        );
+        assert!(r.contains("990101101201"));
+        assert!(!r.contains("990101101202"));
+        assert_eq!(r.townships.len(), 2);
     }
 }

@@ -40,7 +40,6 @@ pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
             if foreign.contains(code) {
                 let elsewhere = match ctx.roster {
                     Some(r) => r
-                        .villages
                         .get(code)
                         .map(|v| format!(",名册中它属于{}({})", v.township_name, v.township_code)),
                     None => ctx
@@ -111,10 +110,7 @@ pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
             for t in &village_tables {
                 for row in &t.rows {
                     let Some(code) = t.code(row) else { continue };
-                    if foreign.contains(code)
-                        || roster.villages.contains_key(code)
-                        || !reported.insert(code)
-                    {
+                    if foreign.contains(code) || roster.contains(code) || !reported.insert(code) {
                         continue;
                     }
                     out.push(t.finding(
@@ -143,7 +139,7 @@ fn names(tables: &[&Table], foreign: &HashSet<String>, ctx: &Context, out: &mut 
                 continue;
             }
             let name = clean(name);
-            let expected = match ctx.roster.and_then(|r| r.villages.get(code)) {
+            let expected = match ctx.roster.and_then(|r| r.get(code)) {
                 Some(v) => Some((clean(&v.village_name), "名册")),
                 None => match first.get(code) {
                     Some((n, sheet)) => Some((n.clone(), *sheet)),
