@@ -841,28 +841,82 @@ fn stocks(batch: &Batch) -> Vec<Stock<'_>> {
     villages
 }
 
-/// The join keys of [`stocks`] with each village's place in them (`at`),
-/// the key columns named with `prefix`.
-fn stock_keys(stocks: &[Stock], prefix: &str, at: &str) -> PolarsResult<DataFrame> {
+/// A village code as 环比 joins and sorts it: its twelve digits as a
+/// number (same order as the text; a province's half a million codes join
+/// as integers, not strings).
+fn code_key(code: &str) -> Option<u64> {
+    code.parse().ok()
+}
+
+/// Each township code of both periods → its place in code order (sorting by
+/// it sorts by township code).
+fn township_ranks<'a>(batches: [&'a Batch; 2]) -> std::collections::HashMap<&'a str, u32> {
+    let codes: std::collections::BTreeSet<&str> = batches
+        .iter()
+        .flat_map(|b| b.townships.iter().map(|t| t.code.as_str()))
+        .collect();
+    codes
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| (c, i as u32))
+        .collect()
+}
+
+/// The join keys of [`stocks`] (township rank, village code key) with each
+/// village's place in them (`at`), the key columns named with `prefix`.
+fn stock_keys(
+    stocks: &[Stock],
+    ranks: &std::collections::HashMap<&str, u32>,
+    prefix: &str,
+    at: &str,
+) -> PolarsResult<DataFrame> {
     let n = stocks.len();
+    let towns: UInt32Chunked = stocks
+        .iter()
+        .map(|v| ranks.get(v.town.code.as_str()).copied())
+        .collect();
+    let codes: UInt64Chunked = stocks.iter().map(|v| code_key(&v.code)).collect();
     DataFrame::new(
         n,
         vec![
-            text_column(
-                &format!("{prefix}{TOWNSHIP_CODE}"),
-                stocks.iter().map(|v| Some(v.town.code.as_str())),
-            ),
-            text_column(
-                &format!("{prefix}{VILLAGE_CODE}"),
-                stocks.iter().map(|v| Some(v.code.as_ref())),
-            ),
+            towns
+                .with_name(format!("{prefix}{TOWN_KEY}").into())
+                .into_column(),
+            codes
+                .with_name(format!("{prefix}{CODE_KEY}").into())
+                .into_column(),
             Column::new(at.into(), (0..n as u32).collect::<Vec<u32>>()),
         ],
     )
 }
 
-/// 环比提示 per village: the H codes of the used files, `H02、H05`.
+/// 环比's key columns: township rank and village code key.
+const TOWN_KEY: &str = "_town";
+const CODE_KEY: &str = "_code";
+
+/// 环比提示 per village code key: the H codes of the used files'
+/// findings, `H02、H05`.
 fn mom_flags(batch: &Batch) -> PolarsResult<LazyFrame> {
+    let mut villages: Vec<u64> = Vec::new();
+    let mut codes: Vec<&str> = Vec::new();
+    for (_, loaded) in used_files(batch) {
+        for f in &loaded.findings {
+            if !MOM_CODES.contains(&f.code) {
+                continue;
+            }
+            if let Some(v) = f.village.as_deref().and_then(code_key) {
+                villages.push(v);
+                codes.push(f.code.as_str());
+            }
+        }
+    }
+    let found = DataFrame::new(
+        villages.len(),
+        vec![
+            Column::new(CODE_KEY.into(), villages),
+            Column::new("规则编号".into(), codes),
+        ],
+    )?;
     let flags: Vec<Expr> = MOM_CODES
         .iter()
         .map(|c| {
@@ -885,12 +939,11 @@ fn mom_flags(batch: &Batch) -> PolarsResult<LazyFrame> {
             )
             .otherwise(text);
     }
-    Ok(findings_frame(batch)?
+    Ok(found
         .lazy()
-        .filter(col(VILLAGE_CODE).is_not_null())
-        .group_by([col(VILLAGE_CODE)])
+        .group_by([col(CODE_KEY)])
         .agg(flags)
-        .select([col(VILLAGE_CODE), text.alias(MOM_FLAGS)]))
+        .select([col(CODE_KEY), text.alias(MOM_FLAGS)]))
 }
 
 /// The 环比 sheet: current and previous used villages, full outer join on
@@ -905,24 +958,24 @@ pub fn month_over_month(cur: &Batch, prev: &Batch) -> PolarsResult<DataFrame> {
     const THEN: &str = "_then";
     const P: &str = "_p_";
     let (now, then) = (stocks(cur), stocks(prev));
+    let ranks = township_ranks([cur, prev]);
     let p = |k: &str| format!("{P}{k}");
     // A full join keeps both keys; the village's code and township come
     // from this period, else from the last.
-    let joined = stock_keys(&now, "", NOW)?.lazy().join(
-        stock_keys(&then, P, THEN)?.lazy(),
-        [col(VILLAGE_CODE)],
-        [col(p(VILLAGE_CODE))],
+    let joined = stock_keys(&now, &ranks, "", NOW)?.lazy().join(
+        stock_keys(&then, &ranks, P, THEN)?.lazy(),
+        [col(CODE_KEY)],
+        [col(p(CODE_KEY))],
         JoinArgs::new(JoinType::Full),
     );
+    drop(ranks);
     let order = left_join(
-        joined.with_columns(
-            [TOWNSHIP_CODE, VILLAGE_CODE].map(|k| col(k).fill_null(col(p(k))).alias(k)),
-        ),
+        joined.with_columns([TOWN_KEY, CODE_KEY].map(|k| col(k).fill_null(col(p(k))).alias(k))),
         mom_flags(cur)?,
-        VILLAGE_CODE,
+        CODE_KEY,
     )
     .sort(
-        [TOWNSHIP_CODE, VILLAGE_CODE],
+        [TOWN_KEY, CODE_KEY],
         SortMultipleOptions::default()
             .with_maintain_order(true)
             .with_nulls_last(true),
