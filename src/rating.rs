@@ -19,6 +19,7 @@ use crate::scores::CountyScores;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Headers of 分档明细, in order.
 pub const TIER_HEADERS: [&str; 16] = [
@@ -231,8 +232,10 @@ pub fn allocate(tiers: &[i64], budget: i64, round_to: i64) -> (Vec<i64>, Budget)
 /// One row of 分档明细.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TierRow {
-    pub township_code: String,
-    pub township_name: String,
+    /// Shared by the township's rows (a province has half a million rows
+    /// and 38,000 townships).
+    pub township_code: Arc<str>,
+    pub township_name: Arc<str>,
     pub village_code: String,
     pub village_name: String,
     /// 群众代表评议得分, 镇街考核得分 (from the used return).
@@ -314,9 +317,27 @@ pub struct TierInput<'a> {
 
 /// Where a village is listed: its township and name.
 struct Place {
-    township_code: String,
-    township_name: String,
+    township_code: Arc<str>,
+    township_name: Arc<str>,
     name: String,
+}
+
+/// Texts met again and again (a township's code and name on each of its
+/// villages' rows), stored once.
+#[derive(Default)]
+struct Shared(std::collections::HashMap<String, Arc<str>>);
+
+impl Shared {
+    fn of(&mut self, s: &str) -> Arc<str> {
+        match self.0.get(s) {
+            Some(a) => a.clone(),
+            None => {
+                let a: Arc<str> = s.into();
+                self.0.insert(s.to_string(), a.clone());
+                a
+            }
+        }
+    }
 }
 
 /// Village codes (valid) and names of a return's village sheets, in
@@ -381,18 +402,19 @@ pub fn tiers(input: &TierInput) -> Tiers {
 
     // Where each village belongs: the roster's township; else the return
     // that lists it (its own township's code first); else last period's.
+    // Each township's code and name stored once, shared by its rows.
+    let mut shared = Shared::default();
     let mut places: BTreeMap<String, Place> = BTreeMap::new();
     if let Some(r) = input.roster {
         for v in r.villages() {
             places.insert(
                 v.village_code.clone(),
                 Place {
-                    township_code: v.township_code.clone(),
-                    township_name: r
-                        .townships
-                        .get(&v.township_code)
-                        .cloned()
-                        .unwrap_or_else(|| clean(&v.township_name)),
+                    township_code: shared.of(&v.township_code),
+                    township_name: match r.townships.get(&v.township_code) {
+                        Some(n) => shared.of(n),
+                        None => shared.of(&clean(&v.township_name)),
+                    },
                     name: clean(&v.village_name),
                 },
             );
@@ -427,8 +449,8 @@ pub fn tiers(input: &TierInput) -> Tiers {
                     continue;
                 }
                 let p = places.entry(code.clone()).or_insert_with(|| Place {
-                    township_code: t.code.clone(),
-                    township_name: t.name.clone(),
+                    township_code: shared.of(&t.code),
+                    township_name: shared.of(&t.name),
                     name: String::new(),
                 });
                 if p.name.is_empty() {
@@ -442,7 +464,7 @@ pub fn tiers(input: &TierInput) -> Tiers {
     // moved into the rows, not copied.
     let mut ordered: Vec<(String, Place)> = places.into_iter().collect();
     ordered.sort_by(|a, b| {
-        (a.1.township_code.as_str(), a.0.as_str()).cmp(&(b.1.township_code.as_str(), b.0.as_str()))
+        (&*a.1.township_code, a.0.as_str()).cmp(&(&*b.1.township_code, b.0.as_str()))
     });
 
     let mut rows = Vec::with_capacity(ordered.len());
@@ -451,10 +473,10 @@ pub fn tiers(input: &TierInput) -> Tiers {
     // once per township (its villages are consecutive), not once per village.
     let mut listed_in: Option<(&str, BTreeMap<String, String>)> = None;
     for (code, place) in ordered {
-        let te = entries.get(place.township_code.as_str()).copied();
+        let te = entries.get(&*place.township_code).copied();
         let township_name = te
-            .map(|t| t.name.clone())
-            .filter(|n| !n.is_empty())
+            .filter(|t| !t.name.is_empty())
+            .map(|t| shared.of(&t.name))
             .unwrap_or(place.township_name);
         let used = te.and_then(|t| batch.used_return(t));
         let county = scores.scores.get(&code).copied();
@@ -577,10 +599,10 @@ pub fn tiers(input: &TierInput) -> Tiers {
     let mut total = TownshipTally::default();
     for row in &rows {
         by_town
-            .entry(row.township_code.clone())
+            .entry(row.township_code.to_string())
             .or_insert_with(|| TownshipTally {
-                code: row.township_code.clone(),
-                name: row.township_name.clone(),
+                code: row.township_code.to_string(),
+                name: row.township_name.to_string(),
                 ..TownshipTally::default()
             })
             .add(row);
@@ -1172,7 +1194,7 @@ mod tests {
         let got: Vec<(&str, &str, RowStatus)> = t
             .rows
             .iter()
-            .map(|r| (r.township_code.as_str(), r.village_code.as_str(), r.status))
+            .map(|r| (&*r.township_code, r.village_code.as_str(), r.status))
             .collect();
         assert_eq!(
             got,
@@ -1290,17 +1312,17 @@ mod tests {
         assert!(t.budget.exceeded || rb.tier == 0);
         let rc = row(&t, &format!("{C}201"));
         assert_eq!(
-            (rc.status, rc.township_name.as_str()),
+            (rc.status, &*rc.township_name),
             (RowStatus::NotRated, "溪口乡")
         );
         assert!(rc.note.contains("未报送"), "{}", rc.note);
         // A's villages are not in the roster but were found in a return.
-        assert!(t.rows.iter().any(|r| r.township_code == A));
+        assert!(t.rows.iter().any(|r| &*r.township_code == A));
         // Sorted by township code, then village code.
         let keys: Vec<(&str, &str)> = t
             .rows
             .iter()
-            .map(|r| (r.township_code.as_str(), r.village_code.as_str()))
+            .map(|r| (&*r.township_code, r.village_code.as_str()))
             .collect();
         let mut sorted = keys.clone();
         sorted.sort();

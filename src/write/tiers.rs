@@ -435,8 +435,8 @@ fn detail_layout() -> Table {
 /// One village's row of 星级评定明细.
 fn detail_row(r: &TierRow) -> Vec<Cell> {
     vec![
-        Cell::text(&r.township_code),
-        Cell::text(&r.township_name),
+        Cell::text(&*r.township_code),
+        Cell::text(&*r.township_name),
         Cell::text(&r.village_code),
         Cell::text(&r.village_name),
         Cell::opt_dec(r.rep),
