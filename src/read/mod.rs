@@ -396,7 +396,11 @@ fn long_texts(sheet: &workbook::RawSheet, out: &mut Vec<Finding>) {
         .unwrap_or(0) as u8;
     for row in &sheet.rows {
         for cell in &row.cells {
+            // A text of no more bytes than the limit has no more characters.
             if let workbook::CellValue::Text(s) = &cell.value {
+                if s.len() <= EXCEL_TEXT_LIMIT {
+                    continue;
+                }
                 let n = s.chars().count();
                 if n > EXCEL_TEXT_LIMIT {
                     out.push(

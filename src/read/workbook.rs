@@ -154,15 +154,25 @@ impl Grid {
     fn finish(mut self, name: String) -> RawSheet {
         self.cells.sort_by_key(|(r, c, _)| (*r, *c));
         self.cells.dedup_by_key(|(r, c, _)| (*r, *c));
-        let mut rows: Vec<RawRow> = Vec::new();
-        for (r, c, v) in self.cells {
-            match rows.last_mut() {
-                Some(last) if last.row == r => last.cells.push(RawCell { col: c, value: v }),
-                _ => rows.push(RawRow {
-                    row: r,
-                    cells: vec![RawCell { col: c, value: v }],
-                }),
+        // Each row's length first, so that every vector is allocated once
+        // at its size (a return has tens of thousands of rows).
+        let lengths: Vec<usize> = self
+            .cells
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(<[_]>::len)
+            .collect();
+        let mut rows: Vec<RawRow> = Vec::with_capacity(lengths.len());
+        let mut cells = self.cells.into_iter();
+        for n in lengths {
+            let mut row = RawRow {
+                row: 0,
+                cells: Vec::with_capacity(n),
+            };
+            for (r, c, v) in cells.by_ref().take(n) {
+                row.row = r;
+                row.cells.push(RawCell { col: c, value: v });
             }
+            rows.push(row);
         }
         RawSheet { name, rows }
     }
