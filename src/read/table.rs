@@ -287,6 +287,21 @@ impl Parsed<'_> {
     }
 }
 
+/// A numeric cell's value as a message shows it: a date as a date.
+struct Shown<'v>(&'v CellValue);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            CellValue::Date(d) => match Date::from_serial(*d) {
+                Some(d) => write!(f, "{d}"),
+                None => f.write_str(&self.0.show()),
+            },
+            other => f.write_str(&other.show()),
+        }
+    }
+}
+
 /// Parse a non-blank cell by its column's kind: the value, or the V code
 /// and message.
 pub fn parse<'v>(v: &'v CellValue, column: &Column) -> Result<Parsed<'v>, (Code, String)> {
@@ -351,12 +366,8 @@ pub fn parse<'v>(v: &'v CellValue, column: &Column) -> Result<Parsed<'v>, (Code,
                 CellValue::Bool(_) | CellValue::Date(_) => Err(NumError::NotANumber),
                 CellValue::Error(_) | CellValue::NoCachedValue(_) => unreachable!("handled above"),
             };
-            let shown = match v {
-                CellValue::Date(d) => Date::from_serial(*d)
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| v.show()),
-                _ => v.show(),
-            };
+            // The value as a message shows it (made only for a message).
+            let shown = Shown(v);
             let n = match n {
                 Ok(n) => n,
                 Err(NumError::NotANumber) => {

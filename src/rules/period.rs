@@ -6,8 +6,9 @@ use super::Context;
 use crate::finding::{Code, Finding};
 use crate::model::{Return, Row, Table};
 use crate::schema::{Col, SheetId};
+use foldhash::HashSet;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Index of a sheet's rows by village code (first row wins).
 fn by_code(t: &Table) -> BTreeMap<&str, &Row> {
@@ -36,7 +37,7 @@ pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
             .iter()
             .filter_map(|r| then_signs.code(r))
             .collect();
-        let mut before: HashSet<(&str, SignIdentity)> = HashSet::new();
+        let mut before: HashSet<(&str, SignIdentity)> = HashSet::default();
         for r in &then.rows {
             if let (Some(c), Some(n)) = (then.code(r), then.text(r, Col::SignName)) {
                 before.insert((c, identity(policy, n)));

@@ -7,8 +7,9 @@ use crate::model::Return;
 use crate::policy::{Policy, SignMatch};
 use crate::read::normalise::{clean, sign_key};
 use crate::schema::{Col, SheetId};
+use foldhash::HashSet;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// The catalogue category whose signs P06 counts.
 pub const ROOM_CATEGORY: &str = "功能室";
@@ -39,7 +40,7 @@ pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
     let mut room_signs: BTreeMap<&str, i64> = BTreeMap::new();
 
     if let Some(t) = ret.table(SheetId::SignDetail) {
-        let mut seen: HashSet<(&str, SignIdentity)> = HashSet::new();
+        let mut seen: HashSet<(&str, SignIdentity)> = HashSet::default();
         for row in &t.rows {
             let (Some(code), Some(name)) = (t.code(row), t.text(row, Col::SignName)) else {
                 continue;
