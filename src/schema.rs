@@ -530,6 +530,19 @@ pub const EXPLANATIONS: SheetSpec = SheetSpec {
 pub const DATA_SHEETS: [&SheetSpec; 6] =
     [&SIGNS, &SIGN_DETAIL, &ROOMS, &DUTY, &STARS, &EXPLANATIONS];
 
+/// The most columns a data sheet has.
+pub const MAX_COLUMNS: usize = {
+    let mut most = 0;
+    let mut i = 0;
+    while i < DATA_SHEETS.len() {
+        if DATA_SHEETS[i].columns.len() > most {
+            most = DATA_SHEETS[i].columns.len();
+        }
+        i += 1;
+    }
+    most
+};
+
 /// The four sheets with one row per village (X01).
 pub const VILLAGE_SHEETS: [&SheetSpec; 4] = [&SIGNS, &ROOMS, &DUTY, &STARS];
 

@@ -19,6 +19,11 @@ const HEADER_SEARCH_ROWS: u32 = 10;
 /// Read one data sheet; `None` (with S03) when its header or a required
 /// column cannot be found.
 pub fn read(sheet: &RawSheet, spec: &'static SheetSpec, out: &mut Vec<Finding>) -> Option<Table> {
+    assert!(
+        spec.columns.len() <= schema::MAX_COLUMNS,
+        "{} is a data sheet of the schema",
+        spec.name
+    );
     let order = sheet_order(spec.id);
     let keys: Vec<Vec<String>> = spec
         .columns
@@ -149,8 +154,13 @@ fn read_row(
     out: &mut Vec<Finding>,
 ) {
     let spec = table.spec;
+    // Each schema column's non-blank cell, looked up once.
+    let mut vals: [Option<&CellValue>; schema::MAX_COLUMNS] = [None; schema::MAX_COLUMNS];
+    for (i, v) in vals.iter_mut().enumerate().take(spec.columns.len()) {
+        *v = cell_at(&table.cols, raw, i);
+    }
     // Blank rows (also a row whose only value is its 序号) are skipped.
-    if (0..spec.columns.len()).all(|i| cell_at(&table.cols, raw, i).is_none()) {
+    if vals.iter().all(Option::is_none) {
         return;
     }
     let marker_cols = [
@@ -176,7 +186,7 @@ fn read_row(
     for (i, column) in spec.columns.iter().enumerate() {
         let field = match table.cols[i] {
             None => Field::Absent,
-            Some(c) => match raw.get(c).filter(|v| !v.is_blank()) {
+            Some(c) => match vals[i] {
                 None => Field::Blank,
                 Some(v) => match parse(v, column) {
                     Ok(val) => {
