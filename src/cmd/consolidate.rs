@@ -560,19 +560,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut c = consolidate(plan, args.jobs, args.include_errors, progress)?;
     let mut timings = std::mem::take(&mut c.timings);
     timings.prepend("准备", planned);
-    // The previous period is wanted only by the rating (without a roster
-    // its villages are expected) and by 环比, which is made here, before the
-    // writers: then neither the previous period's rows nor the 环比 query's
-    // working memory are held while the long tables are made and written.
-    let previous = c.previous.take();
-    // With county scores: the rating, whose T01 and the scores file's own
-    // findings join 校验问题.
-    let rated = timings.time("星级评定", || {
-        c.plan
-            .scores
-            .as_ref()
-            .map(|s| (s, super::tiers::rate(&c, previous.as_ref(), s)))
-    });
+    // The previous period is wanted only by 环比 and, without a roster (its
+    // villages are then expected), by the rating. Both are made here, before
+    // the writers: then neither the previous period's rows nor the 环比
+    // query's working memory are held while the long tables are made and
+    // written. 环比 goes first: with a roster the previous period is gone
+    // before the rating (a province's peak was the two together).
+    let mut previous = c.previous.take();
     let month_over_month = timings
         .time("环比", || {
             previous
@@ -581,8 +575,23 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 .transpose()
         })
         .context("无法计算环比")?;
-    drop(previous);
-    crate::memory::release_freed();
+    fn release_previous(previous: &mut Option<crate::batch::Batch>) {
+        if previous.take().is_some() {
+            crate::memory::release_freed();
+        }
+    }
+    if c.plan.roster.is_some() {
+        release_previous(&mut previous);
+    }
+    // With county scores: the rating, whose T01 and the scores file's own
+    // findings join 校验问题.
+    let rated = timings.time("星级评定", || {
+        c.plan
+            .scores
+            .as_ref()
+            .map(|s| (s, super::tiers::rate(&c, previous.as_ref(), s)))
+    });
+    release_previous(&mut previous);
     let mut notes = c.plan.notes.clone();
     let mut extra = Vec::new();
     if let Some((s, t)) = &rated {
