@@ -841,6 +841,10 @@ fn stocks(batch: &Batch) -> Vec<Stock<'_>> {
     villages
 }
 
+/// 环比's key columns: township rank and village code key.
+const TOWN_KEY: &str = "_town";
+const CODE_KEY: &str = "_code";
+
 /// A village code as 环比 joins and sorts it: its twelve digits as a
 /// number (same order as the text; a province's half a million codes join
 /// as integers, not strings).
@@ -889,10 +893,6 @@ fn stock_keys(
         ],
     )
 }
-
-/// 环比's key columns: township rank and village code key.
-const TOWN_KEY: &str = "_town";
-const CODE_KEY: &str = "_code";
 
 /// 环比提示 per village code key: the H codes of the used files'
 /// findings, `H02、H05`.

@@ -73,9 +73,10 @@ impl Cell {
     const MANTISSA_BITS: u32 = 32 - Self::TAG_BITS - Self::SCALE_BITS;
     /// Indexes (of `big` and `spans`) must be below this.
     const INDEX_LIMIT: u32 = 1 << (32 - Self::TAG_BITS);
-    const ABSENT: Cell = Cell(0);
-    const BLANK: Cell = Cell(1);
-    const BAD: Cell = Cell(2);
+    // The kinds (tags).
+    const ABSENT: u32 = 0;
+    const BLANK: u32 = 1;
+    const BAD: u32 = 2;
     const BOOL: u32 = 3;
     const NUM: u32 = 4;
     const BIG: u32 = 5;
@@ -109,9 +110,9 @@ impl Cell {
     fn unpack(self) -> Unpacked {
         let payload = self.0 >> Self::TAG_BITS;
         match self.0 & Self::TAG_MASK {
-            0 => Unpacked::Absent,
-            1 => Unpacked::Blank,
-            2 => Unpacked::Bad,
+            Self::ABSENT => Unpacked::Absent,
+            Self::BLANK => Unpacked::Blank,
+            Self::BAD => Unpacked::Bad,
             Self::BOOL => Unpacked::Bool(payload != 0),
             Self::NUM => Unpacked::Num {
                 scale: payload & ((1 << Self::SCALE_BITS) - 1),
@@ -269,7 +270,7 @@ impl Table {
         self.spec.column(Col::VillageCode).is_some_and(|(i, _)| {
             self.rows
                 .iter()
-                .any(|r| self.cells[r.at as usize + i] == Cell::BAD)
+                .any(|r| self.cells[r.at as usize + i] == Cell(Cell::BAD))
         })
     }
 
@@ -402,9 +403,9 @@ impl Table {
 
     fn cell(&mut self, field: Field<'_>, texts: Option<&mut Texts>) -> Cell {
         match field {
-            Field::Absent => Cell::ABSENT,
-            Field::Blank => Cell::BLANK,
-            Field::Bad => Cell::BAD,
+            Field::Absent => Cell(Cell::ABSENT),
+            Field::Blank => Cell(Cell::BLANK),
+            Field::Bad => Cell(Cell::BAD),
             Field::Ok(Val::Bool(b)) => Cell::bool(b),
             Field::Ok(Val::Num(d)) => Cell::num(&d).unwrap_or_else(|| {
                 self.big.push(d);

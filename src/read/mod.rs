@@ -396,8 +396,9 @@ fn long_texts(sheet: &workbook::RawSheet, out: &mut Vec<Finding>) {
         .unwrap_or(0) as u8;
     for row in &sheet.rows {
         for cell in &row.cells {
-            // A text of no more bytes than the limit has no more characters.
             if let workbook::CellValue::Text(s) = &cell.value {
+                // A text of no more bytes than the limit has no more
+                // characters.
                 if s.len() <= EXCEL_TEXT_LIMIT {
                     continue;
                 }
