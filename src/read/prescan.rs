@@ -10,12 +10,12 @@
 //!
 //! | calamine 0.38 site | what the file controls | guard here |
 //! |---|---|---|
-//! | `xlsx/mod.rs:364` `strings.reserve(uniqueCount)` | `<sst uniqueCount>` | > 2,000,000 or > part size / 8 + 16 → S06 |
+//! | `xlsx/mod.rs:364` `strings.reserve(uniqueCount)` | `<sst uniqueCount>` | > 2,000,000 or > part size / 8 + 16 → S06; the `<si>` themselves counted only in a part big enough to hold more than 2,000,000 |
 //! | `xlsx/cells_reader.rs:434` `formulas.resize(si + 1)` | `<f t="shared" si>` | not reached: `workbook::open` reads with `next_cell_with_formula_metadata` (no expansion) |
 //! | `xlsx/cells_reader.rs:448` shared formula expanded per derived cell | anchor formula × derived cells | not reached (as above); the anchor's text is counted once |
 //! | `xlsx/cells_reader.rs` `SharedString` (cloned by `workbook.rs`) | one long shared string × many cells | counted before the copy ([`CellGuard`], text budget) |
 //! | xlsx worksheet rows / cells | the sheet's `<row>`/`<c>` | [`CellGuard`] as calamine streams: > {max_rows} rows, > 2,000,000 cells → S06 |
-//! | xlsx worksheet part inflated by calamine | its zip entry; one XML event buffered whole | inflated once here through the counting reader (size, declared size), no stretch > 16 MB without a `<` → S06 |
+//! | xlsx worksheet part inflated by calamine | its zip entry; one XML event buffered whole | the zip crate stops every part at its declared size (more: S06 from `workbook::open`) and the declared sizes are held to the inflate budget here; a part declared over 16 MB is inflated here once, no stretch > 16 MB without a `<` → S06 |
 //! | `xls.rs:667` `cells.reserve(rows * cols)` | DIMENSIONS (0x0200), reversed bounds wrap | > 2,000,000 cells → S06 |
 //! | `xls.rs:724-725` `Range::from_sparse` → `lib.rs:1051` `vec![..; rows * cols]` | bounding box of cell / formula records | > 2,000,000 per sheet, 4,000,000 per file → S06 |
 //! | `xls.rs:1341` `cont.remove(0)` per CONTINUE (quadratic) | CONTINUE records after one record | > 16,384 → S06 |
@@ -76,6 +76,8 @@ const MAX_XML_EVENT_BYTES: u64 = 16 * MIB;
 const MAX_SST_ENTRIES: u64 = 2_000_000;
 /// Smallest possible `<si>`: `<si><t/></si>` is 12 bytes; 8 leaves slack.
 const MIN_XML_SI_BYTES: u64 = 8;
+/// The shortest shared string element, `<si/>`.
+const MIN_SI_ELEMENT_BYTES: u64 = 5;
 /// Smallest BrtSSTItem: 1 type + 1 length + 1 flags + 4 cch bytes.
 const MIN_XLSB_SI_BYTES: u64 = 7;
 /// Smallest XLS SST string: cch (2) + flags (1).
@@ -155,6 +157,15 @@ fn suspicious(detail: impl Display) -> Finding {
         Code::S06,
         format!("文件结构异常,无法安全读取:{detail}。{RESAVE}"),
     )
+}
+
+/// S06 when `error` (a read error's text) is the zip crate stopping a part
+/// at its declared size: more came out than the directory said (a zip
+/// bomb's lie). `part` says which part, for the message.
+pub fn bigger_than_declared(error: &str, part: &str) -> Option<Finding> {
+    error
+        .contains("declared uncompressed size")
+        .then(|| suspicious(format!("{part}解压后比它声明的大小更大(疑似“压缩炸弹”)")))
 }
 
 fn too_many_rows(sheet: &str, max_rows: u64) -> Finding {
@@ -523,6 +534,11 @@ trait XmlSink {
     fn eof(&mut self) -> Result<(), Finding> {
         Ok(())
     }
+    /// Seen all it needs: the rest of the part is left unread (and `eof`
+    /// is not called).
+    fn finished(&self) -> bool {
+        false
+    }
 }
 
 struct Noop;
@@ -560,6 +576,9 @@ fn drive_xml<R: Read>(
                     return Err(XmlStop::TooDeep);
                 }
                 sink.start(&e)?;
+                if sink.finished() {
+                    return Ok(());
+                }
             }
             Event::Empty(e) => {
                 if depth + 1 > MAX_XML_DEPTH {
@@ -568,6 +587,9 @@ fn drive_xml<R: Read>(
                 sink.start(&e)?;
                 sink.end_name(e.name().as_ref())?;
                 sink.end(e.local_name().as_ref())?;
+                if sink.finished() {
+                    return Ok(());
+                }
             }
             Event::End(e) => {
                 depth = depth.saturating_sub(1);
@@ -666,10 +688,10 @@ impl<'a> Zip<'a> {
                 "部件 {name} 中有单段超过 {} MB 的内容",
                 MAX_XML_EVENT_BYTES / MIB
             )),
-            None if error.contains("declared uncompressed size") => suspicious(format!(
-                "部件 {name} 解压后比它声明的大小更大(疑似“压缩炸弹”)"
-            )),
-            None => damaged(format!("部件 {name} 无法解压")),
+            None => match bigger_than_declared(error, &format!("部件 {name} ")) {
+                Some(f) => f,
+                None => damaged(format!("部件 {name} 无法解压")),
+            },
         }
     }
 
@@ -870,7 +892,6 @@ impl<'a> Zip<'a> {
         Ok(out)
     }
 
-    /// Every XML part not yet read: nesting depth and inflated size only.
     /// The archive again, its inflated worksheets stored uncompressed and
     /// every other part copied as it is (still compressed, same checksum).
     /// `None` when nothing was inflated or the zip writer refuses the
@@ -903,10 +924,17 @@ impl<'a> Zip<'a> {
         Some(w.finish().ok()?.into_inner())
     }
 
+    /// Every XML part not yet read: nesting depth and inflated size only.
+    /// A part declared at most one XML event's worth is skipped: the zip
+    /// crate stops any read of it at that size, so neither its inflated
+    /// size nor one event in it can exceed what `Zip::open` allowed.
     fn scan_rest(&mut self) -> Result<(), Finding> {
         for i in 0..self.names.len() {
             let n = norm(&self.names[i]);
-            if !self.done[i] && (n.ends_with(".xml") || n.ends_with(".rels")) {
+            if !self.done[i]
+                && self.sizes[i] > MAX_XML_EVENT_BYTES
+                && (n.ends_with(".xml") || n.ends_with(".rels"))
+            {
                 self.scan_xml(i, false, &mut Noop)?;
             }
         }
@@ -1011,12 +1039,26 @@ struct SstSink {
     declared: u64,
     si_depth: u32,
     count: u64,
+    /// The `<sst>` tag has been read.
+    head_seen: bool,
+}
+
+impl SstSink {
+    fn new(declared: u64) -> SstSink {
+        SstSink {
+            declared,
+            si_depth: 0,
+            count: 0,
+            head_seen: false,
+        }
+    }
 }
 
 impl XmlSink for SstSink {
     fn start(&mut self, e: &BytesStart<'_>) -> Result<(), Finding> {
         match e.local_name().as_ref() {
             "sst" => {
+                self.head_seen = true;
                 if let Some(n) = attr(e, "uniqueCount").and_then(|v| parse_uint(&v)) {
                     if n > MAX_SST_ENTRIES || n > self.declared / MIN_XML_SI_BYTES + 16 {
                         return Err(sst_lie(n));
@@ -1046,6 +1088,13 @@ impl XmlSink for SstSink {
             }
         }
         Ok(())
+    }
+    /// Past the `<sst>` tag, counting strings only matters when the part
+    /// could hold more than [`MAX_SST_ENTRIES`] (the shortest is `<si/>`);
+    /// a smaller part is left to calamine, which the zip crate holds to
+    /// its declared size.
+    fn finished(&self) -> bool {
+        self.head_seen && self.declared <= MAX_SST_ENTRIES * MIN_SI_ELEMENT_BYTES
     }
 }
 
@@ -1646,12 +1695,7 @@ fn scan_xlsx(z: &mut Zip<'_>, wb_path: &str) -> Result<(), Finding> {
     }
 
     if let Some(i) = z.find(&format!("{dir}sharedStrings.xml")) {
-        let mut s = SstSink {
-            declared: z.sizes[i],
-            si_depth: 0,
-            count: 0,
-        };
-        z.scan_xml(i, true, &mut s)?;
+        z.scan_xml(i, true, &mut SstSink::new(z.sizes[i]))?;
     }
 
     // The worksheets themselves are not parsed here: calamine streams them
@@ -1659,12 +1703,21 @@ fn scan_xlsx(z: &mut Zip<'_>, wb_path: &str) -> Result<(), Finding> {
     // cell and text budgets cell by cell as they arrive. Nothing in a
     // worksheet makes calamine allocate before a cell reaches us once
     // shared formulas are not expanded (`next_cell_with_formula_metadata`);
-    // what is left to bound before calamine opens the part is its inflated
-    // size (a zip bomb) and the longest stretch without a tag (one XML
-    // event, which calamine would hold in one buffer): one inflate and a
-    // byte search, no XML parse.
+    // what is left to bound is the part's inflated size (a zip bomb) and
+    // the longest stretch without a tag (one XML event, which calamine
+    // would hold in one buffer). The zip crate stops any part at its
+    // declared size (a lie is an error mid-stream, S06 in
+    // `workbook::open`), and the declared sizes are held to the file's
+    // inflate budget in `Zip::open`: so a part declared at most one event's
+    // worth cannot hold a longer stretch, and is left for calamine to
+    // inflate as it streams (once, like any reader). Only a larger part is
+    // inflated here first, byte-searched, and handed on stored.
     for (_, idx) in &parts {
-        z.inflate_sheet(*idx)?;
+        if z.sizes[*idx] > MAX_XML_EVENT_BYTES {
+            z.inflate_sheet(*idx)?;
+        } else {
+            z.done[*idx] = true;
+        }
     }
     Ok(())
 }
@@ -3139,11 +3192,34 @@ mod tests {
     // ------------------------------------------------------ accepted
 
     #[test]
-    fn repacked_workbook_stores_the_sheets_and_reads_the_same() {
+    fn small_worksheets_are_left_to_calamine() {
+        // Sheets declared at most one XML event's worth are not inflated
+        // here: calamine reads the file's own bytes.
         let b = small_xlsx();
         let scanned = prescan_keeping("白砂镇.xlsx", &b, &limits()).unwrap();
         assert_eq!(scanned.format, Format::Xlsx);
-        let repacked = scanned.repacked.expect("an xlsx is repacked");
+        assert!(scanned.repacked.is_none());
+        // Formats other than xlsx are read from their own bytes.
+        let xls_bytes = xls(&[], &[number(0, 0, 1.0)]);
+        let s = prescan_keeping("白砂镇.xls", &xls_bytes, &limits()).unwrap();
+        assert!(s.repacked.is_none());
+    }
+
+    #[test]
+    fn repacked_workbook_stores_the_big_sheet_and_reads_the_same() {
+        // A sheet declared over 16 MB (comments between short cells, so
+        // no one event is long) is inflated here once and handed on stored.
+        let pad = format!("<!--{}-->", " ".repeat(1000));
+        let mut inner = String::from(
+            r#"<row r="1"><c r="A1" t="inlineStr"><is><t>白砂镇</t></is></c><c r="B1"><v>12</v></c></row>"#,
+        );
+        inner.push_str(&pad.repeat(17_000));
+        inner.push_str(r#"<row r="2"><c r="A2"><v>3.5</v></c></row>"#);
+        let sheet = sheet_xml(&inner);
+        assert!(sheet.len() as u64 > MAX_XML_EVENT_BYTES);
+        let b = xlsx(&sheet, None);
+        let scanned = prescan_keeping("白砂镇.xlsx", &b, &limits()).unwrap();
+        let repacked = scanned.repacked.expect("the big sheet is repacked");
         let mut before = ZipArchive::new(Cursor::new(&b[..])).unwrap();
         let mut after = ZipArchive::new(Cursor::new(&repacked[..])).unwrap();
         assert_eq!(before.len(), after.len());
@@ -3166,10 +3242,49 @@ mod tests {
         let a = workbook::open(&b, Format::Xlsx, &limits()).unwrap();
         let r = workbook::open(&repacked, Format::Xlsx, &limits()).unwrap();
         assert_eq!(a, r);
-        // Formats other than xlsx are read from their own bytes.
-        let xls_bytes = xls(&[], &[number(0, 0, 1.0)]);
-        let s = prescan_keeping("白砂镇.xls", &xls_bytes, &limits()).unwrap();
-        assert!(s.repacked.is_none());
+        assert_eq!(
+            a.sheets[0].get(1, 0),
+            Some(&workbook::CellValue::Number(3.5))
+        );
+    }
+
+    /// A shared strings part whose `<sst>` head is honest but which
+    /// inflates to ~100 KB past its declared 50 KB: the pre-scan reads only
+    /// the head, and calamine's read stops at the declared size — S06.
+    #[test]
+    fn shared_strings_past_their_declared_size_are_s06() {
+        let mut sst = String::from(
+            r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>甲</t></si>"#,
+        );
+        sst.push_str(&"<si><t>x</t></si>".repeat(6000));
+        sst.push_str("</sst>");
+        let honest = zip_of(&[("s.xml", sst.as_bytes())]);
+        let mut z = ZipArchive::new(Cursor::new(&honest[..])).unwrap();
+        let mut deflated = Vec::new();
+        z.by_index_raw(0)
+            .unwrap()
+            .read_to_end(&mut deflated)
+            .unwrap();
+        let b = raw_zip(&[
+            handzip::stored("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+            handzip::stored("_rels/.rels", PKG_RELS.as_bytes()),
+            handzip::stored("xl/workbook.xml", WORKBOOK.as_bytes()),
+            handzip::stored("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.as_bytes()),
+            handzip::stored("xl/worksheets/sheet1.xml", sheet_xml("").as_bytes()),
+            RawEntry {
+                name: "xl/sharedStrings.xml".to_string(),
+                deflated: true,
+                data: deflated,
+                crc: crc32(sst.as_bytes()),
+                size: 50_000,
+            },
+        ]);
+        rejects(
+            "白砂镇.xlsx",
+            &b,
+            Code::S06,
+            "文件中的部件解压后比它声明的大小更大",
+        );
     }
 
     #[test]
@@ -3362,7 +3477,13 @@ mod tests {
         let b = bomb_xlsx(matches, 1000);
         assert!(b.len() < 400 * 1024, "bomb is {} bytes", b.len());
         let t = Instant::now();
-        rejects("白砂镇.xlsx", &b, Code::S06, "压缩炸弹");
+        // calamine's read of the sheet stops at the declared size.
+        rejects(
+            "白砂镇.xlsx",
+            &b,
+            Code::S06,
+            "工作表「基本信息」的部件解压后比它声明的大小更大(疑似“压缩炸弹”)",
+        );
         assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
     }
 

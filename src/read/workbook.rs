@@ -182,6 +182,17 @@ fn err<E: std::fmt::Display>(e: E) -> OpenError {
     OpenError::Damaged(e.to_string())
 }
 
+/// calamine's error reading an xlsx part: the zip crate stops a part at its
+/// declared size, and more is a lie (a zip bomb), S06 as the pre-scan says
+/// it; anything else is damage.
+fn read_error(e: calamine::XlsxError, part: &str) -> OpenError {
+    let text = e.to_string();
+    match super::prescan::bigger_than_declared(&text, part) {
+        Some(f) => OpenError::Refused(Box::new(f)),
+        None => OpenError::Damaged(text),
+    }
+}
+
 /// Parse a pre-scanned file's bytes into sparse sheets; xlsx worksheets
 /// are held to `limits` cell by cell as calamine streams them.
 pub fn open(bytes: &[u8], format: Format, limits: &Limits) -> Result<RawWorkbook, OpenError> {
@@ -200,10 +211,12 @@ pub fn open(bytes: &[u8], format: Format, limits: &Limits) -> Result<RawWorkbook
 }
 
 fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<RawWorkbook, OpenError> {
-    let mut wb = calamine::Xlsx::new(Cursor::new(bytes)).map_err(err)?;
+    let mut wb =
+        calamine::Xlsx::new(Cursor::new(bytes)).map_err(|e| read_error(e, "文件中的部件"))?;
     let mut guard = CellGuard::new(limits);
     let mut out = RawWorkbook::default();
     for name in wb.sheet_names() {
+        let fail = |e| read_error(e, &format!("工作表「{name}」的部件"));
         let mut grid = Grid::default();
         let mut reader = match wb.worksheet_cells_reader(&name) {
             Ok(r) => r,
@@ -211,7 +224,7 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<RawWorkbook, OpenError> {
             Err(
                 calamine::XlsxError::WorksheetNotFound(_) | calamine::XlsxError::NotAWorksheet(_),
             ) => continue,
-            Err(e) => return Err(err(e)),
+            Err(e) => return Err(fail(e)),
         };
         guard.sheet();
         // Shared formulas stay unexpanded (calamine would size a table by
@@ -219,7 +232,7 @@ fn open_xlsx(bytes: &[u8], limits: &Limits) -> Result<RawWorkbook, OpenError> {
         // cell); a derived cell without a saved value shows its anchor's
         // formula, as written in the file.
         let mut anchors: BTreeMap<usize, String> = BTreeMap::new();
-        while let Some(cell) = reader.next_cell_with_formula_metadata().map_err(err)? {
+        while let Some(cell) = reader.next_cell_with_formula_metadata().map_err(fail)? {
             let (row, col) = cell.pos;
             let formula = match cell.formula {
                 Some(XlsxFormulaMetadata::Normal { formula }) => Some(formula),
