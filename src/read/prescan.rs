@@ -4012,7 +4012,8 @@ mod tests {
             "# Hostile input fixtures / 异常输入样例\n\n\
              Small files that the reader must reject (S01: cannot be opened; S06: too large \
              or too deep to read safely) or accept: `read::prescan` before calamine sees them, \
-             and the cell budgets while calamine streams an xlsx worksheet. Regenerate with \
+             and the cell budgets and declared part sizes while calamine streams an xlsx \
+             worksheet. Regenerate with \
              `cargo test --lib read::prescan -- --ignored write_hostile_fixtures`; \
              `committed_fixtures_give_their_expected_outcome` checks them.\n\n\
              这些小文件用于检验读取前的安全预检:S01 表示无法作为工作簿打开,S06 表示过大或结构过深、无法安全读取。\n\n\
