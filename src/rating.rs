@@ -598,14 +598,21 @@ pub fn tiers(input: &TierInput) -> Tiers {
         .collect();
     let mut total = TownshipTally::default();
     for row in &rows {
-        by_town
-            .entry(row.township_code.to_string())
-            .or_insert_with(|| TownshipTally {
-                code: row.township_code.to_string(),
-                name: row.township_name.to_string(),
-                ..TownshipTally::default()
-            })
-            .add(row);
+        // Looked up by the shared code: a key is made only for a township
+        // met for the first time (a province has half a million rows).
+        let code = &*row.township_code;
+        match by_town.get_mut(code) {
+            Some(t) => t.add(row),
+            None => {
+                let mut t = TownshipTally {
+                    code: code.to_string(),
+                    name: row.township_name.to_string(),
+                    ..TownshipTally::default()
+                };
+                t.add(row);
+                by_town.insert(code.to_string(), t);
+            }
+        }
         total.add(row);
     }
     Tiers {
