@@ -39,7 +39,7 @@ fn main() {
         if !marker.exists() {
             let _ = std::fs::remove_dir_all(&ws);
             let t = Instant::now();
-            huizong::samples::generate(&ws, Some(n), 2024).expect("generate workspace");
+            huizong::kit::samples::generate(&ws, Some(n), 2024).expect("generate workspace");
             std::fs::write(&marker, b"ok").unwrap();
             eprintln!(
                 "生成 N={n} 的工作区用时 {:.1} 秒",

@@ -20,13 +20,10 @@
 //! The damage is the mutation test's (`tests/it/mutate.rs`): a run is
 //! repeatable from its seed, up to timing.
 
-#[allow(dead_code)]
-#[path = "../tests/it/handzip.rs"]
-mod handzip;
 #[path = "../tests/it/mutate.rs"]
 mod mutate;
 
-use huizong::demo::Rng;
+use huizong::kit::demo::Rng;
 use huizong::policy::Policy;
 use huizong::read::{self, ReadPath};
 use huizong::rules::{self, Context};

@@ -1042,7 +1042,7 @@ pub fn month_over_month(cur: &Batch, prev: &Batch) -> PolarsResult<DataFrame> {
 #[cfg(test)]
 pub(crate) mod fixtures {
     use crate::batch::{self, Batch, Expected};
-    use crate::demo::{self, Rng, Township, Village};
+    use crate::kit::demo::{self, Rng, Township, Village};
     use crate::model::{Loaded, Return};
     use crate::policy::Policy;
     use crate::read::normalise::{Date, Period};

@@ -6,16 +6,16 @@
 pub mod aggregate;
 pub mod batch;
 pub mod cmd;
-pub mod demo;
 pub mod finding;
 pub mod ingest;
+#[cfg(any(test, feature = "kit"))]
+pub mod kit;
 pub mod memory;
 pub mod model;
 pub mod policy;
 pub mod rating;
 pub mod read;
 pub mod rules;
-pub mod samples;
 pub mod schema;
 pub mod scores;
 pub mod timings;

@@ -1377,7 +1377,7 @@ mod tests {
     fn a_custom_cap_applies_to_a_batch() {
         // Village 2 of township A has no manager (D05); custom caps = {D05 = 1}.
         let a_t = township(A, "白砂镇", 3, JUNE, 11);
-        let mut fill = crate::demo::fill(&a_t);
+        let mut fill = crate::kit::demo::fill(&a_t);
         add_sign(&mut fill, 0, &a_t.villages[0].code, "樟黄村廉洁工作站");
         bump(
             &mut fill,

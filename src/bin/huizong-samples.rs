@@ -1,6 +1,6 @@
 //! `huizong-samples`: writes the demo county workspace (`samples/示范县`),
 //! or with `--townships N` a larger seeded workspace for benchmarks (see
-//! `huizong::samples`).
+//! `huizong::kit::samples`).
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -24,7 +24,7 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let g = huizong::samples::generate(&args.out, args.townships, args.seed)?;
+    let g = huizong::kit::samples::generate(&args.out, args.townships, args.seed)?;
     eprintln!(
         "已生成示例工作区 {}:{} 个乡镇,{} 个村(社区)",
         args.out.display(),

@@ -437,7 +437,7 @@ mod tests {
     /// The demo return as calamine reads it.
     fn demo_raw() -> RawWorkbook {
         let policy = Policy::default_rules();
-        let fill = crate::demo::fill(&crate::demo::small_township(3, 1));
+        let fill = crate::kit::demo::fill(&crate::kit::demo::small_township(3, 1));
         let input = TemplateInput {
             policy: &policy,
             period: Some(Period {

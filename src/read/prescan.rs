@@ -2689,11 +2689,7 @@ mod tests {
 
     // Hand-made zips (lying sizes, zip bombs), shared with the integration
     // tests and the fuzzer.
-    #[allow(dead_code)]
-    mod handzip {
-        include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/handzip.rs"));
-    }
-    use handzip::{
+    use crate::kit::handzip::{self, 
         bomb_xlsx, crc32, raw_zip, zeros_deflate, RawEntry, CONTENT_TYPES, PKG_RELS, WORKBOOK,
         WORKBOOK_RELS,
     };

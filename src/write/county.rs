@@ -1600,10 +1600,10 @@ mod tests {
         let old_name = "990101103_白砂镇_旧.xlsx";
         let b2_name = "990101104_樟黄镇_改.xlsx";
         let mut files = vec![
-            load(FILE_A, &crate::demo::fill(&a), JUNE, None),
-            load(old_name, &crate::demo::fill(&old), JUNE, None),
-            load(FILE_B, &crate::demo::fill(&b), JUNE, None),
-            load(b2_name, &crate::demo::fill(&b2), JUNE, None),
+            load(FILE_A, &crate::kit::demo::fill(&a), JUNE, None),
+            load(old_name, &crate::kit::demo::fill(&old), JUNE, None),
+            load(FILE_B, &crate::kit::demo::fill(&b), JUNE, None),
+            load(b2_name, &crate::kit::demo::fill(&b2), JUNE, None),
             garbage,
         ];
         files.sort_by(|x, y| x.file.cmp(&y.file));

@@ -4,7 +4,7 @@
 use crate::common::{copy_dir, project, stderr, Workdir};
 use huizong::batch::Status;
 use huizong::cmd::consolidate::{self, Args};
-use huizong::demo;
+use huizong::kit::demo;
 use huizong::policy::Policy;
 use huizong::read::normalise::{Date, Period};
 use huizong::schema::{Col, CoverField, SheetId};

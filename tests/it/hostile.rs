@@ -7,11 +7,11 @@
 //! little memory.
 
 use crate::common::{project, stderr, stdout, Workdir};
-use crate::handzip;
+use huizong::kit::handzip;
 use calamine::{Data, Reader, Xlsx};
 use huizong::batch::Status;
 use huizong::cmd::consolidate;
-use huizong::demo;
+use huizong::kit::demo;
 use huizong::finding::Code;
 use huizong::policy::Policy;
 use huizong::read::normalise::Period;

@@ -4,7 +4,6 @@
 mod common;
 mod consolidate;
 mod county;
-mod handzip;
 mod hostile;
 mod interop;
 mod mutate;

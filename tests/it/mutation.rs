@@ -12,7 +12,7 @@
 
 use crate::common::project;
 use crate::mutate::{self, Kind, HOSTILE_NUMBERS};
-use huizong::demo::Rng;
+use huizong::kit::demo::Rng;
 use huizong::finding::{Code, Level};
 use huizong::model::Loaded;
 use huizong::policy::Policy;

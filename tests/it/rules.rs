@@ -1,8 +1,8 @@
-//! One test per rule code: a clean return from `huizong::demo`, one
+//! One test per rule code: a clean return from `huizong::kit::demo`, one
 //! mistake, and the exact finding `huizong check --format json` reports.
 
 use crate::common::{stdout, Workdir};
-use huizong::demo::{self, Township};
+use huizong::kit::demo::{self, Township};
 use huizong::policy::Policy;
 use huizong::read::normalise::Period;
 use huizong::schema::{self, Col, CoverField, SheetId};

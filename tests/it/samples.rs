@@ -136,7 +136,7 @@ fn generator_reproduces_the_committed_samples() {
         let b = std::fs::read(project("samples/示范县").join(rel)).unwrap();
         assert!(
             a == b,
-            "{rel} differs: run `cargo run --bin huizong-samples` and commit samples/"
+            "{rel} differs: run `cargo run --features kit --bin huizong-samples` and commit samples/"
         );
     }
 }

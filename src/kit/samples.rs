@@ -3,7 +3,7 @@
 //! mistakes of `samples/README.md`, or N seeded townships (a city or a
 //! province past 40) for benchmarks.
 
-use crate::demo::{self, Rng, Township};
+use crate::kit::demo::{self, Rng, Township};
 use crate::policy::Policy;
 use crate::read::normalise::Period;
 use crate::schema::{self, Col, SheetId};

@@ -1,11 +1,7 @@
-// Hand-made zips for hostile-input tests: a zip written byte by byte, so its
-// declared sizes and CRCs may lie and a name may appear twice, and a raw
-// deflate stream of zeros with a ~1000:1 ratio for zip bombs.
-//
-// Shared, std only, by the unit tests of src/read/prescan.rs (through
-// `include!`, which is why this file has no inner attributes or `//!`
-// comments), the integration tests (`mod handzip`) and
-// examples/fuzz_reader.rs (`#[path]`).
+//! Hand-made zips for hostile-input tests: a zip written byte by byte, so its
+//! declared sizes and CRCs may lie and a name may appear twice, and a raw
+//! deflate stream of zeros with a ~1000:1 ratio for zip bombs. Shared by the
+//! pre-scan's unit tests, the integration tests and the fuzzer.
 
 /// CRC-32 (IEEE) of `data`, table-driven.
 pub fn crc32(data: &[u8]) -> u32 {
