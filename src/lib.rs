@@ -18,6 +18,7 @@ pub mod read;
 pub mod rules;
 pub mod schema;
 pub mod scores;
+pub mod serve;
 pub mod timings;
 pub mod workspace;
 pub mod write;

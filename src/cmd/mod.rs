@@ -1,8 +1,10 @@
 //! One file per subcommand, each with its own clap `Args` and `run`.
 
+pub mod accounts;
 pub mod check;
 pub mod consolidate;
 pub mod help;
+pub mod serve;
 pub mod template;
 pub mod tiers;
 
@@ -40,6 +42,10 @@ pub enum Command {
     Consolidate(consolidate::Args),
     /// 星级评定与经费分档:按区级评定得分评定星级,在预算内核拨经费,写出星级经费分档表
     Tiers(consolidate::Inputs),
+    /// 为网上报送服务创建账号(每个乡镇一个,县里一个),写出账号表;--reset 重设密码
+    Accounts(accounts::Args),
+    /// 启动网上报送服务:乡镇在浏览器中校验、提交月报,县里查看报送情况并汇总
+    Serve(serve::Args),
 }
 
 impl Command {
@@ -49,6 +55,8 @@ impl Command {
             Command::Check(a) => check::run(a),
             Command::Consolidate(a) => consolidate::run(a),
             Command::Tiers(a) => tiers::run(a),
+            Command::Accounts(a) => accounts::run(a),
+            Command::Serve(a) => serve::run(a),
         }
     }
 }

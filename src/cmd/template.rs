@@ -69,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 }
 
 /// Pre-fill the cover and the village sheets from the workspace.
-fn prefill(fill: &mut Fill, ws: &Path, township: &str) -> anyhow::Result<()> {
+pub fn prefill(fill: &mut Fill, ws: &Path, township: &str) -> anyhow::Result<()> {
     let Some(code) = code_from_text(township, 9) else {
         bail!("--township 应为9位乡镇(街道)代码,如 990101103;收到“{township}”");
     };

@@ -1,0 +1,144 @@
+//! `huizong serve`: the county reporting service (`serve.md`). Townships
+//! check and submit their returns in a browser; the county watches who has
+//! reported and consolidates with a button.
+//!
+//! Layout: `engine` is the one door into the batch engine; `service` is
+//! what the service does (no HTTP); `http` the router, guard and JSON API;
+//! `pages` the HTML; `store` the files; `db` the database; `accounts` the
+//! logins; `clock` Beijing time.
+
+pub mod accounts;
+pub mod clock;
+pub mod db;
+pub mod engine;
+pub mod http;
+pub mod pages;
+pub mod service;
+pub mod store;
+
+use anyhow::Context as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How to run the service.
+pub struct Config {
+    pub workspace: PathBuf,
+    pub listen: SocketAddr,
+    pub period: Option<crate::read::normalise::Period>,
+    pub rules: Option<PathBuf>,
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+/// Open the service over a workspace (also for tests and the bench).
+pub fn open(
+    workspace: &std::path::Path,
+    rules: Option<&std::path::Path>,
+    period: Option<crate::read::normalise::Period>,
+    tls: bool,
+) -> anyhow::Result<Arc<service::Service>> {
+    let setup = engine::load(workspace, rules)?;
+    Ok(Arc::new(service::Service::open(setup, period, tls)?))
+}
+
+/// Run until Ctrl-C or SIGTERM; in-flight requests and a running
+/// consolidation finish first.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    let svc = open(
+        &config.workspace,
+        config.rules.as_deref(),
+        config.period,
+        config.tls.is_some(),
+    )?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(64)
+        .build()
+        .context("无法启动服务的运行环境")?;
+    let app = http::App::new(svc.clone());
+    let router = http::router(app);
+    let svc2 = svc.clone();
+    let result = rt.block_on(async move {
+        let handle = axum_server::Handle::new();
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        let make = router.into_make_service_with_connect_info::<SocketAddr>();
+        let listener = std::net::TcpListener::bind(config.listen).with_context(|| {
+            format!(
+                "无法在 {} 上监听(端口可能已被占用,或没有权限)。请用 --listen 换一个地址或端口",
+                config.listen
+            )
+        })?;
+        listener.set_nonblocking(true)?;
+        let local = listener.local_addr()?;
+        let shown = if local.ip().is_unspecified() {
+            format!("{scheme}://<本机地址>:{}/", local.port())
+        } else {
+            format!("{scheme}://{local}/")
+        };
+        println!("汇总报送服务已启动:请在浏览器中打开 {shown}");
+        println!("工作区:{};本期:{}", config.workspace.display(), svc2.period());
+        if config.tls.is_none() && !local.ip().is_loopback() {
+            eprintln!(
+                "警告:没有启用 TLS(HTTPS),密码和报表将以明文在网络上传输。请用 --tls-cert 和 --tls-key 启用 HTTPS,或只在本机(127.0.0.1)使用"
+            );
+        }
+        println!("按 Ctrl-C 停止服务。");
+        let h2 = handle.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            println!("正在停止:等待进行中的请求完成……");
+            h2.graceful_shutdown(Some(std::time::Duration::from_secs(60)));
+        });
+        match &config.tls {
+            Some((cert, key)) => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "无法读取 TLS 证书 {} 或私钥 {}(应为 PEM 格式)",
+                            cert.display(),
+                            key.display()
+                        )
+                    })?;
+                axum_server::from_tcp_rustls(listener, tls)?
+                    .handle(handle)
+                    .serve(make)
+                    .await?;
+            }
+            None => {
+                axum_server::from_tcp(listener)?
+                    .handle(handle)
+                    .serve(make)
+                    .await?;
+            }
+        }
+        anyhow::Ok(())
+    });
+    svc.wait_jobs();
+    result?;
+    println!("服务已停止。");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
