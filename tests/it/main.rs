@@ -10,5 +10,6 @@ mod mutate;
 mod mutation;
 mod rules;
 mod samples;
+mod serve;
 mod template;
 mod tiers;
