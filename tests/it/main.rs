@@ -11,5 +11,6 @@ mod mutation;
 mod rules;
 mod samples;
 mod serve;
+mod serve_live;
 mod template;
 mod tiers;
