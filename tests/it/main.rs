@@ -11,6 +11,7 @@ mod mutation;
 mod rules;
 mod samples;
 mod serve;
+mod serve_browser;
 mod serve_live;
 mod template;
 mod tiers;
