@@ -232,7 +232,7 @@ pub fn write_workbook(
     ws.set_portrait();
     ws.set_print_fit_to_pages(1, 0);
     ws.set_repeat_rows(0, 0)?;
-    ws.set_header(&format!("&C&\"-,Bold\"{title}"));
+    ws.set_header(format!("&C&\"-,Bold\"{title}"));
     ws.set_footer("&C第 &P 页 共 &N 页");
     ws.set_print_gridlines(false);
     wb.set_properties(

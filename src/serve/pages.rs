@@ -504,7 +504,10 @@ pub fn board_markup(s: &Session, b: &Board, last_job: Option<i64>) -> Markup {
             "应报 " strong { (b.expected) } ",已报送 " strong { (b.submitted) } "(按时 " (b.on_time) ")"
             ",未报送 " strong { (missing.len()) }
             @if !missing.is_empty() {
-                ":" @for (i, r) in missing.iter().enumerate() { @if i > 0 { "、" } (r.name) }
+                ":" @for (i, r) in missing.iter().enumerate() {
+                    @if i > 0 { "、" } (r.name)
+                    @if r.status != "未报送" { "(" (r.status) ")" }
+                }
             }
         }
         p.muted { "按 huizong consolidate 的规则看本期文件夹:" (b.summary) }
@@ -647,7 +650,7 @@ async fn job_page(State(app): St, who: Who, Path(id): Path<String>) -> Result<Re
         h1 { "汇总 " (j.period) }
         div.card data-job=(j.id) data-state=(j.state) {
             p { "开始于 " (clock::format(j.started)) @if let Some(f) = j.finished { ",结束于 " (clock::format(f)) } }
-            div.progress { div.bar style=(format!("width:{}%", j.progress)) {} }
+            progress.job max="100" value=(j.progress) { (j.progress) "%" }
             p.stage { @match j.state { "running" => { (j.stage) "……(页面会自动刷新)" }, "done" => "汇总完成", _ => "汇总失败" } }
             @if let Some(sm) = &j.summary { p.summary { (sm) } }
             @if !j.files.is_empty() {

@@ -103,6 +103,9 @@ struct Lockout {
     locked_until: HashMap<String, i64>,
 }
 
+/// The last scan of a period folder, and the files read for it.
+type FolderState = (Option<(Period, Arc<FolderScan>)>, engine::FileCache);
+
 /// The service.
 pub struct Service {
     pub setup: Setup,
@@ -112,7 +115,7 @@ pub struct Service {
     lockout: Mutex<Lockout>,
     uploads: Mutex<HashMap<String, VecDeque<i64>>>,
     previous: Mutex<Option<(Period, Arc<engine::Previous>)>>,
-    folder: Mutex<(Option<(Period, Arc<FolderScan>)>, engine::FileCache)>,
+    folder: Mutex<FolderState>,
     /// One submission at a time moves files and writes the ledger.
     accept: Mutex<()>,
     jobs: Mutex<HashMap<i64, Job>>,
@@ -965,6 +968,11 @@ impl Service {
                 row.comment = Some(comment.clone());
             } else if let Some(file) = judged {
                 let ft = ft.expect("judged implies a folder entry");
+                row.received = std::fs::metadata(dir.join(&file))
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| d.as_secs() as i64);
                 row.status = "校验未通过";
                 row.source = Some(if sub.is_some_and(|x| x.2 == file) {
                     "web"

@@ -50,12 +50,12 @@
   var job = document.querySelector("[data-job]");
   if (job && job.getAttribute("data-state") === "running") {
     var id = job.getAttribute("data-job");
-    var fill = job.querySelector(".progress .bar");
+    var fill = job.querySelector("progress.job");
     var tick = function () {
       fetch("/api/jobs/" + id, { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (j) {
-          if (fill && j.progress) { fill.style.width = j.progress + "%"; }
+          if (fill && j.progress) { fill.value = j.progress; }
           if (j.state !== "running") { window.location.reload(); } else { setTimeout(tick, 1500); }
         })
         .catch(function () { setTimeout(tick, 3000); });
