@@ -1,7 +1,7 @@
 //! `huizong serve`: the county reporting service (`serve.md`).
 
 use super::Outcome;
-use crate::read::normalise::Period;
+use crate::serve::engine::Month as Period;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

@@ -27,7 +27,7 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// Random lower-case hex of `N` bytes (session and CSRF tokens).
 pub fn random_hex<const N: usize>() -> String {
-    crate::policy::hex(&random_bytes::<N>())
+    engine::hex(&random_bytes::<N>())
 }
 
 /// A new password: characters drawn uniformly from [`ALPHABET`]

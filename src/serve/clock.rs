@@ -1,7 +1,7 @@
 //! Time as the service shows it: Beijing time (UTC+8, no daylight saving),
 //! the one clock of every Chinese county office. Stored as Unix seconds.
 
-use crate::read::normalise::Period;
+use super::engine::Month as Period;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds east of UTC.

@@ -18,6 +18,7 @@ use std::time::SystemTime;
 pub use crate::batch::Status as FileStatus;
 pub use crate::finding::{Finding, Level};
 pub use crate::model::Loaded as Checked;
+pub use crate::read::normalise::Period as Month;
 
 /// What a workspace gives the service: county, roster, rules.
 pub struct Setup {
@@ -343,18 +344,26 @@ pub fn scan_folder(
     previous: &Previous,
     cache: &mut FileCache,
 ) -> FolderScan {
+    use rayon::prelude::*;
     let files = period_files(setup, period);
     let sig = signature(&files);
-    let mut loaded = Vec::with_capacity(files.len());
-    let mut keep = HashMap::new();
-    for (path, (_, len, modified)) in files.iter().zip(&sig) {
-        let hit = cache
-            .files
-            .remove(path)
-            .filter(|(l, m, _)| l == len && m == modified);
-        let l = match hit {
-            Some((_, _, l)) => l,
-            None => {
+    let hits: Vec<Option<Loaded>> = files
+        .iter()
+        .zip(&sig)
+        .map(|(path, (_, len, modified))| {
+            cache
+                .files
+                .remove(path)
+                .filter(|(l, m, _)| l == len && m == modified)
+                .map(|(_, _, l)| l)
+        })
+        .collect();
+    // Files new or changed since the last scan are read in parallel.
+    let loaded: Vec<Loaded> = files
+        .par_iter()
+        .zip(hits)
+        .map(|(path, hit)| {
+            hit.unwrap_or_else(|| {
                 let mut l = crate::read::read_file_lean(path, &setup.policy, Some(period));
                 let prev = l
                     .township_code()
@@ -369,12 +378,15 @@ pub fn scan_folder(
                 };
                 crate::rules::check_loaded(&mut l, &ctx);
                 l
-            }
-        };
-        loaded.push(l.clone());
-        keep.insert(path.clone(), (*len, *modified, l));
-    }
-    cache.files = keep;
+            })
+        })
+        .collect();
+    cache.files = files
+        .iter()
+        .zip(&sig)
+        .zip(&loaded)
+        .map(|((path, (_, len, modified)), l)| (path.clone(), (*len, *modified, l.clone())))
+        .collect();
     let batch = crate::batch::decide(period, loaded, &expected(setup), false);
     FolderScan {
         signature: sig,
@@ -491,4 +503,19 @@ pub fn village_name<'a>(setup: &'a Setup, code: &str) -> Option<&'a str> {
         .as_ref()
         .and_then(|r| r.get(code))
         .map(|v| v.village_name.as_str())
+}
+
+/// Lower-case hex SHA-256 of bytes, as the engine writes file hashes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    crate::policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes))
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    crate::policy::hex(bytes)
+}
+
+/// A path's file name as the engine shows it.
+pub fn file_name(path: &Path) -> String {
+    crate::read::display_name(path)
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub struct Config {
     pub workspace: PathBuf,
     pub listen: SocketAddr,
-    pub period: Option<crate::read::normalise::Period>,
+    pub period: Option<engine::Month>,
     pub rules: Option<PathBuf>,
     pub tls: Option<(PathBuf, PathBuf)>,
 }
@@ -34,7 +34,7 @@ pub struct Config {
 pub fn open(
     workspace: &std::path::Path,
     rules: Option<&std::path::Path>,
-    period: Option<crate::read::normalise::Period>,
+    period: Option<engine::Month>,
     tls: bool,
 ) -> anyhow::Result<Arc<service::Service>> {
     let setup = engine::load(workspace, rules)?;
@@ -55,6 +55,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .max_blocking_threads(64)
         .build()
         .context("无法启动服务的运行环境")?;
+    // Read the open period's folder once in the background, so the first
+    // board is quick.
+    let warm = svc.clone();
+    std::thread::spawn(move || {
+        warm.folder(warm.period());
+    });
     let app = http::App::new(svc.clone());
     let router = http::router(app);
     let svc2 = svc.clone();
@@ -75,6 +81,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         } else {
             format!("{scheme}://{local}/")
         };
+        if !local.ip().is_unspecified() {
+            // What `huizong accounts` writes as the login address next time.
+            let _ = db::set_setting(&svc2.conn(), "url", &shown);
+        }
         println!("汇总报送服务已启动:请在浏览器中打开 {shown}");
         println!("工作区:{};本期:{}", config.workspace.display(), svc2.period());
         if config.tls.is_none() && !local.ip().is_loopback() {

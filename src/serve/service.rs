@@ -4,9 +4,9 @@
 //! files, checks): the HTTP layer calls it on the blocking pool.
 
 use super::accounts::{self, COUNTY_USER};
+use super::engine::Month as Period;
 use super::engine::{self, FolderScan, Setup};
 use super::{clock, db, store};
-use crate::read::normalise::Period;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
@@ -463,7 +463,7 @@ impl Service {
         if bytes.len() as u64 > max {
             return Err(too_large(max));
         }
-        let sha256 = crate::policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes));
+        let sha256 = engine::sha256_hex(bytes);
         let ext = store::extension(&file);
         let stored = store::save_version(
             &self.setup.workspace,
@@ -516,7 +516,7 @@ impl Service {
         };
         let can_submit = refusal.is_none();
         let now = clock::now();
-        let stored_name = crate::read::display_name(&stored);
+        let stored_name = engine::file_name(&stored);
         let id = {
             let c = self.conn();
             c.execute(
@@ -667,7 +667,7 @@ impl Service {
         let version = store::version_path(&self.setup.workspace, period, &u.township, &u.stored);
         let bytes = std::fs::read(&version)
             .map_err(|e| Fail::internal(format!("找不到上传的文件({e})")))?;
-        if crate::policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)) != u.sha256 {
+        if engine::sha256_hex(&bytes) != u.sha256 {
             return Err(Fail::internal("保存的上传文件已被改动,请重新上传"));
         }
         let _one = self.accept.lock().unwrap_or_else(|p| p.into_inner());
@@ -1545,7 +1545,7 @@ pub fn too_large(max: u64) -> Fail {
 
 /// Sessions are stored by the SHA-256 of their token, never the token.
 pub fn token_key(token: &str) -> String {
-    crate::policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()))
+    engine::sha256_hex(token.as_bytes())
 }
 
 /// The answer to an upload.

@@ -8,8 +8,7 @@
 //! `.huizong-<pid>-<n>.tmp` and removed at the next start.
 
 use super::engine;
-use crate::read::normalise::Period;
-use sha2::{Digest, Sha256};
+use super::engine::Month as Period;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -114,7 +113,7 @@ pub fn withdraw(dir: &Path, name: &str, sha256: &str) -> io::Result<()> {
 /// The SHA-256 of a file, if it can be read.
 pub fn sha256_of(path: &Path) -> Option<String> {
     let bytes = fs::read(path).ok()?;
-    Some(crate::policy::hex(&Sha256::digest(&bytes)))
+    Some(engine::sha256_hex(&bytes))
 }
 
 fn temp_in(dir: &Path) -> PathBuf {
@@ -203,7 +202,7 @@ pub fn zip_folder(dir: &Path) -> io::Result<Vec<u8>> {
     let mut names: Vec<PathBuf> = fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            let n = crate::read::display_name(p);
+            let n = engine::file_name(p);
             p.is_file() && n.ends_with(".xlsx") && !n.starts_with('.')
         })
         .collect();
@@ -220,7 +219,7 @@ pub fn zip_folder(dir: &Path) -> io::Result<Vec<u8>> {
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
         for p in names {
-            z.start_file(crate::read::display_name(&p), opts)
+            z.start_file(engine::file_name(&p), opts)
                 .map_err(io::Error::other)?;
             z.write_all(&fs::read(&p)?)?;
         }

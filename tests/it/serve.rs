@@ -1524,3 +1524,117 @@ async fn api_check_equals_the_command_line_for_every_sample() {
     }
     assert_eq!(compared, 7);
 }
+
+/// A crash between the rename and the ledger's last commit, temporary
+/// files, and a file changed by hand: the next start settles and logs each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_reconciles_the_ledger_with_the_folders() {
+    let f = Fixture::new();
+    let (app, svc) = f.router("2024-06");
+    let q = township(&f, &app, QINGHU).await;
+    let up = q
+        .upload_file(&Fixture::sample("2024-06/青湖街道_2024-06.xlsx"))
+        .await
+        .json();
+    let r = q
+        .post_json("/api/submit", serde_json::json!({"upload": up["upload"]}))
+        .await
+        .json();
+    let b = township(&f, &app, BAISHA).await;
+    let bup = b
+        .upload_file(&Fixture::sample("2024-06/白砂镇_2024-06.xlsx"))
+        .await
+        .json();
+    {
+        let c = svc.conn();
+        // 青湖街道's file was renamed into place, then the process died
+        // before the ledger said 'done'.
+        c.execute(
+            "UPDATE submissions SET state = 'pending' WHERE receipt = ?1",
+            [r["receipt"].as_str().unwrap()],
+        )
+        .unwrap();
+        // 白砂镇's submission died before its file was in place.
+        c.execute(
+            "INSERT INTO submissions(receipt, upload, township, period, user, file, accepted, size, sha256,
+               received, late, rules_version, rules_sha256, warnings, explained, state)
+             VALUES ('HZ-X', ?1, ?2, '2024-06', ?2, 'b.xlsx', ?3, 1, ?4, 0, 0, 'v', 's', 0, 0, 'pending')",
+            rusqlite::params![bup["upload"].as_i64().unwrap(), BAISHA, format!("{BAISHA}_白砂镇_2024-06.xlsx"), bup["sha256"].as_str().unwrap()],
+        )
+        .unwrap();
+    }
+    drop(app);
+    drop(svc);
+    // Temporary files a crash left, and nothing else of ours.
+    let tmp1 = f.ws.join("2024-06/.huizong-4242-0.tmp");
+    let tmp2 =
+        f.ws.join("报送/2024-06")
+            .join(BAISHA)
+            .join(".huizong-4242-1.tmp");
+    std::fs::write(&tmp1, b"half").unwrap();
+    std::fs::write(&tmp2, b"half").unwrap();
+    let theirs = f.ws.join("2024-06/.other.tmp");
+    std::fs::write(&theirs, b"not ours").unwrap();
+
+    let (app, svc) = f.router("2024-06");
+    assert!(
+        !tmp1.exists() && !tmp2.exists(),
+        "our temporary files are gone"
+    );
+    assert!(theirs.exists(), "other programs' files are left alone");
+    let state = |receipt: &str| -> String {
+        svc.conn()
+            .query_row(
+                "SELECT state FROM submissions WHERE receipt = ?1",
+                [receipt],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(
+        state(r["receipt"].as_str().unwrap()),
+        "done",
+        "file in place: completed"
+    );
+    assert_eq!(state("HZ-X"), "abandoned", "file not in place: no receipt");
+    assert!(!f
+        .ws
+        .join("2024-06")
+        .join(format!("{BAISHA}_白砂镇_2024-06.xlsx"))
+        .exists());
+    // A file changed by hand is reported at the next start.
+    let accepted =
+        f.ws.join("2024-06")
+            .join(format!("{QINGHU}_青湖街道_2024-06.xlsx"));
+    std::fs::write(&accepted, b"edited by hand").unwrap();
+    drop(app);
+    drop(svc);
+    let (app, _svc) = f.router("2024-06");
+    let c = county(&f, &app).await;
+    let rows = c
+        .get(&format!("/api/audit?action={}", enc("启动核对")))
+        .await
+        .json();
+    let outcomes: Vec<String> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        outcomes.iter().any(|o| o.contains("补记为已提交")),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.iter().any(|o| o.contains("未生效")),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.iter().any(|o| o.contains("临时文件")),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.iter().any(|o| o.contains("SHA-256 不同")),
+        "{outcomes:?}"
+    );
+}

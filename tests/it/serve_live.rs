@@ -531,3 +531,36 @@ fn a_hundred_concurrent_uploads_from_twenty_sessions_are_all_answered() {
     );
     drop(server);
 }
+
+#[test]
+fn sigterm_stops_cleanly_after_finishing_what_is_in_flight() {
+    let f = live_fixture();
+    let mut server = Server::start(&f.ws, "2024-05");
+    let addr = server.addr;
+    let code = f.returns.keys().next().unwrap().clone();
+    let s = Sess::login(addr, &code, &f.passwords[&code]);
+    let (name, bytes) = f.returns[&code].clone();
+    let inflight = std::thread::spawn(move || s.upload(&name, &bytes));
+    std::thread::sleep(Duration::from_millis(60));
+    let pid = server.child.id() as i32;
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let reply = inflight
+        .join()
+        .unwrap()
+        .expect("the upload in flight is answered");
+    assert_eq!(reply.status, 200);
+    assert!(reply.json()["findings"].is_array());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(st) = server.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let log = std::fs::read_to_string(f.ws.join(format!("serve-{}.log", addr.port()))).unwrap();
+    assert!(log.contains("服务已停止"), "{log}");
+    assert!(TcpStream::connect(addr).is_err(), "no longer listening");
+}
