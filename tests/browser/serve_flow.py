@@ -88,6 +88,19 @@ def shot(name):
     print("screenshot", path)
 
 
+def pdf(name):
+    """The page as printed on A4 (the print style sheet)."""
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    o = PrintOptions()
+    o.page_width = 21.0
+    o.page_height = 29.7
+    path = os.path.join(SHOTS, name + ".pdf")
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(d.print_page(o)))
+    print("printed", path)
+
+
 def body():
     return d.find_element(By.TAG_NAME, "body").text
 
@@ -162,6 +175,7 @@ try:
     print("finding on the page:", place, code, errors[0][6])
     assert "!" in place and code, errors[0]
     shot("03-校验结果-有错误")
+    pdf("03-校验结果-打印")
 
     fb = download("反馈工作簿", "*.xlsx")
     fb_rows = sheet_rows(fb, "校验结果")
@@ -194,6 +208,7 @@ try:
     receipt = d.find_element(By.CSS_SELECTOR, "table.facts td.code").text
     print("receipt:", receipt)
     shot("05-回执")
+    pdf("05-回执-打印")
 
     d.get(URL + "/history")
     assert receipt in body()
@@ -211,6 +226,7 @@ try:
     assert "已报送" in row.text and "网上" in row.text, row.text
     assert "手工放入" in body()
     shot("07-报送情况")
+    pdf("07-报送情况-打印")
 
     d.find_element(By.XPATH, "//button[contains(., '汇总')]").click()
     wait.until(EC.url_contains("/county/jobs/"))
