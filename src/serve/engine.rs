@@ -199,8 +199,11 @@ fn period_files(setup: &Setup, period: Period) -> Vec<PathBuf> {
 }
 
 fn expected(setup: &Setup) -> Vec<Expected> {
-    setup
-        .townships
+    expected_from(&setup.townships)
+}
+
+fn expected_from(townships: &[(String, String)]) -> Vec<Expected> {
+    townships
         .iter()
         .map(|(code, name)| Expected {
             code: code.clone(),
@@ -217,6 +220,9 @@ pub struct Previous {
     pub folder: Option<PathBuf>,
     pub signature: Signature,
     pub returns: HashMap<String, Arc<Return>>,
+    /// The previous period's townships that sent a file (code, name), by
+    /// code: what is expected when there is no roster (`outputs.md`).
+    pub townships: Vec<(String, String)>,
 }
 
 /// The latest month folder of the workspace before `period`.
@@ -274,6 +280,12 @@ pub fn previous_returns(setup: &Setup, period: Period) -> Previous {
         Period::parse(&crate::read::display_name(&folder)).unwrap_or(period.previous());
     let mut batch = crate::ingest::decide_previous(prev_period, loaded, &expected(setup));
     let mut returns = HashMap::new();
+    let townships = batch
+        .townships
+        .iter()
+        .filter(|t| !t.files.is_empty())
+        .map(|t| (t.code.clone(), t.name.clone()))
+        .collect();
     for t in &batch.townships {
         if let Some(i) = t.judged {
             if let Some(r) = batch.files[i].loaded.ret.take() {
@@ -286,6 +298,7 @@ pub fn previous_returns(setup: &Setup, period: Period) -> Previous {
         folder: Some(folder),
         signature: sig,
         returns,
+        townships,
     }
 }
 
@@ -387,7 +400,11 @@ pub fn scan_folder(
         .zip(&loaded)
         .map(|((path, (_, len, modified)), l)| (path.clone(), (*len, *modified, l.clone())))
         .collect();
-    let batch = crate::batch::decide(period, loaded, &expected(setup), false);
+    let mut exp = expected(setup);
+    if setup.roster.is_none() {
+        exp = expected_from(&previous.townships);
+    }
+    let batch = crate::batch::decide(period, loaded, &exp, false);
     FolderScan {
         signature: sig,
         townships: townships_of(&batch),

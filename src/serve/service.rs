@@ -904,8 +904,16 @@ impl Service {
             .flatten();
         drop(c);
         let dir = self.setup.workspace.join(&ps);
-        let mut rows = Vec::with_capacity(self.setup.townships.len());
-        for (code, name) in &self.setup.townships {
+        // The roster's townships; without a roster, the previous period's.
+        let prev;
+        let townships = if self.setup.roster.is_some() {
+            &self.setup.townships
+        } else {
+            prev = self.previous(period);
+            &prev.townships
+        };
+        let mut rows = Vec::with_capacity(townships.len());
+        for (code, name) in townships {
             if s.township.as_ref().is_some_and(|t| t != code) {
                 continue;
             }
@@ -990,7 +998,7 @@ impl Service {
             rows.push(row);
         }
         let expected = if s.is_county() {
-            self.setup.townships.len()
+            townships.len()
         } else {
             rows.len()
         };

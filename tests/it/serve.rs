@@ -1638,3 +1638,25 @@ async fn a_restart_reconciles_the_ledger_with_the_folders() {
         "{outcomes:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_roster_the_previous_periods_townships_are_expected() {
+    let f = Fixture::new();
+    std::fs::remove_file(f.ws.join("roster.xlsx")).unwrap();
+    std::fs::copy(
+        Fixture::sample("2024-06/白砂镇_2024-06.xlsx"),
+        f.ws.join("2024-06/白砂镇_2024-06.xlsx"),
+    )
+    .unwrap();
+    let (app, _) = f.router("2024-06");
+    let c = county(&f, &app).await;
+    let st = c.get("/api/status").await.json();
+    assert_eq!(st["expected"], 8, "{st}");
+    let rows = st["rows"].as_array().unwrap();
+    assert!(rows
+        .iter()
+        .any(|r| r["name"] == "云台镇" && r["status"] == "未报送"));
+    assert!(rows
+        .iter()
+        .any(|r| r["name"] == "白砂镇" && r["status"] == "已报送" && r["source"] == "folder"));
+}
