@@ -1660,3 +1660,47 @@ async fn without_a_roster_the_previous_periods_townships_are_expected() {
         .iter()
         .any(|r| r["name"] == "白砂镇" && r["status"] == "已报送" && r["source"] == "folder"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_from_users_is_escaped_on_every_page() {
+    let f = Fixture::new();
+    let (app, _) = f.router("2024-06");
+    let q = township(&f, &app, QINGHU).await;
+    let evil = "<script>alert(1)</script>.xlsx";
+    let up = q
+        .upload(
+            evil,
+            &std::fs::read(Fixture::sample("2024-06/青湖街道_2024-06.xlsx")).unwrap(),
+        )
+        .await
+        .json();
+    assert_eq!(up["file"], evil);
+    let id = up["upload"].as_i64().unwrap();
+    let page = q.get(&format!("/uploads/{id}")).await.text();
+    assert!(!page.contains("<script>alert"), "raw markup on the page");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;.xlsx"));
+    q.post_json("/api/submit", serde_json::json!({"upload": id}))
+        .await;
+    let c = county(&f, &app).await;
+    c.post_json(
+        "/api/return",
+        serde_json::json!({"township": QINGHU, "comment": "<img src=x onerror=alert(2)>"}),
+    )
+    .await;
+    for (who, path) in [
+        (&q, "/home".to_string()),
+        (&c, "/county".to_string()),
+        (&c, format!("/history?township={QINGHU}")),
+    ] {
+        let html = who.get(&path).await.text();
+        assert!(
+            !html.contains("<script>alert") && !html.contains("<img src=x"),
+            "{path}"
+        );
+    }
+    assert!(q
+        .get("/home")
+        .await
+        .text()
+        .contains("&lt;img src=x onerror=alert(2)&gt;"));
+}
