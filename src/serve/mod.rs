@@ -75,6 +75,23 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             )
         })?;
         listener.set_nonblocking(true)?;
+        // The certificate is read before the address is announced.
+        let tls = match &config.tls {
+            Some((cert, key)) => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let loaded = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "无法读取 TLS 证书 {} 或私钥 {}。请确认两个文件都存在、可读,且是 PEM 格式的证书和私钥(详情:{e})",
+                            cert.display(),
+                            key.display()
+                        )
+                    })?;
+                Some(loaded)
+            }
+            None => None,
+        };
         let local = listener.local_addr()?;
         let shown = if local.ip().is_unspecified() {
             format!("{scheme}://<本机地址>:{}/", local.port())
@@ -99,18 +116,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             println!("正在停止:等待进行中的请求完成……");
             h2.graceful_shutdown(Some(std::time::Duration::from_secs(60)));
         });
-        match &config.tls {
-            Some((cert, key)) => {
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "无法读取 TLS 证书 {} 或私钥 {}(应为 PEM 格式)",
-                            cert.display(),
-                            key.display()
-                        )
-                    })?;
+        match tls {
+            Some(tls) => {
                 axum_server::from_tcp_rustls(listener, tls)?
                     .handle(handle)
                     .serve(make)

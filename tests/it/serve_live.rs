@@ -564,3 +564,129 @@ fn sigterm_stops_cleanly_after_finishing_what_is_in_flight() {
     assert!(log.contains("服务已停止"), "{log}");
     assert!(TcpStream::connect(addr).is_err(), "no longer listening");
 }
+
+#[test]
+fn a_missing_certificate_stops_with_a_chinese_message_before_listening() {
+    let f = live_fixture();
+    let out = Command::new(env!("CARGO_BIN_EXE_huizong"))
+        .args([
+            "serve",
+            f.ws.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+        ])
+        .arg(f.ws.join("no-cert.pem"))
+        .arg("--tls-key")
+        .arg(f.ws.join("no-key.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("无法读取 TLS 证书") && stderr.contains("PEM"),
+        "{stderr}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("已启动"));
+    // --tls-cert without --tls-key is a usage error.
+    let out = Command::new(env!("CARGO_BIN_EXE_huizong"))
+        .args(["serve", f.ws.to_str().unwrap(), "--tls-cert", "c.pem"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn https_with_a_pem_certificate_and_a_secure_cookie() {
+    if !super::common::require_program("openssl") || !super::common::require_program("curl") {
+        return;
+    }
+    let f = live_fixture();
+    let (cert, key) = (f.ws.join("cert.pem"), f.ws.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let log = std::fs::File::create(f.ws.join("tls.log")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_huizong"))
+        .args([
+            "serve",
+            f.ws.to_str().unwrap(),
+            "--listen",
+            &addr,
+            "--tls-cert",
+        ])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut server = Server {
+        child,
+        addr: addr.parse().unwrap(),
+    };
+    let started = Instant::now();
+    while TcpStream::connect(server.addr).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let body = serde_json::json!({"user": "county", "password": f.passwords["county"]}).to_string();
+    let out = Command::new("curl")
+        .args([
+            "-sk",
+            "-i",
+            "--max-time",
+            "30",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &body,
+        ])
+        .arg(format!("https://{addr}/api/login"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(text.contains(" 200"), "{text}");
+    let cookie = text
+        .lines()
+        .find(|l| l.starts_with("set-cookie:"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        cookie.contains("httponly")
+            && cookie.contains("samesite=strict")
+            && cookie.contains("; secure"),
+        "{cookie}"
+    );
+    let log = std::fs::read_to_string(f.ws.join("tls.log")).unwrap();
+    assert!(log.contains(&format!("https://{addr}/")), "{log}");
+    assert!(!log.contains("警告"), "no warning on loopback with TLS");
+    server.kill();
+}
