@@ -3,7 +3,9 @@
 //! county expects). Both are the county's own files: read strictly, and any
 //! mistake stops with a message naming the file, sheet and cell.
 
+use crate::batch::Expected;
 use crate::read::normalise::{clean, code_from_number, code_from_text, header_key, sheet_key};
+use crate::rules::{Roster, RosterEntry};
 use crate::schema::cell_ref;
 use anyhow::{anyhow, bail, Context};
 use calamine::{Data, Reader};
@@ -289,15 +291,30 @@ fn show(d: &Data) -> String {
     }
 }
 
-/// The distinct townships of a roster, in roster order: (code, name).
-pub fn roster_townships(roster: &[RosterVillage]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for v in roster {
-        if !out.iter().any(|(c, _)| *c == v.township_code) {
-            out.push((v.township_code.clone(), v.township_name.clone()));
-        }
-    }
-    out
+/// The distinct townships of a roster, in roster order, as a period
+/// expects them (code, name and, for a city or province, the county).
+pub fn expected_townships(roster: &[RosterVillage]) -> Vec<Expected> {
+    let mut seen = std::collections::BTreeSet::new();
+    roster
+        .iter()
+        .filter(|v| seen.insert(v.township_code.as_str()))
+        .map(|v| Expected {
+            code: v.township_code.clone(),
+            name: v.township_name.clone(),
+            county_code: v.county_code.clone(),
+            county_name: v.county_name.clone(),
+        })
+        .collect()
+}
+
+/// The roster indexed for the rules (by village code, per township).
+pub fn roster_index(roster: Vec<RosterVillage>) -> Roster {
+    Roster::new(roster.into_iter().map(|v| RosterEntry {
+        township_code: v.township_code,
+        township_name: v.township_name,
+        village_code: v.village_code,
+        village_name: v.village_name,
+    }))
 }
 
 #[cfg(test)]

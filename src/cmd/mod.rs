@@ -3,6 +3,7 @@
 pub mod check;
 pub mod consolidate;
 pub mod help;
+mod period;
 pub mod template;
 pub mod tiers;
 
@@ -15,6 +16,17 @@ pub enum Outcome {
     Clean,
     /// The run finished and found errors or fatal files.
     Findings,
+}
+
+impl Outcome {
+    /// Findings when any error was found, else clean.
+    pub fn of(any_error: bool) -> Outcome {
+        if any_error {
+            Outcome::Findings
+        } else {
+            Outcome::Clean
+        }
+    }
 }
 
 #[derive(Parser, Debug)]
@@ -39,7 +51,7 @@ pub enum Command {
     /// 汇总本月全部乡镇月报,写出县级汇总表和反馈表(有区级评定时另写星级经费分档表)
     Consolidate(consolidate::Args),
     /// 星级评定与经费分档:按区级评定得分评定星级,在预算内核拨经费,写出星级经费分档表
-    Tiers(consolidate::Inputs),
+    Tiers(period::PeriodArgs),
 }
 
 impl Command {

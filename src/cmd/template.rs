@@ -81,11 +81,11 @@ fn prefill(fill: &mut Fill, ws: &Path, township: &str) -> anyhow::Result<()> {
         workspace::load_roster(&ws.join(workspace::ROSTER_FILE)).context("无法按名册预填模板")?;
     let villages: Vec<&RosterVillage> = roster.iter().filter(|v| v.township_code == code).collect();
     let Some(first) = villages.first() else {
-        let towns = workspace::roster_townships(&roster);
+        let towns = workspace::expected_townships(&roster);
         let shown: Vec<String> = towns
             .iter()
             .take(5)
-            .map(|(c, n)| format!("{c} {n}"))
+            .map(|t| format!("{} {}", t.code, t.name))
             .collect();
         let more = if towns.len() > 5 {
             format!(" 等 {} 个", towns.len())

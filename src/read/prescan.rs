@@ -2689,9 +2689,9 @@ mod tests {
 
     // Hand-made zips (lying sizes, zip bombs), shared with the integration
     // tests and the fuzzer.
-    use crate::kit::handzip::{self, 
-        bomb_xlsx, crc32, raw_zip, zeros_deflate, RawEntry, CONTENT_TYPES, PKG_RELS, WORKBOOK,
-        WORKBOOK_RELS,
+    use crate::kit::handzip::{
+        self, bomb_xlsx, crc32, raw_zip, zeros_deflate, RawEntry, CONTENT_TYPES, PKG_RELS,
+        WORKBOOK, WORKBOOK_RELS,
     };
 
     fn sheet_xml(inner: &str) -> String {

@@ -4,6 +4,10 @@
 //! to disk, and the temporary file is renamed over the target. A crash or an
 //! error at any step leaves either the old file or the complete new one —
 //! never a half-written workbook — and the temporary file is removed.
+//!
+//! The output folder's lock (one run at a time) and the clean-up of an
+//! interrupted run's temporary files live here too: they guard the same
+//! writes.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -93,6 +97,73 @@ fn sync_dir(path: &Path) {
     }
     #[cfg(not(unix))]
     let _ = path;
+}
+
+/// A lock file in the output folder: a second run into the same folder
+/// stops with exit 2 while this one runs. A lock left by a process that is
+/// gone is taken over.
+pub struct Lock {
+    path: PathBuf,
+}
+
+impl Lock {
+    pub fn take(dir: &Path) -> anyhow::Result<Lock> {
+        use anyhow::{bail, Context as _};
+        fs::create_dir_all(dir).with_context(|| format!("无法创建输出文件夹 {}", dir.display()))?;
+        let path = dir.join(".huizong.lock");
+        for _ in 0..2 {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    let _ = write!(f, "{}", std::process::id());
+                    return Ok(Lock { path });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let pid = fs::read_to_string(&path).unwrap_or_default();
+                    let alive = pid
+                        .trim()
+                        .parse::<u32>()
+                        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                    if alive || !Path::new("/proc/self").exists() {
+                        bail!(
+                            "另一个汇总(进程 {})正在写入 {}。请等它结束后再运行;如确认没有在运行,删除 {} 后重试",
+                            pid.trim(),
+                            dir.display(),
+                            path.display()
+                        );
+                    }
+                    let _ = fs::remove_file(&path);
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("无法在输出文件夹 {} 中创建锁文件", dir.display())
+                    })
+                }
+            }
+        }
+        bail!("无法取得输出文件夹 {} 的锁", dir.display())
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Temporary files of an interrupted earlier run in `dir` and its `反馈/`
+/// (call with the lock held, so no other run is writing them).
+pub fn remove_stale_temp_files(dir: &Path) {
+    for d in [dir.to_path_buf(), dir.join("反馈")] {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -93,6 +93,56 @@ pub fn write_file(
     Ok(())
 }
 
+/// The folder of the output folder that holds the feedback workbooks.
+pub const FOLDER: &str = "反馈";
+
+/// Whose feedback a workbook is, which decides its file name.
+#[derive(Clone, Copy, Debug)]
+pub enum FeedbackOf<'a> {
+    /// A township's judged return: `<乡镇代码>_<乡镇名>_<period>.xlsx`.
+    Township {
+        code: &'a str,
+        name: &'a str,
+        period: Period,
+    },
+    /// One file on its own (`check`, a Y03 file, an unreadable file of no
+    /// known township): `<file name without extension>_校验结果.xlsx`.
+    File(&'a str),
+}
+
+/// The feedback workbook's file name, safe as a file name.
+pub fn file_name(of: FeedbackOf<'_>) -> String {
+    let name = match of {
+        FeedbackOf::Township { code, name, period } => format!("{code}_{name}_{period}.xlsx"),
+        FeedbackOf::File(file) => {
+            let stem = Path::new(file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!("{stem}_校验结果.xlsx")
+        }
+    };
+    crate::write::safe_file_name(&name)
+}
+
+/// Write the feedback workbook of `of` into folder `dir` (made if need
+/// be); its path.
+pub fn write_into(
+    dir: &Path,
+    of: FeedbackOf<'_>,
+    raw: &RawWorkbook,
+    findings: &[Finding],
+    title: &str,
+    period: Option<Period>,
+) -> anyhow::Result<std::path::PathBuf> {
+    use anyhow::Context as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("无法创建文件夹 {}", dir.display()))?;
+    let path = dir.join(file_name(of));
+    write_file(raw, findings, title, period, &path)
+        .with_context(|| format!("无法写出反馈工作簿 {}", path.display()))?;
+    Ok(path)
+}
+
 /// The findings on one cell.
 #[derive(Default)]
 struct Mark {

@@ -3,8 +3,8 @@
 
 use crate::common::{copy_dir, project, stderr, Workdir};
 use huizong::batch::Status;
-use huizong::cmd::consolidate::{self, Args};
 use huizong::kit::demo;
+use huizong::pipeline::{self, Inputs};
 use huizong::policy::Policy;
 use huizong::read::normalise::{Date, Period};
 use huizong::schema::{Col, CoverField, SheetId};
@@ -16,16 +16,16 @@ const JUNE: Period = Period {
     month: 6,
 };
 
-fn args(ws: &Path) -> Args {
-    Args {
+fn args(ws: &Path) -> Inputs {
+    Inputs {
         jobs: Some(2),
-        ..Args::new(ws, JUNE)
+        ..Inputs::new(ws, JUNE)
     }
 }
 
-fn run_lib(a: &Args) -> consolidate::Consolidation {
-    let plan = consolidate::plan(a).expect("plan");
-    consolidate::consolidate(plan, a.jobs, a.include_errors, false).expect("consolidate")
+fn run_lib(a: &Inputs) -> pipeline::Consolidation {
+    let plan = pipeline::plan(a).expect("plan");
+    pipeline::ingest(plan, &pipeline::Quiet).expect("consolidate")
 }
 
 #[test]

@@ -7,12 +7,12 @@
 //! little memory.
 
 use crate::common::{project, stderr, stdout, Workdir};
-use huizong::kit::handzip;
 use calamine::{Data, Reader, Xlsx};
 use huizong::batch::Status;
-use huizong::cmd::consolidate;
-use huizong::kit::demo;
 use huizong::finding::Code;
+use huizong::kit::demo;
+use huizong::kit::handzip;
+use huizong::pipeline;
 use huizong::policy::Policy;
 use huizong::read::normalise::Period;
 use huizong::schema::{self, Col, CoverField, SheetId};
@@ -395,17 +395,18 @@ fn a_return_removed_between_listing_and_reading_is_s01_and_the_batch_goes_on() {
         )
         .unwrap();
     }
-    let args = consolidate::Args::new(
+    let mut args = pipeline::Inputs::new(
         ws.clone(),
         Period {
             year: 2024,
             month: 6,
         },
     );
-    let plan = consolidate::plan(&args).unwrap();
+    args.jobs = Some(2);
+    let plan = pipeline::plan(&args).unwrap();
     assert_eq!(plan.returns.len(), 2);
     std::fs::remove_file(ws.join("2024-06/石门镇_2024-06.xlsx")).unwrap();
-    let c = consolidate::consolidate(plan, Some(2), false, false).unwrap();
+    let c = pipeline::ingest(plan, &pipeline::Quiet).unwrap();
     let gone = c
         .batch
         .files
@@ -430,7 +431,7 @@ fn a_return_removed_between_listing_and_reading_is_s01_and_the_batch_goes_on() {
     // Its feedback workbook is written like any unreadable file's.
     let out = w.path("out");
     std::fs::create_dir_all(&out).unwrap();
-    consolidate::write_feedback(&out, &c.batch, &c.plan.policy).unwrap();
+    pipeline::write_feedback(&out, &c.batch, &c.plan.policy).unwrap();
     assert!(out.join("反馈/石门镇_2024-06_校验结果.xlsx").is_file());
 }
 

@@ -1,0 +1,69 @@
+//! Which feedback workbooks a period's batch gets (`outputs.md` "Feedback
+//! workbook"): one per township with counted findings, named by the
+//! township; a Y03 file or an unreadable file of no known township gets its
+//! own, named by the file.
+
+use crate::batch::{Batch, Status};
+use crate::model::Loaded;
+use crate::policy::Policy;
+use crate::write::feedback::{self, FeedbackOf};
+use std::path::Path;
+
+/// Write the batch's feedback workbooks under `<dir>/反馈/`; how many.
+pub fn write_all(dir: &Path, batch: &Batch, policy: &Policy) -> anyhow::Result<usize> {
+    let period = Some(batch.period);
+    let target = dir.join(feedback::FOLDER);
+    // A file's own workbook: its findings alone, named by the file.
+    let own = |l: &Loaded| {
+        let raw = crate::read::raw_of(l, policy);
+        feedback::write_into(
+            &target,
+            FeedbackOf::File(&l.file),
+            &raw,
+            &l.findings,
+            &l.file,
+            period,
+        )
+    };
+    let mut written = 0;
+    for t in &batch.townships {
+        if t.errors + t.warnings == 0 {
+            continue;
+        }
+        if t.status == Status::Rejected && t.judged.is_none() {
+            // Y03: no file is used; each tied file hears of its own.
+            for i in t
+                .files
+                .iter()
+                .filter(|i| batch.files[**i].status == Status::Rejected)
+            {
+                own(&batch.files[*i].loaded)?;
+                written += 1;
+            }
+            continue;
+        }
+        let Some(j) = t.judged else { continue };
+        let l = &batch.files[j].loaded;
+        // The judged file's findings, plus the Y01 of superseded files.
+        let mut findings = l.findings.clone();
+        for i in &t.files {
+            if batch.files[*i].status == Status::Superseded {
+                findings.extend(batch.files[*i].loaded.findings.iter().cloned());
+            }
+        }
+        crate::finding::sort(&mut findings);
+        let name = FeedbackOf::Township {
+            code: &t.code,
+            name: &t.name,
+            period: batch.period,
+        };
+        let raw = crate::read::raw_of(l, policy);
+        feedback::write_into(&target, name, &raw, &findings, &l.file, period)?;
+        written += 1;
+    }
+    for i in &batch.orphans {
+        own(&batch.files[*i].loaded)?;
+        written += 1;
+    }
+    Ok(written)
+}

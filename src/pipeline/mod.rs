@@ -1,0 +1,17 @@
+//! The one API of the tool's jobs, below every command and the reporting
+//! service: [`plan()`] resolves a period's inputs, [`run()`] reads, checks,
+//! rates and writes, and the [`Report`] says what happened; [`Checker`]
+//! checks one return the same way. Commands never call each other; they
+//! call this.
+
+mod check;
+mod feedback;
+mod plan;
+mod report;
+mod run;
+
+pub use check::{previous_return, Checker};
+pub use feedback::write_all as write_feedback;
+pub use plan::{is_own_output, no_scores_note, plan, previous_folder, Inputs, Plan};
+pub use report::{summary_line, tier_summary_line, Report};
+pub use run::{ingest, rate, run, Consolidation, Job, Progress, Quiet};
