@@ -5,7 +5,6 @@
 use crate::finding::Code;
 use crate::schema::{self, Col, Kind, SheetId, SheetSpec};
 
-
 /// 乡镇(街道)代码.
 pub const TOWNSHIP_CODE: &str = "乡镇(街道)代码";
 /// 乡镇(街道).

@@ -77,8 +77,7 @@ pub fn load(name: &str, fill: &Fill, period: Period, previous: Option<&Return>) 
         fill,
     };
     let bytes = template::build(&input).unwrap().save_to_buffer().unwrap();
-    let mut loaded =
-        crate::read::read_bytes(name, Path::new(name), &bytes, &policy, Some(period));
+    let mut loaded = crate::read::read_bytes(name, Path::new(name), &bytes, &policy, Some(period));
     let ctx = Context {
         policy: &policy,
         office_code: Some("990101"),

@@ -1,13 +1,13 @@
 //! Village rows out of the decided batch, and the polars frames and
 //! expressions the summaries are queried from.
 
+use super::columns::*;
 use crate::batch::{Batch, TownshipEntry};
 use crate::model::{Field as CellField, Loaded, Row, Table, Val};
 use crate::read::normalise::decimal_to_f64;
 use crate::schema::{self, Col, SheetId, SheetSpec};
 use polars::prelude::*;
 use std::borrow::Cow;
-use super::columns::*;
 
 pub(super) fn null_f64() -> Expr {
     lit(NULL).cast(DataType::Float64)

@@ -1,12 +1,12 @@
 //! 环比: every used village's stock and cumulative figures this period and
 //! last, their change, and the H findings that flag them.
 
+use super::columns::*;
+use super::frames::*;
 use crate::batch::{Batch, TownshipEntry};
 use crate::schema::{Col, SheetId};
 use polars::prelude::*;
 use std::borrow::Cow;
-use super::columns::*;
-use super::frames::*;
 
 // ---------------------------------------------------------------------------
 // 环比
@@ -23,7 +23,7 @@ pub(super) struct Stock<'a> {
     present: u16,
 }
 
- const _: () = assert!(MOM_FIGURES.len() <= u16::BITS as usize);
+const _: () = assert!(MOM_FIGURES.len() <= u16::BITS as usize);
 
 impl Stock<'_> {
     fn figure(&self, f: usize) -> Option<f64> {
@@ -114,7 +114,9 @@ pub(super) fn code_key(code: &str) -> Option<u64> {
 
 /// Each township code of both periods → its place in code order (sorting by
 /// it sorts by township code).
-pub(super) fn township_ranks<'a>(batches: [&'a Batch; 2]) -> std::collections::HashMap<&'a str, u32> {
+pub(super) fn township_ranks<'a>(
+    batches: [&'a Batch; 2],
+) -> std::collections::HashMap<&'a str, u32> {
     let codes: std::collections::BTreeSet<&str> = batches
         .iter()
         .flat_map(|b| b.townships.iter().map(|t| t.code.as_str()))

@@ -1,13 +1,13 @@
 //! 汇总: one row per township with its figures, the 合计 row, and per-county
 //! subtotals for a city or a province.
 
+use super::columns::*;
+use super::frames::*;
 use crate::batch::{Batch, TownshipEntry};
 use crate::finding::Code;
 use crate::schema::{self, Col, SheetId};
 use polars::prelude::*;
 use std::collections::BTreeMap;
-use super::columns::*;
-use super::frames::*;
 
 /// The 汇总 table: one row per township of `batch.townships`, in that
 /// order, with the columns of [`SUMMARY_COLUMNS`]. Figures only for used

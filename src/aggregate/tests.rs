@@ -224,8 +224,7 @@ fn total_recomputes_ratios_from_sums_with_include_errors() {
     assert_eq!(f64_at(&t, "清理前标牌数", 0), Some(before));
     assert_eq!(f64_at(&t, REMOVAL_RATE, 0), Some(removed / before));
     assert_eq!(f64_at(&t, VILLAGES, 0), Some(5.0));
-    let sum_of_rates =
-        f64_at(&s, REMOVAL_RATE, 0).unwrap() + f64_at(&s, REMOVAL_RATE, 1).unwrap();
+    let sum_of_rates = f64_at(&s, REMOVAL_RATE, 0).unwrap() + f64_at(&s, REMOVAL_RATE, 1).unwrap();
     assert_ne!(f64_at(&t, REMOVAL_RATE, 0), Some(sum_of_rates));
 }
 

@@ -19,13 +19,13 @@ pub use money::{allocate, Budget};
 pub use rows::tiers;
 pub use star::{cap_label, composite, measured_star, rate, Rating};
 
+use crate::batch::Batch;
 use crate::finding::Finding;
+use crate::policy::Policy;
 use crate::rules::Roster;
 use crate::scores::CountyScores;
-use crate::batch::Batch;
-use crate::policy::Policy;
-use std::sync::Arc;
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// Headers of 分档明细, in order.
 pub const TIER_HEADERS: [&str; 16] = [

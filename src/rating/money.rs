@@ -69,4 +69,3 @@ pub fn allocate(tiers: &[i64], budget: i64, round_to: i64) -> (Vec<i64>, Budget)
         },
     )
 }
-

@@ -104,4 +104,3 @@ pub fn rate(
         note: steps.join(";"),
     }
 }
-

@@ -2,13 +2,13 @@
 //! the budget, and the tier sheet over fixture batches.
 
 use super::*;
+use crate::aggregate::fixtures::*;
 use crate::batch::Status;
 use crate::finding::Code;
-use crate::schema::{Col, SheetId};
-use std::collections::BTreeSet;
-use crate::aggregate::fixtures::*;
 use crate::policy::DEFAULT_RULES;
 use crate::schema;
+use crate::schema::{Col, SheetId};
+use std::collections::BTreeSet;
 use std::str::FromStr;
 
 fn d(s: &str) -> Decimal {

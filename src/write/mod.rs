@@ -3,6 +3,8 @@
 pub mod atomic;
 pub mod county;
 pub mod feedback;
+pub mod grid;
+pub mod readme;
 pub mod style;
 pub mod template;
 pub mod tiers;

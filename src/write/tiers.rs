@@ -14,7 +14,8 @@ use crate::rating::{RowStatus, TierRow, Tiers, TownshipTally, TIER_HEADERS};
 use crate::read::normalise::{decimal_to_f64, Period};
 use crate::scores::CountyScores;
 use crate::workspace::CountyConfig;
-use crate::write::{atomic, county::FILE_HEADERS, style, template};
+use crate::write::readme::FILE_HEADERS;
+use crate::write::{atomic, style, template};
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
 use std::borrow::Cow;
@@ -363,7 +364,7 @@ fn write_readme(ws: &mut Worksheet, input: &TierWorkbookInput) -> Result<(), Xls
     let title = format!("{}{}年{}月星级评定与经费分档 说明", c.name, p.year, p.month);
 
     let mut lines =
-        crate::write::county::audit_lines(c, "评定期间", p, input.tool_version, input.policy);
+        crate::write::readme::audit_lines(c, "评定期间", p, input.tool_version, input.policy);
     lines.extend([
         ("区级评定文件", input.scores.file.clone()),
         ("区级评定文件 SHA-256", input.scores.sha256.clone()),
@@ -386,10 +387,10 @@ fn write_readme(ws: &mut Worksheet, input: &TierWorkbookInput) -> Result<(), Xls
             "综合得分 = 群众代表评议得分 × 权重 + 镇街考核得分 × 权重 + 区级评定得分 × 权重,四舍五入到一位小数;按门槛定测算星级,不超过申报星级,有降星规则所列问题的再降星(见“规则”表)。乡镇报表退回、无法读取或未报送的村不予评定;没有区级评定得分的村待评定;两者都不拨经费".into(),
         ),
     ]);
-    let row = crate::write::county::write_audit_block(ws, &title, &mut lines, input.notes)?;
+    let row = crate::write::readme::write_audit_block(ws, &title, &mut lines, input.notes)?;
 
     let mut table = Table::new(&FILE_HEADERS);
-    for r in crate::write::county::input_files(input.batch) {
+    for r in crate::write::readme::input_files(input.batch) {
         table.push(r.iter().map(|v| Cell::text(v.unwrap_or(""))).collect());
     }
     table.push(vec![
