@@ -105,14 +105,16 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Limits for the county's own files (county scores): one row per
-    /// village of the whole office, so a province's file passes the row and
-    /// size limits meant for one township's return (and, the cell budget
-    /// following the row limit, its cell count); the pre-scan's fixed guards
-    /// (depth, inflation ratio, text expansion) still hold.
+    /// Limits for the county's own files (roster, county scores): one row
+    /// per village of the whole office, so a province's file passes the row
+    /// and size limits meant for one township's return; the pre-scan's fixed
+    /// guards (depth, inflation ratio, text expansion) still hold. The row
+    /// limit is twice Excel's sheet so that the cell budget, which follows
+    /// it at four cells a row, holds a province's six-column roster (760,000
+    /// villages); no sheet can have more rows than Excel's anyway.
     pub fn for_county_files(&self) -> Limits {
         Limits {
-            max_rows: self.max_rows.max(1_048_576),
+            max_rows: self.max_rows.max(2 * 1_048_576),
             max_file_mb: self.max_file_mb.max(20) * 10,
             max_inflated_mb: self.max_inflated_mb.max(200) * 10,
             ..self.clone()

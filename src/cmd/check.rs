@@ -60,7 +60,7 @@ fn plan(args: &Args) -> anyhow::Result<Plan> {
     };
     let roster = match &args.roster {
         Some(p) => Some(crate::workspace::roster_index(
-            crate::workspace::load_roster(p)?,
+            crate::workspace::load_roster(p, &policy)?,
         )),
         None => None,
     };

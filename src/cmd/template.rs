@@ -47,7 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             .insert(CoverField::Period, Value::Text(p.to_string()));
     }
     if let (Some(ws), Some(code)) = (&args.workspace, &args.township) {
-        prefill(&mut fill, ws, code)?;
+        prefill(&mut fill, ws, code, &policy)?;
     }
     let out = args
         .output
@@ -69,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 }
 
 /// Pre-fill the cover and the village sheets from the workspace.
-fn prefill(fill: &mut Fill, ws: &Path, township: &str) -> anyhow::Result<()> {
+fn prefill(fill: &mut Fill, ws: &Path, township: &str, policy: &Policy) -> anyhow::Result<()> {
     let Some(code) = code_from_text(township, 9) else {
         bail!("--township 应为9位乡镇(街道)代码,如 990101103;收到“{township}”");
     };
@@ -77,8 +77,8 @@ fn prefill(fill: &mut Fill, ws: &Path, township: &str) -> anyhow::Result<()> {
         bail!("找不到县级工作目录 {}", ws.display());
     }
     let county = workspace::load_county(&ws.join(workspace::COUNTY_FILE))?;
-    let roster =
-        workspace::load_roster(&ws.join(workspace::ROSTER_FILE)).context("无法按名册预填模板")?;
+    let roster = workspace::load_roster(&ws.join(workspace::ROSTER_FILE), policy)
+        .context("无法按名册预填模板")?;
     let villages: Vec<&RosterVillage> = roster.iter().filter(|v| v.township_code == code).collect();
     let Some(first) = villages.first() else {
         let towns = workspace::expected_townships(&roster);

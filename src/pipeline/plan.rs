@@ -140,7 +140,7 @@ pub fn plan(inputs: &Inputs) -> anyhow::Result<Plan> {
     // The two workbooks are read side by side; the scores are checked
     // against the roster after.
     let (roster_rows, scores_file) = rayon::join(
-        || has_roster.then(|| workspace::load_roster(&roster_path)),
+        || has_roster.then(|| workspace::load_roster(&roster_path, &policy)),
         || has_scores.then(|| crate::scores::read(&scores_path, &policy)),
     );
     let (roster, roster_townships) = if let Some(rows) = roster_rows {

@@ -1,7 +1,9 @@
 //! Reading a return: pre-scan, calamine into sparse sheets, then the typed
 //! rows of the schema with the findings met on the way (S, C01–C03, C06, V).
 
+pub mod county;
 pub mod cover;
+pub mod header;
 pub mod normalise;
 pub mod prescan;
 pub mod table;

@@ -2625,15 +2625,15 @@ mod tests {
             "{}",
             f.message
         );
-        // The county scores of 38,000 townships (759,324 villages × 3
-        // columns) pass; four cells a row of Excel's 1,048,576 rows is the
+        // The roster of 38,000 townships (759,324 villages × 6 columns)
+        // passes; four cells a row of twice Excel's 1,048,576 rows is the
         // most.
         let county = limits().for_county_files();
         let mut b = Budget::new(&county);
-        assert!(b.cells(759_324 * 3).is_ok());
-        let f = b.cells(4 * 1_048_576 - 759_324 * 3 + 1).unwrap_err();
+        assert!(b.cells(759_324 * 6).is_ok());
+        let f = b.cells(8 * 1_048_576 - 759_324 * 6 + 1).unwrap_err();
         assert!(
-            f.message.contains("非空单元格超过 4194304 个"),
+            f.message.contains("非空单元格超过 8388608 个"),
             "{}",
             f.message
         );
