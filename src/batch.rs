@@ -26,7 +26,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn zh(self) -> &'static str {
+    pub(crate) fn zh(self) -> &'static str {
         match self {
             Status::Used => "已汇总",
             Status::UsedWithErrors => "退回(已计入)",
@@ -37,7 +37,7 @@ impl Status {
         }
     }
     /// Do the figures go into totals and ratings?
-    pub fn is_used(self) -> bool {
+    pub(crate) fn is_used(self) -> bool {
         matches!(self, Status::Used | Status::UsedWithErrors)
     }
 }
@@ -83,7 +83,7 @@ pub struct Batch {
 
 impl Batch {
     /// The township's judged return, when its figures are used.
-    pub fn used_return(&self, t: &TownshipEntry) -> Option<&Return> {
+    pub(crate) fn used_return(&self, t: &TownshipEntry) -> Option<&Return> {
         if !t.status.is_used() {
             return None;
         }
@@ -91,7 +91,7 @@ impl Batch {
     }
 
     /// Every finding that is reported, in output order.
-    pub fn findings(&self) -> Vec<Finding> {
+    pub(crate) fn findings(&self) -> Vec<Finding> {
         let mut all: Vec<Finding> = self
             .files
             .iter()
@@ -113,7 +113,7 @@ pub struct Expected {
 
 /// Decide statuses. `files` must be sorted by file name and already carry
 /// their single-file findings (rules run); Y01/Y03 are added here.
-pub fn decide(
+pub(crate) fn decide(
     period: Period,
     files: Vec<Loaded>,
     expected: &[Expected],
@@ -298,7 +298,7 @@ fn supersede(files: &mut [FileEntry], old: usize, new: usize) {
 /// Figures that differ between two returns of one township, as
 /// `村(社区)代码 列名 旧值→新值` (old = `a`, new = `b`), village sheets in
 /// template order, villages by code, columns in schema order.
-pub fn figure_changes(a: &Loaded, b: &Loaded) -> Vec<String> {
+pub(crate) fn figure_changes(a: &Loaded, b: &Loaded) -> Vec<String> {
     let (Some(ra), Some(rb)) = (&a.ret, &b.ret) else {
         return Vec::new();
     };

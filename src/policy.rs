@@ -14,7 +14,7 @@ use std::str::FromStr;
 pub const DEFAULT_RULES: &str = include_str!("../templates/rules.toml");
 
 #[derive(Debug, thiserror::Error)]
-pub enum PolicyError {
+pub(crate) enum PolicyError {
     #[error("无法读取规则文件 {path}:{source}")]
     Io {
         path: String,
@@ -112,7 +112,7 @@ impl Limits {
     /// limit is twice Excel's sheet so that the cell budget, which follows
     /// it at four cells a row, holds a province's six-column roster (760,000
     /// villages); no sheet can have more rows than Excel's anyway.
-    pub fn for_county_files(&self) -> Limits {
+    pub(crate) fn for_county_files(&self) -> Limits {
         Limits {
             max_rows: self.max_rows.max(2 * 1_048_576),
             max_file_mb: self.max_file_mb.max(20) * 10,
@@ -179,7 +179,7 @@ impl Policy {
     }
 
     /// Load a rules file strictly (every key required, none unknown).
-    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+    pub(crate) fn load(path: &Path) -> Result<Policy, PolicyError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
             path: shown.clone(),
@@ -188,7 +188,7 @@ impl Policy {
         Policy::parse(&text, &shown)
     }
 
-    pub fn parse(text: &str, source: &str) -> Result<Policy, PolicyError> {
+    pub(crate) fn parse(text: &str, source: &str) -> Result<Policy, PolicyError> {
         let invalid = |message: String| PolicyError::Invalid {
             path: source.to_string(),
             message,
@@ -353,8 +353,9 @@ impl Policy {
             .copied()
     }
 
+    #[cfg(test)]
     /// The name of a matched entry, as the catalogue writes it.
-    pub fn entry_name(&self, m: SignMatch) -> &str {
+    pub(crate) fn entry_name(&self, m: SignMatch) -> &str {
         match m {
             SignMatch::Catalogue(i) => &self.signs[i].name,
             SignMatch::Negative(i) => &self.negative[i].name,
@@ -407,7 +408,7 @@ fn toml_message(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

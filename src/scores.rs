@@ -23,11 +23,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The scores file's sheet.
-pub const SCORES_SHEET: &str = "区级评定";
+pub(crate) const SCORES_SHEET: &str = "区级评定";
 /// Its headers.
-pub const H_VILLAGE_CODE: &str = "村(社区)代码";
-pub const H_VILLAGE: &str = "村(社区)名称";
-pub const H_SCORE: &str = "区级评定得分";
+pub(crate) const H_VILLAGE_CODE: &str = "村(社区)代码";
+pub(crate) const H_VILLAGE: &str = "村(社区)名称";
+pub(crate) const H_SCORE: &str = "区级评定得分";
 
 /// Accepted header texts (compared by `header_key`).
 const CODE_ALIASES: &[&str] = &[H_VILLAGE_CODE, "村代码", "村(居)代码", "村社区代码"];
@@ -66,7 +66,7 @@ pub struct CountyScores {
 impl CountyScores {
     /// T01 for a village of a used return that has no score: anchored at
     /// its blank cell, or at the sheet (blank cell) when it has no row.
-    pub fn missing(&self, village: &str, name: &str, township: &str) -> Finding {
+    pub(crate) fn missing(&self, village: &str, name: &str, township: &str) -> Finding {
         let who = if name.is_empty() {
             village.to_string()
         } else {
@@ -97,22 +97,16 @@ impl CountyScores {
     }
 }
 
-/// Read the county scores file. A file that cannot be read, or has no
-/// 区级评定 sheet or header, is an error naming the file.
-pub fn load(path: &Path, policy: &Policy, roster: Option<&Roster>) -> anyhow::Result<CountyScores> {
-    read(path, policy)?.parse(roster)
-}
-
 /// The scores file read but not yet matched against the roster (so it can
 /// be read while the roster is).
-pub struct ScoresFile {
+pub(crate) struct ScoresFile {
     path: std::path::PathBuf,
     read: CountyFile,
 }
 
 impl ScoresFile {
     /// The scores, checked against the roster.
-    pub fn parse(&self, roster: Option<&Roster>) -> anyhow::Result<CountyScores> {
+    pub(crate) fn parse(&self, roster: Option<&Roster>) -> anyhow::Result<CountyScores> {
         let r = &self.read;
         parse(&r.file, &r.sha256, &r.raw, roster)
             .map_err(|e| anyhow!("区级评定文件 {} 有误:{e}", self.path.display()))
@@ -120,7 +114,7 @@ impl ScoresFile {
 }
 
 /// Read the county scores file (pre-scan, calamine), without checking it.
-pub fn read(path: &Path, policy: &Policy) -> anyhow::Result<ScoresFile> {
+pub(crate) fn read(path: &Path, policy: &Policy) -> anyhow::Result<ScoresFile> {
     let missing = format!(
         "找不到区级评定文件 {}。请放入 county_scores.xlsx(工作表“{SCORES_SHEET}”,列为 {H_VILLAGE_CODE}、{H_VILLAGE}、{H_SCORE}),或用 --county-scores 指定",
         path.display()
@@ -134,7 +128,7 @@ pub fn read(path: &Path, policy: &Policy) -> anyhow::Result<ScoresFile> {
 
 /// The scores of a workbook already read. Errors (no sheet, no header) say
 /// what is wrong without the path; [`load`] adds it.
-pub fn parse(
+pub(crate) fn parse(
     file: &str,
     sha256: &str,
     raw: &RawWorkbook,
@@ -349,6 +343,11 @@ mod tests {
     use crate::rules::RosterEntry;
     use rust_xlsxwriter::Workbook;
     use std::str::FromStr;
+
+    /// Read and check the scores file, as a consolidation does.
+    fn load(path: &Path, policy: &Policy, roster: Option<&Roster>) -> anyhow::Result<CountyScores> {
+        read(path, policy)?.parse(roster)
+    }
 
     enum C<'a> {
         T(&'a str),

@@ -16,19 +16,19 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// File names inside a workspace.
-pub const COUNTY_FILE: &str = "county.toml";
-pub const ROSTER_FILE: &str = "roster.xlsx";
-pub const COUNTY_SCORES_FILE: &str = "county_scores.xlsx";
+pub(crate) const COUNTY_FILE: &str = "county.toml";
+pub(crate) const ROSTER_FILE: &str = "roster.xlsx";
+pub(crate) const COUNTY_SCORES_FILE: &str = "county_scores.xlsx";
 /// The roster's sheet.
-pub const ROSTER_SHEET: &str = "名册";
+pub(crate) const ROSTER_SHEET: &str = "名册";
 
 /// Roster headers.
-pub const H_TOWNSHIP_CODE: &str = "乡镇(街道)代码";
-pub const H_TOWNSHIP: &str = "乡镇(街道)";
-pub const H_VILLAGE_CODE: &str = "村(社区)代码";
-pub const H_VILLAGE: &str = "村(社区)名称";
-pub const H_COUNTY_CODE: &str = "县(市、区)代码";
-pub const H_COUNTY: &str = "县(市、区)";
+pub(crate) const H_TOWNSHIP_CODE: &str = "乡镇(街道)代码";
+pub(crate) const H_TOWNSHIP: &str = "乡镇(街道)";
+pub(crate) const H_VILLAGE_CODE: &str = "村(社区)代码";
+pub(crate) const H_VILLAGE: &str = "村(社区)名称";
+pub(crate) const H_COUNTY_CODE: &str = "县(市、区)代码";
+pub(crate) const H_COUNTY: &str = "县(市、区)";
 
 const COUNTY_EXAMPLE: &str =
     "name = \"示范县\"        # 县(市、区)名称\ncode = \"990101\"       # 6位代码(市为4位,省为2位)\nbudget = 1100000       # 本年度星级奖励经费预算(元)";
@@ -62,7 +62,7 @@ enum CodeValue {
 }
 
 /// Read `county.toml` strictly: `name`, `code` and `budget`, nothing else.
-pub fn load_county(path: &Path) -> anyhow::Result<CountyConfig> {
+pub(crate) fn load_county(path: &Path) -> anyhow::Result<CountyConfig> {
     let shown = path.display();
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -117,7 +117,7 @@ fn toml_words(e: &toml::de::Error) -> String {
 
 /// One village of the roster.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RosterVillage {
+pub(crate) struct RosterVillage {
     pub township_code: String,
     pub township_name: String,
     pub village_code: String,
@@ -130,7 +130,7 @@ pub struct RosterVillage {
 /// Read the roster (sheet 名册), one village per row, in file order, through
 /// the pre-scan like every input. Blank rows are skipped; any bad row stops
 /// with the file, sheet and cell.
-pub fn load_roster(path: &Path, policy: &Policy) -> anyhow::Result<Vec<RosterVillage>> {
+pub(crate) fn load_roster(path: &Path, policy: &Policy) -> anyhow::Result<Vec<RosterVillage>> {
     let shown = path.display().to_string();
     let missing = format!(
         "找不到名册 {shown}。请在工作目录中放入 roster.xlsx:工作表“{ROSTER_SHEET}”,每个村(社区)一行,列为 {H_TOWNSHIP_CODE}、{H_TOWNSHIP}、{H_VILLAGE_CODE}、{H_VILLAGE}"
@@ -254,7 +254,7 @@ pub fn load_roster(path: &Path, policy: &Policy) -> anyhow::Result<Vec<RosterVil
 
 /// The distinct townships of a roster, in roster order, as a period
 /// expects them (code, name and, for a city or province, the county).
-pub fn expected_townships(roster: &[RosterVillage]) -> Vec<Expected> {
+pub(crate) fn expected_townships(roster: &[RosterVillage]) -> Vec<Expected> {
     let mut seen = std::collections::BTreeSet::new();
     roster
         .iter()
@@ -269,7 +269,7 @@ pub fn expected_townships(roster: &[RosterVillage]) -> Vec<Expected> {
 }
 
 /// The roster indexed for the rules (by village code, per township).
-pub fn roster_index(roster: Vec<RosterVillage>) -> Roster {
+pub(crate) fn roster_index(roster: Vec<RosterVillage>) -> Roster {
     Roster::new(roster.into_iter().map(|v| RosterEntry {
         township_code: v.township_code,
         township_name: v.township_name,

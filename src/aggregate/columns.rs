@@ -6,53 +6,53 @@ use crate::finding::Code;
 use crate::schema::{self, Col, Kind, SheetId, SheetSpec};
 
 /// 乡镇(街道)代码.
-pub const TOWNSHIP_CODE: &str = "乡镇(街道)代码";
+pub(crate) const TOWNSHIP_CODE: &str = "乡镇(街道)代码";
 /// 乡镇(街道).
-pub const TOWNSHIP: &str = "乡镇(街道)";
+pub(crate) const TOWNSHIP: &str = "乡镇(街道)";
 /// 县(市、区)代码 (city or province runs).
-pub const COUNTY_CODE: &str = "县(市、区)代码";
+pub(crate) const COUNTY_CODE: &str = "县(市、区)代码";
 /// 县(市、区) (city or province runs).
-pub const COUNTY: &str = "县(市、区)";
+pub(crate) const COUNTY: &str = "县(市、区)";
 /// 报送状态.
-pub const STATUS: &str = "报送状态";
+pub(crate) const STATUS: &str = "报送状态";
 /// 村(社区)数.
-pub const VILLAGES: &str = "村(社区)数";
+pub(crate) const VILLAGES: &str = "村(社区)数";
 /// 摘牌率 = 累计摘除数 / 清理前标牌数.
-pub const REMOVAL_RATE: &str = "摘牌率";
+pub(crate) const REMOVAL_RATE: &str = "摘牌率";
 /// 负面清单标牌数 (P03 findings).
-pub const NEGATIVE_SIGNS: &str = "负面清单标牌数";
+pub(crate) const NEGATIVE_SIGNS: &str = "负面清单标牌数";
 /// 目录外未备案标牌数 (P04 findings).
-pub const UNFILED_SIGNS: &str = "目录外未备案标牌数";
+pub(crate) const UNFILED_SIGNS: &str = "目录外未备案标牌数";
 /// 服务面积占比 = 服务 / (服务 + 办公).
-pub const SERVICE_SHARE: &str = "服务面积占比";
+pub(crate) const SERVICE_SHARE: &str = "服务面积占比";
 /// 集中办公村数.
-pub const SHARED_OFFICE_VILLAGES: &str = "集中办公村数";
+pub(crate) const SHARED_OFFICE_VILLAGES: &str = "集中办公村数";
 /// 七个有达标村数.
-pub const SEVEN_VILLAGES: &str = "七个有达标村数";
+pub(crate) const SEVEN_VILLAGES: &str = "七个有达标村数";
 /// 错误数.
-pub const ERRORS: &str = "错误数";
+pub(crate) const ERRORS: &str = "错误数";
 /// 提示数.
-pub const WARNINGS: &str = "提示数";
+pub(crate) const WARNINGS: &str = "提示数";
 /// 村(社区)代码 (from the schema).
-pub const VILLAGE_CODE: &str = "村(社区)代码";
+pub(crate) const VILLAGE_CODE: &str = "村(社区)代码";
 /// 村(社区)名称 (from the schema).
-pub const VILLAGE_NAME: &str = "村(社区)名称";
+pub(crate) const VILLAGE_NAME: &str = "村(社区)名称";
 /// 环比提示: the H codes of a village.
-pub const MOM_FLAGS: &str = "环比提示";
+pub(crate) const MOM_FLAGS: &str = "环比提示";
 /// Suffixes of the 环比 columns.
-pub const THIS_PERIOD: &str = "本期";
-pub const LAST_PERIOD: &str = "上期";
-pub const CHANGE: &str = "变动";
+pub(crate) const THIS_PERIOD: &str = "本期";
+pub(crate) const LAST_PERIOD: &str = "上期";
+pub(crate) const CHANGE: &str = "变动";
 /// Label of the 合计 row and suffix of a county's subtotal row.
-pub const TOTAL_LABEL: &str = "合计";
-pub const SUBTOTAL_SUFFIX: &str = "小计";
+pub(crate) const TOTAL_LABEL: &str = "合计";
+pub(crate) const SUBTOTAL_SUFFIX: &str = "小计";
 
 /// The H codes shown in 环比提示, in this order.
-pub const MOM_CODES: [Code; 5] = [Code::H01, Code::H02, Code::H03, Code::H04, Code::H05];
+pub(crate) const MOM_CODES: [Code; 5] = [Code::H01, Code::H02, Code::H03, Code::H04, Code::H05];
 
 /// One column of 汇总.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SummaryCol {
+pub(crate) enum SummaryCol {
     TownshipCode,
     Township,
     Status,
@@ -71,7 +71,7 @@ pub enum SummaryCol {
 
 impl SummaryCol {
     /// The exact header of `outputs.md`.
-    pub fn header(self) -> &'static str {
+    pub(crate) fn header(self) -> &'static str {
         match self {
             SummaryCol::TownshipCode => TOWNSHIP_CODE,
             SummaryCol::Township => TOWNSHIP,
@@ -90,7 +90,7 @@ impl SummaryCol {
     }
 
     /// A figure that is summed (into 合计 and subtotals) over used townships.
-    pub fn is_figure(self) -> bool {
+    pub(crate) fn is_figure(self) -> bool {
         matches!(
             self,
             SummaryCol::Villages
@@ -102,14 +102,15 @@ impl SummaryCol {
         )
     }
 
+    #[cfg(test)]
     /// A share, recomputed from sums (never summed).
-    pub fn is_ratio(self) -> bool {
+    pub(crate) fn is_ratio(self) -> bool {
         matches!(self, SummaryCol::RemovalRate | SummaryCol::ServiceShare)
     }
 }
 
 /// The 汇总 columns, in the order of `outputs.md`.
-pub const SUMMARY_COLUMNS: [SummaryCol; 26] = [
+pub(crate) const SUMMARY_COLUMNS: [SummaryCol; 26] = [
     SummaryCol::TownshipCode,
     SummaryCol::Township,
     SummaryCol::Status,
@@ -138,13 +139,14 @@ pub const SUMMARY_COLUMNS: [SummaryCol; 26] = [
     SummaryCol::Warnings,
 ];
 
+#[cfg(test)]
 /// The 汇总 headers, in order.
-pub fn summary_headers() -> Vec<&'static str> {
+pub(crate) fn summary_headers() -> Vec<&'static str> {
     SUMMARY_COLUMNS.iter().map(|c| c.header()).collect()
 }
 
 /// The stock and cumulative figures compared in 环比, in order.
-pub const MOM_FIGURES: [(SheetId, Col); 10] = [
+pub(crate) const MOM_FIGURES: [(SheetId, Col); 10] = [
     (SheetId::Signs, Col::SignsBefore),
     (SheetId::Signs, Col::SignsRemoved),
     (SheetId::Signs, Col::SignsFiled),
@@ -158,7 +160,7 @@ pub const MOM_FIGURES: [(SheetId, Col); 10] = [
 ];
 
 /// The schema header of a column of a data sheet.
-pub fn header_of(sheet: SheetId, col: Col) -> &'static str {
+pub(crate) fn header_of(sheet: SheetId, col: Col) -> &'static str {
     spec_of(sheet).columns[spec_of(sheet).index_of(col)].header
 }
 

@@ -11,23 +11,23 @@ use crate::schema::{self, Col, SheetId};
 use crate::write::template::{self, Fill, TemplateInput, Value};
 use std::path::Path;
 
-pub const JUNE: Period = Period {
+pub(crate) const JUNE: Period = Period {
     year: 2024,
     month: 6,
 };
-pub const MAY: Period = Period {
+pub(crate) const MAY: Period = Period {
     year: 2024,
     month: 5,
 };
 /// The clean township (used), the one with an error (退回) and the
 /// expected one that sent nothing (未报送).
-pub const A: &str = "990101103";
-pub const B: &str = "990101104";
-pub const C: &str = "990101105";
-pub const FILE_A: &str = "990101103_白砂镇.xlsx";
-pub const FILE_B: &str = "990101104_樟黄镇.xlsx";
+pub(crate) const A: &str = "990101103";
+pub(crate) const B: &str = "990101104";
+pub(crate) const C: &str = "990101105";
+pub(crate) const FILE_A: &str = "990101103_白砂镇.xlsx";
+pub(crate) const FILE_B: &str = "990101104_樟黄镇.xlsx";
 
-pub fn township(code: &str, name: &str, n: usize, period: Period, seed: u64) -> Township {
+pub(crate) fn township(code: &str, name: &str, n: usize, period: Period, seed: u64) -> Township {
     let policy = Policy::default_rules();
     let mut rng = Rng::new(seed);
     let names = demo::village_names(n, false, &mut rng);
@@ -47,7 +47,7 @@ fn num(v: &Value) -> f64 {
 }
 
 /// Add a hanging sign to village row `k`, keeping P01 and X02 balanced.
-pub fn add_sign(fill: &mut Fill, k: usize, code: &str, name: &str) {
+pub(crate) fn add_sign(fill: &mut Fill, k: usize, code: &str, name: &str) {
     let row = demo::row(
         &schema::SIGN_DETAIL,
         vec![
@@ -62,14 +62,14 @@ pub fn add_sign(fill: &mut Fill, k: usize, code: &str, name: &str) {
 }
 
 /// Add `by` to a number of village row `k`.
-pub fn bump(fill: &mut Fill, sheet: SheetId, k: usize, c: Col, by: f64) {
+pub(crate) fn bump(fill: &mut Fill, sheet: SheetId, k: usize, c: Col, by: f64) {
     let i = schema::data_sheet(sheet).unwrap().index_of(c);
     let cell = &mut fill.rows.get_mut(&sheet).unwrap()[k][i];
     *cell = Value::Number(num(cell) + by);
 }
 
 /// Write, read and check one return as `consolidate` does.
-pub fn load(name: &str, fill: &Fill, period: Period, previous: Option<&Return>) -> Loaded {
+pub(crate) fn load(name: &str, fill: &Fill, period: Period, previous: Option<&Return>) -> Loaded {
     let policy = Policy::default_rules();
     let input = TemplateInput {
         policy: &policy,
@@ -89,7 +89,7 @@ pub fn load(name: &str, fill: &Fill, period: Period, previous: Option<&Return>) 
     loaded
 }
 
-pub fn expected(codes: &[(&str, &str)]) -> Vec<Expected> {
+pub(crate) fn expected(codes: &[(&str, &str)]) -> Vec<Expected> {
     codes
         .iter()
         .map(|(c, n)| Expected {
@@ -103,14 +103,14 @@ pub fn expected(codes: &[(&str, &str)]) -> Vec<Expected> {
 
 /// The June batch: A used (with one P03 and one P04 sign on its first
 /// two villages), B 退回 (M01 on its first village), C 未报送.
-pub struct June {
+pub(crate) struct June {
     pub batch: Batch,
     /// A's villages as generated (before the two added signs).
     pub a: Township,
     pub b: Township,
 }
 
-pub fn june() -> June {
+pub(crate) fn june() -> June {
     let a = township(A, "白砂镇", 3, JUNE, 11);
     let b = township(B, "樟黄镇", 2, JUNE, 12);
     let mut fa = demo::fill(&a);
@@ -128,21 +128,21 @@ pub fn june() -> June {
 }
 
 /// Sum of a figure over villages.
-pub fn total(vs: &[Village], f: impl Fn(&Village) -> i64) -> f64 {
+pub(crate) fn total(vs: &[Village], f: impl Fn(&Village) -> i64) -> f64 {
     vs.iter().map(f).sum::<i64>() as f64
 }
 
 /// May and June of township A: 201 and 202 in both months (202's
 /// 清理前标牌数 +1 in June: H03), 203 only in May, 204 only in June (H04
 /// for both).
-pub struct TwoMonths {
+pub(crate) struct TwoMonths {
     pub may: Batch,
     pub june: Batch,
     pub before: Vec<Village>,
     pub after: Vec<Village>,
 }
 
-pub fn two_months() -> TwoMonths {
+pub(crate) fn two_months() -> TwoMonths {
     let policy = Policy::default_rules();
     let may_t = township(A, "白砂镇", 3, MAY, 21);
     let may_loaded = load(FILE_A, &demo::fill(&may_t), MAY, None);

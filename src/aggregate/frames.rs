@@ -63,7 +63,7 @@ pub(super) fn text_of(field: Option<CellField<'_>>) -> Option<Cow<'_, str>> {
 /// their order in the return (标牌明细), a row without a village code goes
 /// last in its township. Each row is two indices (8 bytes): a province's
 /// million sign rows are not copied.
-pub struct VillageRows<'a> {
+pub(crate) struct VillageRows<'a> {
     pub spec: &'static SheetSpec,
     /// Each used return's table of the sheet, with its township.
     sources: Vec<(&'a TownshipEntry, &'a Table)>,
@@ -72,7 +72,7 @@ pub struct VillageRows<'a> {
 }
 
 impl<'a> VillageRows<'a> {
-    pub fn of(batch: &'a Batch, sheet: SheetId) -> Option<VillageRows<'a>> {
+    pub(crate) fn of(batch: &'a Batch, sheet: SheetId) -> Option<VillageRows<'a>> {
         let spec = schema::data_sheet(sheet)?;
         let mut sources: Vec<(&TownshipEntry, &Table)> = batch
             .townships
@@ -104,23 +104,19 @@ impl<'a> VillageRows<'a> {
     }
 
     /// How many rows.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.order.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
-    }
-
     /// Row `k`'s township, table and row.
-    pub fn get(&self, k: usize) -> (&'a TownshipEntry, &'a Table, &'a Row) {
+    pub(crate) fn get(&self, k: usize) -> (&'a TownshipEntry, &'a Table, &'a Row) {
         let (s, r) = self.order[k];
         let (t, table) = self.sources[s as usize];
         (t, table, &table.rows[r as usize])
     }
 
     /// Column headers: 乡镇(街道)代码, 乡镇(街道), then the sheet's.
-    pub fn headers(&self) -> impl Iterator<Item = &'static str> {
+    pub(crate) fn headers(&self) -> impl Iterator<Item = &'static str> {
         [TOWNSHIP_CODE, TOWNSHIP]
             .into_iter()
             .chain(self.spec.columns.iter().map(|c| c.header))
@@ -128,26 +124,27 @@ impl<'a> VillageRows<'a> {
 
     /// Schema column `i` of row `k` as a number, when it holds one (read
     /// without a finding).
-    pub fn number(&self, k: usize, i: usize) -> Option<f64> {
+    pub(crate) fn number(&self, k: usize, i: usize) -> Option<f64> {
         let (_, t, r) = self.get(k);
         num_of(t.field_at(r, i))
     }
     /// Schema column `i` of row `k` as the county workbook shows text: 是/否
     /// for a flag, a number as read (owned: the only text not borrowed).
-    pub fn text(&self, k: usize, i: usize) -> Option<Cow<'a, str>> {
+    pub(crate) fn text(&self, k: usize, i: usize) -> Option<Cow<'a, str>> {
         let (_, t, r) = self.get(k);
         text_of(t.field_at(r, i))
     }
     /// Is schema column `i` numeric (then shown by [`Self::number`])?
-    pub fn is_number(&self, i: usize) -> bool {
+    pub(crate) fn is_number(&self, i: usize) -> bool {
         is_number(self.spec.columns[i].kind)
     }
 }
 
+#[cfg(test)]
 /// [`VillageRows`] as a frame: 乡镇(街道)代码, 乡镇(街道), then the sheet's
 /// schema columns. Each column is filled straight from the sorted rows (no
 /// copy of a row's text).
-pub fn village_frame(batch: &Batch, sheet: SheetId) -> PolarsResult<DataFrame> {
+pub(crate) fn village_frame(batch: &Batch, sheet: SheetId) -> PolarsResult<DataFrame> {
     village_frame_of(batch, sheet, |_| true)
 }
 

@@ -21,7 +21,9 @@ pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
-pub use columns::*;
-pub use frames::{village_frame, VillageRows};
-pub use mom::month_over_month;
-pub use summary::{summary, summary_by_county, total_row, total_status};
+pub(crate) use columns::*;
+#[cfg(test)]
+pub(crate) use frames::village_frame;
+pub(crate) use frames::VillageRows;
+pub(crate) use mom::month_over_month;
+pub(crate) use summary::{summary, summary_by_county, total_row, total_status};

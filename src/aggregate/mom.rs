@@ -114,9 +114,7 @@ pub(super) fn code_key(code: &str) -> Option<u64> {
 
 /// Each township code of both periods → its place in code order (sorting by
 /// it sorts by township code).
-pub(super) fn township_ranks<'a>(
-    batches: [&'a Batch; 2],
-) -> std::collections::HashMap<&'a str, u32> {
+pub(super) fn township_ranks(batches: [&Batch; 2]) -> std::collections::HashMap<&str, u32> {
     let codes: std::collections::BTreeSet<&str> = batches
         .iter()
         .flat_map(|b| b.townships.iter().map(|t| t.code.as_str()))
@@ -215,7 +213,7 @@ pub(super) fn mom_flags(batch: &Batch) -> PolarsResult<LazyFrame> {
 /// sorts the keys alone (code and place in each period's list); the wide
 /// table is then filled once from the two lists, so a province's 环比 is
 /// not copied whole at each step of the query.
-pub fn month_over_month(cur: &Batch, prev: &Batch) -> PolarsResult<DataFrame> {
+pub(crate) fn month_over_month(cur: &Batch, prev: &Batch) -> PolarsResult<DataFrame> {
     const NOW: &str = "_now";
     const THEN: &str = "_then";
     const P: &str = "_p_";

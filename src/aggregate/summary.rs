@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 /// The 汇总 table: one row per township of `batch.townships`, in that
 /// order, with the columns of [`SUMMARY_COLUMNS`]. Figures only for used
 /// townships (null otherwise); 报送状态, 错误数 and 提示数 for all.
-pub fn summary(batch: &Batch) -> PolarsResult<DataFrame> {
+pub(crate) fn summary(batch: &Batch) -> PolarsResult<DataFrame> {
     let sums = |sheet: SheetId| -> Vec<Expr> {
         SUMMARY_COLUMNS
             .iter()
@@ -101,7 +101,7 @@ pub fn summary(batch: &Batch) -> PolarsResult<DataFrame> {
 }
 
 /// `已汇总 U/E`: used townships (已汇总 or 退回(已计入)) of expected ones.
-pub fn total_status(batch: &Batch) -> String {
+pub(crate) fn total_status(batch: &Batch) -> String {
     let used = batch
         .townships
         .iter()
@@ -131,7 +131,7 @@ pub(super) fn summary_aggs() -> Vec<Expr> {
 /// subtotal rows, which have no 乡镇(街道)代码, are not counted): one row
 /// with the same columns, 乡镇(街道)代码 blank, 乡镇(街道) = 合计,
 /// 报送状态 = `已汇总 U/E`.
-pub fn total_row(summary: &DataFrame, batch: &Batch) -> PolarsResult<DataFrame> {
+pub(crate) fn total_row(summary: &DataFrame, batch: &Batch) -> PolarsResult<DataFrame> {
     let names: Vec<String> = summary
         .get_column_names()
         .iter()
@@ -180,7 +180,7 @@ pub(super) fn county_of(t: &TownshipEntry, names: &BTreeMap<String, String>) -> 
 /// front, the townships grouped by county (by county code; within a county
 /// in `batch.townships` order), each county followed by a `<县名>小计` row
 /// (乡镇(街道)代码 blank, 报送状态 `已汇总 U/E` of that county).
-pub fn summary_by_county(batch: &Batch) -> PolarsResult<DataFrame> {
+pub(crate) fn summary_by_county(batch: &Batch) -> PolarsResult<DataFrame> {
     let base = summary(batch)?;
     let mut known: BTreeMap<String, String> = BTreeMap::new();
     for t in &batch.townships {

@@ -14,7 +14,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// 按文件分组的文字列表
     Text,
     /// 每行一个 JSON 对象
@@ -22,7 +22,7 @@ pub enum Format {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct Args {
+pub(crate) struct Args {
     /// 要校验的乡镇月报文件(可多个;给文件夹则校验其中所有报表)
     #[arg(required = true, value_name = "文件")]
     pub files: Vec<PathBuf>,
@@ -87,7 +87,7 @@ fn plan(args: &Args) -> anyhow::Result<Plan> {
     })
 }
 
-pub fn run(args: Args) -> anyhow::Result<Outcome> {
+pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let plan = plan(&args)?;
     // The previous return is read for its figures only; a file that could
     // not be read gives no baseline (and says so).

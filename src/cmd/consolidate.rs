@@ -8,9 +8,9 @@ use super::Outcome;
 use crate::pipeline::Job;
 
 /// `consolidate`'s arguments: a period's inputs.
-pub type Args = PeriodArgs;
+pub(crate) type Args = PeriodArgs;
 
-pub fn run(args: Args) -> anyhow::Result<Outcome> {
+pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let report = args.run(Job::Consolidate)?;
     if !args.quiet {
         for n in &report.notes {

@@ -1,11 +1,11 @@
 //! One file per subcommand, each with its own clap `Args` and `run`.
 
-pub mod check;
-pub mod consolidate;
+pub(crate) mod check;
+pub(crate) mod consolidate;
 pub mod help;
 mod period;
-pub mod template;
-pub mod tiers;
+pub(crate) mod template;
+pub(crate) mod tiers;
 
 use clap::{Parser, Subcommand};
 
@@ -20,7 +20,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Findings when any error was found, else clean.
-    pub fn of(any_error: bool) -> Outcome {
+    pub(crate) fn of(any_error: bool) -> Outcome {
         if any_error {
             Outcome::Findings
         } else {
@@ -39,11 +39,18 @@ impl Outcome {
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
+}
+
+impl Cli {
+    /// Run the command given.
+    pub fn run(self) -> anyhow::Result<Outcome> {
+        self.command.run()
+    }
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// 生成空白乡镇月报模板(可按名册预填)
     Template(template::Args),
     /// 校验一个或多个乡镇月报,列出问题
@@ -55,7 +62,7 @@ pub enum Command {
 }
 
 impl Command {
-    pub fn run(self) -> anyhow::Result<Outcome> {
+    fn run(self) -> anyhow::Result<Outcome> {
         match self {
             Command::Template(a) => template::run(a),
             Command::Check(a) => check::run(a),

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
-pub struct PeriodArgs {
+pub(crate) struct PeriodArgs {
     /// 县级工作区文件夹(含 county.toml、roster.xlsx 和各月报表文件夹)
     #[arg(value_name = "工作区")]
     pub workspace: PathBuf,
@@ -49,7 +49,7 @@ pub struct PeriodArgs {
 
 impl PeriodArgs {
     /// The flags as the pipeline's inputs.
-    pub fn inputs(&self) -> pipeline::Inputs {
+    pub(crate) fn inputs(&self) -> pipeline::Inputs {
         pipeline::Inputs {
             workspace: self.workspace.clone(),
             period: self.period,
@@ -66,7 +66,7 @@ impl PeriodArgs {
 
     /// Plan and run `job`, timing the plan as the first stage; with
     /// `--timings`, print the stages.
-    pub fn run(&self, job: pipeline::Job) -> anyhow::Result<pipeline::Report> {
+    pub(crate) fn run(&self, job: pipeline::Job) -> anyhow::Result<pipeline::Report> {
         let started = std::time::Instant::now();
         let plan = pipeline::plan(&self.inputs())?;
         let planned = started.elapsed();
@@ -81,10 +81,10 @@ impl PeriodArgs {
 }
 
 /// The reading progress bar on a terminal's stderr.
-pub struct Bar(Option<indicatif::ProgressBar>);
+pub(crate) struct Bar(Option<indicatif::ProgressBar>);
 
 impl Bar {
-    pub fn new(shown: bool) -> Bar {
+    pub(crate) fn new(shown: bool) -> Bar {
         Bar(shown.then(|| {
             let b = indicatif::ProgressBar::new(0);
             b.set_style(

@@ -10,11 +10,11 @@ use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 
 /// Default output file, in the current folder.
-pub const DEFAULT_OUTPUT: &str = "乡镇月报模板.xlsx";
+pub(crate) const DEFAULT_OUTPUT: &str = "乡镇月报模板.xlsx";
 
 /// 生成乡镇月报模板;给出县级工作目录和乡镇(街道)代码时,按名册预填基本信息和各村(社区)
 #[derive(clap::Args, Debug)]
-pub struct Args {
+pub(crate) struct Args {
     /// 输出文件(默认:当前文件夹下的“乡镇月报模板.xlsx”)
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -36,7 +36,7 @@ pub struct Args {
     pub period: Option<Period>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<Outcome> {
+pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let policy = match &args.rules {
         Some(p) => Policy::load(p)?,
         None => Policy::default_rules(),

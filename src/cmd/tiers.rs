@@ -7,7 +7,7 @@ use super::period::PeriodArgs;
 use super::Outcome;
 use crate::pipeline::Job;
 
-pub fn run(args: PeriodArgs) -> anyhow::Result<Outcome> {
+pub(crate) fn run(args: PeriodArgs) -> anyhow::Result<Outcome> {
     let report = args.run(Job::Tiers)?;
     if !args.quiet {
         for n in &report.notes {

@@ -3,7 +3,8 @@
 //! policy, in exact decimal arithmetic; money in whole yuan, computed in
 //! integers.
 //!
-//! - [`star`]: one village's star ([`composite`], [`measured_star`], [`rate`]);
+//! - [`star`]: one village's star ([`star::composite`], [`star::measured_star`],
+//!   [`rate`]);
 //! - [`money`]: the money within the budget ([`allocate`]);
 //! - [`rows`]: the tier sheet 分档明细 ([`tiers`]) — one row per village,
 //!   expected or found — with its T01 findings, township tallies and budget
@@ -15,9 +16,9 @@ mod star;
 #[cfg(test)]
 mod tests;
 
-pub use money::{allocate, Budget};
-pub use rows::tiers;
-pub use star::{cap_label, composite, measured_star, rate, Rating};
+pub(crate) use money::{allocate, Budget};
+pub(crate) use rows::tiers;
+pub(crate) use star::rate;
 
 use crate::batch::Batch;
 use crate::finding::Finding;
@@ -28,7 +29,7 @@ use rust_decimal::Decimal;
 use std::sync::Arc;
 
 /// Headers of 分档明细, in order.
-pub const TIER_HEADERS: [&str; 16] = [
+pub(crate) const TIER_HEADERS: [&str; 16] = [
     "乡镇(街道)代码",
     "乡镇(街道)",
     "村(社区)代码",
@@ -60,7 +61,7 @@ pub enum RowStatus {
 }
 
 impl RowStatus {
-    pub fn zh(self) -> &'static str {
+    pub(crate) fn zh(self) -> &'static str {
         match self {
             RowStatus::Rated => "已评定",
             RowStatus::Pending => "待评定",
@@ -144,7 +145,7 @@ pub struct Tiers {
 }
 
 /// What the rating looks at.
-pub struct TierInput<'a> {
+pub(crate) struct TierInput<'a> {
     pub batch: &'a Batch,
     /// The previous period: without a roster, its villages are expected.
     pub previous: Option<&'a Batch>,

@@ -23,7 +23,7 @@ pub struct Budget {
 
 impl Budget {
     /// The scale factor as shown: six places.
-    pub fn scale_shown(&self) -> Decimal {
+    pub(crate) fn scale_shown(&self) -> Decimal {
         self.scale
             .round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero)
     }
@@ -31,7 +31,7 @@ impl Budget {
 
 /// 核拨经费 for each 档次经费: unchanged when their sum S ≤ budget B, else
 /// floor(档次 × B / (S × round_to)) × round_to, in integers.
-pub fn allocate(tiers: &[i64], budget: i64, round_to: i64) -> (Vec<i64>, Budget) {
+pub(crate) fn allocate(tiers: &[i64], budget: i64, round_to: i64) -> (Vec<i64>, Budget) {
     let b = budget.max(0) as i128;
     let r = round_to.max(1) as i128;
     let s: i128 = tiers.iter().map(|t| (*t).max(0) as i128).sum();

@@ -87,7 +87,7 @@ fn not_used_reason(t: Option<&TownshipEntry>) -> String {
 /// The tier sheet: every expected village (roster, else the previous
 /// period's returns) and every village found in a return of this period,
 /// rated, with money allocated within the budget.
-pub fn tiers(input: &TierInput) -> Tiers {
+pub(crate) fn tiers(input: &TierInput) -> Tiers {
     let mut shared = Shared::default();
     let ordered = places(input, &mut shared);
     let (mut rows, mut findings) = village_rows(input, ordered, &mut shared);

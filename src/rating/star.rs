@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 /// 综合得分: the weighted sum, exact, rounded to one decimal half away
 /// from zero.
-pub fn composite(w: &Weights, rep: Decimal, town: Decimal, county: Decimal) -> Decimal {
+pub(crate) fn composite(w: &Weights, rep: Decimal, town: Decimal, county: Decimal) -> Decimal {
     let mut c = (w.representatives.0 * rep + w.township.0 * town + w.county.0 * county)
         .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
     // Always shown with its one decimal: 90.0, not 90.
@@ -19,7 +19,7 @@ pub fn composite(w: &Weights, rep: Decimal, town: Decimal, county: Decimal) -> D
 
 /// 测算星级: the highest star whose threshold ≤ the (rounded) composite;
 /// 0 (未定级) below the lowest.
-pub fn measured_star(thresholds: &[Decimal; 5], composite: Decimal) -> u8 {
+pub(crate) fn measured_star(thresholds: &[Decimal; 5], composite: Decimal) -> u8 {
     (1..=5u8)
         .rev()
         .find(|s| thresholds[*s as usize - 1] <= composite)
@@ -27,7 +27,7 @@ pub fn measured_star(thresholds: &[Decimal; 5], composite: Decimal) -> u8 {
 }
 
 /// The words naming a cap's rule in 降星原因.
-pub fn cap_label(code: Code) -> &'static str {
+pub(crate) fn cap_label(code: Code) -> &'static str {
     match code {
         Code::P03 => "负面清单标牌",
         other => other.title(),
@@ -36,7 +36,7 @@ pub fn cap_label(code: Code) -> &'static str {
 
 /// One village's star, step by step.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rating {
+pub(crate) struct Rating {
     /// 综合得分, rounded to one decimal.
     pub composite: Decimal,
     /// 测算星级.
@@ -57,7 +57,7 @@ pub struct Rating {
 
 /// Rate one village: composite → measured star → at most the star applied
 /// for → each cap of a finding code present (`found`) that is lower.
-pub fn rate(
+pub(crate) fn rate(
     policy: &Policy,
     rep: Decimal,
     town: Decimal,

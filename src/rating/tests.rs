@@ -1,6 +1,7 @@
 //! Tests of the rating: the worked cases of `rules.md`, the money within
 //! the budget, and the tier sheet over fixture batches.
 
+use super::star::*;
 use super::*;
 use crate::aggregate::fixtures::*;
 use crate::batch::Status;

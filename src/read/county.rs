@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// A county file read: its name, SHA-256 and cells.
-pub struct CountyFile {
+pub(crate) struct CountyFile {
     pub file: String,
     pub sha256: String,
     pub raw: RawWorkbook,
@@ -20,7 +20,7 @@ pub struct CountyFile {
 impl CountyFile {
     /// The sheet of that name (after trimming and folding full-width
     /// characters), or an error listing the sheets found.
-    pub fn sheet(&self, name: &str) -> anyhow::Result<&RawSheet> {
+    pub(crate) fn sheet(&self, name: &str) -> anyhow::Result<&RawSheet> {
         let key = super::normalise::sheet_key(name);
         self.raw
             .sheets
@@ -47,7 +47,12 @@ impl CountyFile {
 
 /// Read a county file. `what` names it in messages (`区级评定文件`,
 /// `名册`); `missing` is the whole message when the file is not there.
-pub fn read(path: &Path, policy: &Policy, what: &str, missing: &str) -> anyhow::Result<CountyFile> {
+pub(crate) fn read(
+    path: &Path,
+    policy: &Policy,
+    what: &str,
+    missing: &str,
+) -> anyhow::Result<CountyFile> {
     let shown = path.display();
     let file = super::display_name(path);
     let bytes = match std::fs::read(path) {

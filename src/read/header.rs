@@ -8,16 +8,16 @@ use super::normalise::header_key;
 use super::workbook::{CellValue, RawRow, RawSheet};
 
 /// Rows searched for the header (`returns.md`: "within the first 10").
-pub const HEADER_SEARCH_ROWS: u32 = 10;
+pub(crate) const HEADER_SEARCH_ROWS: u32 = 10;
 
 /// The columns a table wants, each by its header and aliases.
-pub struct Wanted {
+pub(crate) struct Wanted {
     keys: Vec<Vec<String>>,
 }
 
 impl Wanted {
     /// One entry per column: its header first, then its aliases.
-    pub fn new<'a, C, N>(columns: C) -> Wanted
+    pub(crate) fn new<'a, C, N>(columns: C) -> Wanted
     where
         C: IntoIterator<Item = N>,
         N: IntoIterator<Item = &'a str>,
@@ -31,18 +31,18 @@ impl Wanted {
     }
 
     /// How many columns are wanted.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.keys.len()
     }
 
     /// The wanted column a header text names, if any.
-    pub fn column_of(&self, text: &str) -> Option<usize> {
+    pub(crate) fn column_of(&self, text: &str) -> Option<usize> {
         let k = header_key(text);
         self.keys.iter().position(|ks| ks.contains(&k))
     }
 
     /// Which wanted columns a row's text cells name.
-    pub fn hits(&self, row: &RawRow) -> Vec<bool> {
+    pub(crate) fn hits(&self, row: &RawRow) -> Vec<bool> {
         let mut hit = vec![false; self.keys.len()];
         for c in &row.cells {
             if let CellValue::Text(t) = &c.value {
@@ -55,7 +55,7 @@ impl Wanted {
     }
 
     /// Each wanted column's first column in a header row.
-    pub fn first_columns(&self, row: &RawRow) -> Vec<Option<u32>> {
+    pub(crate) fn first_columns(&self, row: &RawRow) -> Vec<Option<u32>> {
         let mut cols = vec![None; self.keys.len()];
         for c in &row.cells {
             if let CellValue::Text(t) = &c.value {
@@ -72,7 +72,7 @@ impl Wanted {
 /// `enough`; else the hits of the row that came closest — fewest of the
 /// `required` columns missing, the first such row — for saying what is
 /// missing.
-pub fn find<'s>(
+pub(crate) fn find<'s>(
     sheet: &'s RawSheet,
     wanted: &Wanted,
     required: &[bool],

@@ -1,12 +1,12 @@
 //! Reading a return: pre-scan, calamine into sparse sheets, then the typed
 //! rows of the schema with the findings met on the way (S, C01–C03, C06, V).
 
-pub mod county;
-pub mod cover;
-pub mod header;
+pub(crate) mod county;
+pub(crate) mod cover;
+pub(crate) mod header;
 pub mod normalise;
-pub mod prescan;
-pub mod table;
+pub(crate) mod prescan;
+pub(crate) mod table;
 pub mod workbook;
 
 use crate::finding::{Code, Finding, Level};
@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// Excel's limit on the characters of one cell (S07).
-pub const EXCEL_TEXT_LIMIT: usize = 32_767;
+pub(crate) const EXCEL_TEXT_LIMIT: usize = 32_767;
 
 /// The name a file is shown by: its file name.
 pub fn display_name(path: &Path) -> String {
@@ -68,7 +68,7 @@ pub fn read_file(path: &Path, policy: &Policy, expected: Option<Period>) -> Load
 /// once the typed rows are read, so memory does not grow with the number
 /// of returns; [`raw_of`] reads them again for the few files that need a
 /// feedback workbook.
-pub fn read_file_lean(path: &Path, policy: &Policy, expected: Option<Period>) -> Loaded {
+pub(crate) fn read_file_lean(path: &Path, policy: &Policy, expected: Option<Period>) -> Loaded {
     read_file_keeping(path, policy, expected, false)
 }
 
@@ -136,7 +136,7 @@ fn read_limited(path: &Path, limits: &crate::policy::Limits) -> Result<Vec<u8>, 
 /// the file read again — only when its bytes still hash to what was
 /// checked (a file changed during the run gets no copied sheets rather than
 /// someone else's cells).
-pub fn raw_of<'a>(l: &'a Loaded, policy: &Policy) -> std::borrow::Cow<'a, RawWorkbook> {
+pub(crate) fn raw_of<'a>(l: &'a Loaded, policy: &Policy) -> std::borrow::Cow<'a, RawWorkbook> {
     use std::borrow::Cow;
     if !l.raw.sheets.is_empty() || l.sha256.is_empty() {
         return Cow::Borrowed(&l.raw);
@@ -301,7 +301,7 @@ fn finish(
 
 /// Sheets, cover and tables of a parsed workbook. With a fatal finding only
 /// the S and C01–C03 findings are kept, and there is no return.
-pub fn parse(
+pub(crate) fn parse(
     raw: &RawWorkbook,
     expected: Option<Period>,
 ) -> (Option<crate::model::Cover>, Option<Return>, Vec<Finding>) {
@@ -421,7 +421,7 @@ fn long_texts(sheet: &workbook::RawSheet, out: &mut Vec<Finding>) {
 }
 
 /// Mark warnings that the return's 情况说明 explains (rule and village match).
-pub fn apply_explanations(findings: &mut [Finding], explanations: &[Explanation]) {
+pub(crate) fn apply_explanations(findings: &mut [Finding], explanations: &[Explanation]) {
     for f in findings.iter_mut().filter(|f| f.level == Level::Warning) {
         if let Some(v) = &f.village {
             f.explained = explanations

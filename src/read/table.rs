@@ -16,7 +16,11 @@ use std::borrow::Cow;
 
 /// Read one data sheet; `None` (with S03) when its header or a required
 /// column cannot be found.
-pub fn read(sheet: &RawSheet, spec: &'static SheetSpec, out: &mut Vec<Finding>) -> Option<Table> {
+pub(crate) fn read(
+    sheet: &RawSheet,
+    spec: &'static SheetSpec,
+    out: &mut Vec<Finding>,
+) -> Option<Table> {
     assert!(
         spec.columns.len() <= schema::MAX_COLUMNS,
         "{} is a data sheet of the schema",
@@ -173,9 +177,10 @@ fn read_row(
                         continue;
                     }
                     Err((code, message)) => {
-                        if !(is_totals && matches!(column.kind, Kind::Code12 | Kind::YesNo))
-                            && !is_explanations
-                        {
+                        // A totals row may leave its code and yes/no cells
+                        // as it likes; 情况说明 is free text.
+                        let free = is_totals && matches!(column.kind, Kind::Code12 | Kind::YesNo);
+                        if !(is_explanations || free) {
                             found.push((code, message, c, v.show()));
                         }
                         Field::Bad
@@ -260,14 +265,14 @@ fn clean_value(v: &CellValue) -> Cow<'_, str> {
 /// A cell parsed by its column's kind, its text borrowed from the cell
 /// where it can be; the table stores it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Parsed<'a> {
+pub(crate) enum Parsed<'a> {
     Num(Decimal),
     Bool(bool),
     Text(Cow<'a, str>),
 }
 
 impl Parsed<'_> {
-    pub fn as_val(&self) -> Val<'_> {
+    pub(crate) fn as_val(&self) -> Val<'_> {
         match self {
             Parsed::Num(d) => Val::Num(*d),
             Parsed::Bool(b) => Val::Bool(*b),
@@ -293,7 +298,7 @@ impl std::fmt::Display for Shown<'_> {
 
 /// Parse a non-blank cell by its column's kind: the value, or the V code
 /// and message.
-pub fn parse<'v>(v: &'v CellValue, column: &Column) -> Result<Parsed<'v>, (Code, String)> {
+pub(crate) fn parse<'v>(v: &'v CellValue, column: &Column) -> Result<Parsed<'v>, (Code, String)> {
     let h = column.header;
     if let CellValue::Error(e) = v {
         return Err((

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Village codes of this return that fail V06 (not under the township).
-pub fn foreign_codes(ret: &Return) -> HashSet<String> {
+pub(crate) fn foreign_codes(ret: &Return) -> HashSet<String> {
     let Some(town) = ret.cover.township_code.as_deref() else {
         return HashSet::new();
     };
@@ -23,7 +23,7 @@ pub fn foreign_codes(ret: &Return) -> HashSet<String> {
         .collect()
 }
 
-pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
+pub(crate) fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
     let foreign = foreign_codes(ret);
     let town = ret.cover.township_code.as_deref().unwrap_or("");
     let town_fails_c04 = ctx.office_code.is_some_and(|o| !town.starts_with(o))

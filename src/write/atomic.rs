@@ -29,8 +29,9 @@ pub fn save(workbook: &mut rust_xlsxwriter::Workbook, path: &Path) -> io::Result
     })
 }
 
+#[cfg(test)]
 /// Write `bytes` to `path` atomically (temporary file, fsync, rename).
-pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_with(path, |mut f| f.write_all(bytes))
 }
 
@@ -102,12 +103,12 @@ fn sync_dir(path: &Path) {
 /// A lock file in the output folder: a second run into the same folder
 /// stops with exit 2 while this one runs. A lock left by a process that is
 /// gone is taken over.
-pub struct Lock {
+pub(crate) struct Lock {
     path: PathBuf,
 }
 
 impl Lock {
-    pub fn take(dir: &Path) -> anyhow::Result<Lock> {
+    pub(crate) fn take(dir: &Path) -> anyhow::Result<Lock> {
         use anyhow::{bail, Context as _};
         fs::create_dir_all(dir).with_context(|| format!("无法创建输出文件夹 {}", dir.display()))?;
         let path = dir.join(".huizong.lock");
@@ -152,7 +153,7 @@ impl Drop for Lock {
 
 /// Temporary files of an interrupted earlier run in `dir` and its `反馈/`
 /// (call with the lock held, so no other run is writing them).
-pub fn remove_stale_temp_files(dir: &Path) {
+pub(crate) fn remove_stale_temp_files(dir: &Path) {
     for d in [dir.to_path_buf(), dir.join("反馈")] {
         let Ok(entries) = fs::read_dir(&d) else {
             continue;

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 /// Name of the first sheet, listing every finding.
-pub const RESULTS_SHEET: &str = "校验结果";
+pub(crate) const RESULTS_SHEET: &str = "校验结果";
 
 /// Headers of 校验结果.
 pub const RESULT_HEADERS: [&str; 9] = [
@@ -94,11 +94,11 @@ pub fn write_file(
 }
 
 /// The folder of the output folder that holds the feedback workbooks.
-pub const FOLDER: &str = "反馈";
+pub(crate) const FOLDER: &str = "反馈";
 
 /// Whose feedback a workbook is, which decides its file name.
 #[derive(Clone, Copy, Debug)]
-pub enum FeedbackOf<'a> {
+pub(crate) enum FeedbackOf<'a> {
     /// A township's judged return: `<乡镇代码>_<乡镇名>_<period>.xlsx`.
     Township {
         code: &'a str,
@@ -111,7 +111,7 @@ pub enum FeedbackOf<'a> {
 }
 
 /// The feedback workbook's file name, safe as a file name.
-pub fn file_name(of: FeedbackOf<'_>) -> String {
+pub(crate) fn file_name(of: FeedbackOf<'_>) -> String {
     let name = match of {
         FeedbackOf::Township { code, name, period } => format!("{code}_{name}_{period}.xlsx"),
         FeedbackOf::File(file) => {
@@ -127,7 +127,7 @@ pub fn file_name(of: FeedbackOf<'_>) -> String {
 
 /// Write the feedback workbook of `of` into folder `dir` (made if need
 /// be); its path.
-pub fn write_into(
+pub(crate) fn write_into(
     dir: &Path,
     of: FeedbackOf<'_>,
     raw: &RawWorkbook,

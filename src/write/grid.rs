@@ -14,7 +14,7 @@ use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use std::ops::Range;
 
 /// Excel's limit of rows in one worksheet (header included).
-pub const EXCEL_MAX_ROWS: usize = 1_048_576;
+pub(crate) const EXCEL_MAX_ROWS: usize = 1_048_576;
 
 /// A grid that writer threads can share.
 pub(crate) type SyncGrid<'a> = dyn Grid + Send + Sync + 'a;

@@ -13,7 +13,8 @@ use rust_xlsxwriter::{Format, FormatAlign, Worksheet, XlsxError};
 use std::collections::BTreeMap;
 
 /// Headers of the input-file table of 说明.
-pub const FILE_HEADERS: [&str; 5] = ["文件", "SHA-256", "乡镇(街道)代码", "乡镇(街道)", "状态"];
+pub(crate) const FILE_HEADERS: [&str; 5] =
+    ["文件", "SHA-256", "乡镇(街道)代码", "乡镇(街道)", "状态"];
 
 /// The audit lines every 说明 sheet opens with: the county, the period,
 /// the document date, the tool and the rules file with its SHA-256.

@@ -22,15 +22,15 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// Sheet names.
-pub const README_SHEET: &str = "说明";
-pub const DETAIL_SHEET: &str = "分档明细";
-pub const TOWNSHIP_SHEET: &str = "乡镇小计";
-pub const DISTRIBUTION_SHEET: &str = "星级分布";
-pub const BUDGET_SHEET: &str = "预算";
-pub const RULES_SHEET: &str = "规则";
+pub(crate) const README_SHEET: &str = "说明";
+pub(crate) const DETAIL_SHEET: &str = "分档明细";
+pub(crate) const TOWNSHIP_SHEET: &str = "乡镇小计";
+pub(crate) const DISTRIBUTION_SHEET: &str = "星级分布";
+pub(crate) const BUDGET_SHEET: &str = "预算";
+pub(crate) const RULES_SHEET: &str = "规则";
 
 /// Headers of 乡镇小计.
-pub const TOWNSHIP_HEADERS: [&str; 13] = [
+pub(crate) const TOWNSHIP_HEADERS: [&str; 13] = [
     "乡镇(街道)代码",
     "乡镇(街道)",
     "村(社区)数",
@@ -47,15 +47,15 @@ pub const TOWNSHIP_HEADERS: [&str; 13] = [
 ];
 
 /// Headers of 星级分布.
-pub const DISTRIBUTION_HEADERS: [&str; 4] =
+pub(crate) const DISTRIBUTION_HEADERS: [&str; 4] =
     ["核定星级", "村(社区)数", "每村档次经费(元)", "核拨经费(元)"];
 
 /// Headers of 预算 and 规则.
-pub const BUDGET_HEADERS: [&str; 3] = ["项目", "数值", "说明"];
-pub const RULES_HEADERS: [&str; 4] = ["类别", "项目", "值", "说明"];
+pub(crate) const BUDGET_HEADERS: [&str; 3] = ["项目", "数值", "说明"];
+pub(crate) const RULES_HEADERS: [&str; 4] = ["类别", "项目", "值", "说明"];
 
 /// Labels of the 预算 rows, in order.
-pub const BUDGET_LABELS: [&str; 8] = [
+pub(crate) const BUDGET_LABELS: [&str; 8] = [
     "预算(元)",
     "档次经费合计(元)",
     "是否超出预算",
@@ -67,7 +67,7 @@ pub const BUDGET_LABELS: [&str; 8] = [
 ];
 
 /// What the tier workbook is made of.
-pub struct TierWorkbookInput<'a> {
+pub(crate) struct TierWorkbookInput<'a> {
     pub county: &'a CountyConfig,
     pub period: Period,
     /// The period's batch: the input files for 说明.
@@ -81,12 +81,12 @@ pub struct TierWorkbookInput<'a> {
 }
 
 /// `星级经费分档_<县名>_<period>.xlsx`, safe as a file name.
-pub fn file_name(county: &str, period: Period) -> String {
+pub(crate) fn file_name(county: &str, period: Period) -> String {
     crate::write::safe_file_name(&format!("星级经费分档_{county}_{period}.xlsx"))
 }
 
 /// Build the tier workbook in memory.
-pub fn build(input: &TierWorkbookInput) -> Result<Workbook, XlsxError> {
+pub(crate) fn build(input: &TierWorkbookInput) -> Result<Workbook, XlsxError> {
     let mut wb = Workbook::new();
     wb.set_zip_compression_level(super::ZIP_LEVEL);
     let title = format!("{}{}星级经费分档", input.county.name, input.period);
@@ -116,7 +116,7 @@ pub fn build(input: &TierWorkbookInput) -> Result<Workbook, XlsxError> {
 }
 
 /// Build and save the tier workbook atomically in `dir`; returns its path.
-pub fn write_file(input: &TierWorkbookInput, dir: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn write_file(input: &TierWorkbookInput, dir: &Path) -> anyhow::Result<PathBuf> {
     let path = dir.join(file_name(&input.county.name, input.period));
     let mut wb = build(input).map_err(|e| anyhow::anyhow!("无法生成星级经费分档表:{e}"))?;
     atomic::save(&mut wb, &path).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", path.display()))?;
@@ -182,7 +182,7 @@ impl Cell {
 }
 
 /// `1,100,000`.
-pub fn money_text(n: i128) -> String {
+pub(crate) fn money_text(n: i128) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

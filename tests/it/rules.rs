@@ -236,9 +236,7 @@ fn numbers_as_text_full_width_and_separators_are_read() {
                 SheetId::Duty,
                 0,
                 Col::Participants,
-                t(&format!("{},{:03}", p / 1000, p % 1000)
-                    .trim_start_matches("0,")
-                    .to_string()),
+                t(format!("{},{:03}", p / 1000, p % 1000).trim_start_matches("0,")),
             );
             set(f, SheetId::Rooms, 0, Col::SharedOffice, t("√"));
         },
@@ -1351,5 +1349,58 @@ fn v08_against_roster_and_v06_names_the_township_the_roster_gives() {
             .contains("名册中它属于樟黄镇(990101104)"),
         "{}",
         f[0]["message"]
+    );
+}
+
+/// Every rule code of the code table is asserted by at least one test: a
+/// test function (here or in any test of the crate) with an assertion (or
+/// this file's `case`/`expect`) that names the code, as `Code::X01` or `"X01"`. A new rule without a test
+/// fails here.
+#[test]
+fn every_rule_code_has_a_test_asserting_it() {
+    let mut sources = Vec::new();
+    let mut dirs = vec![
+        crate::common::project("src"),
+        crate::common::project("tests"),
+    ];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                sources.push(std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    // Each test function's text, from its #[test] to the next.
+    let tests: Vec<&str> = sources
+        .iter()
+        .flat_map(|s| s.split("#[test]").skip(1))
+        .collect();
+    assert!(tests.len() > 200, "found only {} tests", tests.len());
+    let asserts = |body: &str, code: &str| {
+        let named = |at: usize| {
+            let b = body.as_bytes();
+            // The code as a whole token: not part of a longer name.
+            let before = at.checked_sub(1).map(|i| b[i]);
+            let after = b.get(at + code.len()).copied();
+            matches!(before, Some(b':' | b'"'))
+                && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+        };
+        // `case` and `expect` are this file's assertions of exact findings.
+        ["assert", "expect(&", "case(", "case_with_previous("]
+            .iter()
+            .any(|a| body.contains(a))
+            && body.match_indices(code).any(|(at, _)| named(at))
+    };
+    let missing: Vec<&str> = huizong::finding::RULES
+        .iter()
+        .map(|r| r.code.as_str())
+        .filter(|code| !tests.iter().any(|body| asserts(body, code)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rule codes with no test asserting them: {missing:?}"
     );
 }

@@ -36,14 +36,14 @@ use submissions::submissions_table;
 use summary::write_summary;
 
 /// Sheet names.
-pub const README_SHEET: &str = "说明";
-pub const SUMMARY_SHEET: &str = "汇总";
-pub const MOM_SHEET: &str = "环比";
-pub const SUBMISSIONS_SHEET: &str = "报送情况";
-pub const FINDINGS_SHEET: &str = "校验问题";
+pub(crate) const README_SHEET: &str = "说明";
+pub(crate) const SUMMARY_SHEET: &str = "汇总";
+pub(crate) const MOM_SHEET: &str = "环比";
+pub(crate) const SUBMISSIONS_SHEET: &str = "报送情况";
+pub(crate) const FINDINGS_SHEET: &str = "校验问题";
 
 /// The data sheets copied village by village, in template order.
-pub const DETAIL_SHEETS: [SheetId; 5] = [
+pub(crate) const DETAIL_SHEETS: [SheetId; 5] = [
     SheetId::Signs,
     SheetId::SignDetail,
     SheetId::Rooms,
@@ -52,7 +52,7 @@ pub const DETAIL_SHEETS: [SheetId; 5] = [
 ];
 
 /// Headers of 报送情况.
-pub const SUBMISSION_HEADERS: [&str; 10] = [
+pub(crate) const SUBMISSION_HEADERS: [&str; 10] = [
     "乡镇(街道)代码",
     "乡镇(街道)",
     "报送状态",
@@ -66,7 +66,7 @@ pub const SUBMISSION_HEADERS: [&str; 10] = [
 ];
 
 /// Headers of 校验问题.
-pub const FINDING_HEADERS: [&str; 10] = [
+pub(crate) const FINDING_HEADERS: [&str; 10] = [
     "乡镇(街道)代码",
     "乡镇(街道)",
     "文件",
@@ -80,7 +80,7 @@ pub const FINDING_HEADERS: [&str; 10] = [
 ];
 
 /// What the county workbook is made of.
-pub struct CountyInput<'a> {
+pub(crate) struct CountyInput<'a> {
     pub county: &'a CountyConfig,
     pub period: Period,
     pub batch: &'a Batch,
@@ -99,17 +99,17 @@ pub struct CountyInput<'a> {
 }
 
 /// `县级汇总_<县名>_<period>.xlsx`, safe as a file name.
-pub fn file_name(county: &str, period: Period) -> String {
+pub(crate) fn file_name(county: &str, period: Period) -> String {
     crate::write::safe_file_name(&format!("县级汇总_{county}_{period}.xlsx"))
 }
 
 /// Build the county workbook in memory.
-pub fn build(input: &CountyInput) -> anyhow::Result<Workbook> {
+pub(crate) fn build(input: &CountyInput) -> anyhow::Result<Workbook> {
     build_with_limit(input, EXCEL_MAX_ROWS)
 }
 
 /// Build and save the county workbook atomically in `dir`; returns its path.
-pub fn write_file(input: &CountyInput, dir: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn write_file(input: &CountyInput, dir: &Path) -> anyhow::Result<PathBuf> {
     let path = dir.join(file_name(&input.county.name, input.period));
     let mut wb = build(input)?;
     atomic::save(&mut wb, &path).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", path.display()))?;
