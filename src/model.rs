@@ -264,16 +264,6 @@ impl Table {
         self.text(row, Col::VillageCode)
     }
 
-    /// Does a row hold a village code that could not be read (V06)? Then
-    /// which villages the sheet lists is not known for sure.
-    pub(crate) fn has_unreadable_codes(&self) -> bool {
-        self.spec.column(Col::VillageCode).is_some_and(|(i, _)| {
-            self.rows
-                .iter()
-                .any(|r| self.cells[r.at as usize + i] == Cell(Cell::BAD))
-        })
-    }
-
     /// Was the cell blank (or the column absent)?
     pub(crate) fn is_blank(&self, row: &Row, col: Col) -> bool {
         matches!(

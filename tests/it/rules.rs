@@ -283,11 +283,53 @@ fn v05_yes_no() {
 }
 
 #[test]
-fn v06_code_malformed() {
-    case(
+fn v06_code_malformed_and_x01_names_the_village_it_stood_for() {
+    // V06 suppresses no X01: the clerk learns that 990101103202 is the
+    // village whose code was broken in 功能室.
+    let f = case(
         |f| set(f, SheetId::Rooms, 1, Col::VillageCode, t("99010110320")),
         &[],
-        &[("V06", "error", "功能室!B4", "")],
+        &[
+            ("X01", "error", "标牌清理!B4", "990101103202"),
+            ("V06", "error", "功能室!B4", ""),
+        ],
+    );
+    assert_eq!(
+        f[0]["message"],
+        "村(社区)代码 990101103202 在“功能室”中缺少,各表应包含同样的村(社区)。请补齐"
+    );
+}
+
+#[test]
+fn v06_in_sign_detail_and_the_roster_still_report_x02_and_x04() {
+    // A sign row's broken code leaves its village one sign short (X02); a
+    // village whose code is broken in every sheet is missing from the
+    // roster's view (X04), with its code named.
+    let (_, mut fill) = base();
+    let first = fill.rows[&SheetId::SignDetail]
+        .iter()
+        .position(|r| r[0] == t(V1))
+        .unwrap();
+    fill.rows.get_mut(&SheetId::SignDetail).unwrap()[first][0] = t("99010110320");
+    for sheet in [
+        SheetId::Signs,
+        SheetId::Rooms,
+        SheetId::Duty,
+        SheetId::Stars,
+    ] {
+        set(&mut fill, sheet, 3, Col::VillageCode, t("9901011032O4"));
+    }
+    expect(
+        &check_with_roster(&fill, |_| {}),
+        &[
+            ("X02", "error", "标牌清理!G3", V1),
+            ("V06", "error", "标牌清理!B6", ""),
+            ("X04", "error", "标牌清理", "990101103204"),
+            ("V06", "error", "标牌明细!B3", ""),
+            ("V06", "error", "功能室!B6", ""),
+            ("V06", "error", "坐班值守!B6", ""),
+            ("V06", "error", "星级申报!B6", ""),
+        ],
     );
 }
 
