@@ -171,11 +171,35 @@ pub struct Policy {
     matchers: std::collections::HashMap<String, SignMatch>,
 }
 
+/// A workspace's own policy file.
+pub const WORKSPACE_RULES_FILE: &str = "rules.toml";
+
 impl Policy {
     /// The shipped default rules.
     pub fn default_rules() -> Policy {
         Policy::parse(DEFAULT_RULES, "内置默认规则(templates/rules.toml)")
             .expect("the shipped templates/rules.toml is valid")
+    }
+
+    /// The policy in force (`outputs.md` "Workspace rules"): the file given
+    /// with `--rules`; else the workspace's own `rules.toml`, named by a
+    /// label that does not depend on where the workspace lives; else the
+    /// shipped default.
+    pub(crate) fn in_force(
+        given: Option<&Path>,
+        workspace: Option<&Path>,
+    ) -> Result<Policy, PolicyError> {
+        if let Some(p) = given {
+            return Policy::load(p);
+        }
+        match workspace.map(|w| w.join(WORKSPACE_RULES_FILE)) {
+            Some(p) if p.is_file() => {
+                let mut policy = Policy::load(&p)?;
+                policy.source = format!("工作区的规则文件 {WORKSPACE_RULES_FILE}");
+                Ok(policy)
+            }
+            _ => Ok(Policy::default_rules()),
+        }
     }
 
     /// Load a rules file strictly (every key required, none unknown).

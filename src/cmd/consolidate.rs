@@ -16,6 +16,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         for n in &report.notes {
             eprintln!("说明:{n}");
         }
+        eprintln!("规则文件:{}", report.rules);
         eprintln!("{}", report.summary);
         if let Some(line) = &report.tier_summary {
             eprintln!("{line}");

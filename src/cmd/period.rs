@@ -30,7 +30,7 @@ pub(crate) struct PeriodArgs {
     /// 区级评定得分(默认 <工作区>/county_scores.xlsx)
     #[arg(long = "county-scores", value_name = "文件")]
     pub county_scores: Option<PathBuf>,
-    /// 规则文件(默认使用内置的 templates/rules.toml)
+    /// 规则文件(默认:工作区中的 rules.toml;没有时用内置的默认规则)
     #[arg(long, value_name = "文件")]
     pub rules: Option<PathBuf>,
     /// 有错误的报表也计入汇总和评定(状态显示为“退回(已计入)”)

@@ -27,7 +27,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "CODE9", requires = "workspace")]
     pub township: Option<String>,
 
-    /// 规则文件,决定“标牌明细”中“类别”的下拉列表(默认:内置的 templates/rules.toml)
+    /// 规则文件,决定“标牌明细”中“类别”的下拉列表(默认:给出工作区时用其中的 rules.toml,否则用内置的默认规则)
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
 
@@ -37,10 +37,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
-    let policy = match &args.rules {
-        Some(p) => Policy::load(p)?,
-        None => Policy::default_rules(),
-    };
+    let policy = Policy::in_force(args.rules.as_deref(), args.workspace.as_deref())?;
     let mut fill = Fill::default();
     if let Some(p) = args.period {
         fill.cover

@@ -122,10 +122,7 @@ pub fn plan(inputs: &Inputs) -> anyhow::Result<Plan> {
         );
     }
     let county = workspace::load_county(&ws.join(workspace::COUNTY_FILE))?;
-    let policy = match &inputs.rules {
-        Some(p) => Policy::load(p)?,
-        None => Policy::default_rules(),
-    };
+    let policy = Policy::in_force(inputs.rules.as_deref(), Some(ws))?;
     let mut notes = Vec::new();
     let roster_path = inputs
         .roster

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 pub struct Report {
     /// Lines for the screen (also in 说明), e.g. no roster found.
     pub notes: Vec<String>,
+    /// The rules file in force, as 说明 names it.
+    pub rules: String,
     /// [`summary_line`].
     pub summary: String,
     /// [`tier_summary_line`], when there was a rating.

@@ -200,6 +200,7 @@ fn tiers_only(c: Consolidation, output: &Path) -> anyhow::Result<Report> {
     let any_error = report::any_error(&c.batch, &scores.findings);
     Ok(Report {
         notes: c.plan.notes.clone(),
+        rules: c.plan.policy.source.clone(),
         summary: report::summary_line(&c.batch),
         tier_summary: Some(report::tier_summary_line(&tiers)),
         county_workbook: None,
@@ -301,6 +302,7 @@ fn consolidate(mut c: Consolidation, output: &Path) -> anyhow::Result<Report> {
     let any_error = report::any_error(&c.batch, &extra);
     Ok(Report {
         notes: c.plan.notes.clone(),
+        rules: c.plan.policy.source.clone(),
         summary: report::summary_line(&c.batch),
         tier_summary: rated.as_ref().map(|(_, t)| report::tier_summary_line(t)),
         county_workbook: Some(written),

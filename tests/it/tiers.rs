@@ -462,3 +462,59 @@ fn missing_and_bad_scores_are_pending_and_listed_in_the_county_findings() {
         .unwrap();
     assert_eq!(v02_row[9], "八十");
 }
+
+/// The row of 分档明细 of one village.
+fn village_row(path: &Path, code: &str) -> Vec<String> {
+    rows(path, "分档明细")
+        .into_iter()
+        .find(|r| r[VILLAGE] == code)
+        .unwrap_or_else(|| panic!("{code} not in 分档明细"))
+}
+
+#[test]
+fn a_workspace_rules_file_is_the_policy_without_rules_flag() {
+    let w = Workdir::new();
+    let ws = samples(&w, "ws");
+    // The county's own policy caps a negative-list sign at 1 star.
+    let default = std::fs::read_to_string(project("templates/rules.toml")).unwrap();
+    let own = default.replace("caps       = { P03 = 2,", "caps       = { P03 = 1,");
+    assert_ne!(own, default, "the caps line of templates/rules.toml moved");
+    std::fs::write(ws.join("rules.toml"), &own).unwrap();
+    let o = w.run(&["tiers", "ws", "--period", "2024-06"]);
+    assert!(
+        stderr(&o).contains("规则文件:工作区的规则文件 rules.toml\n"),
+        "{}",
+        stderr(&o)
+    );
+    let tier = out_dir(&w, "ws").join(TIER_FILE);
+    let r = village_row(&tier, "990101104202");
+    assert_eq!(r[REASONS], "负面清单标牌(P03)→降至1星");
+    assert_eq!(r[STAR], "1");
+    // 说明 names the file and its SHA-256.
+    let readme = rows(&tier, "说明");
+    let line = |label: &str| {
+        readme
+            .iter()
+            .find(|r| r[0] == label)
+            .map(|r| r[1].clone())
+            .unwrap_or_else(|| panic!("no {label} in 说明"))
+    };
+    assert_eq!(line("规则文件"), "工作区的规则文件 rules.toml");
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(own.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(line("规则文件 SHA-256"), sha);
+    // --rules still wins over the workspace's file.
+    let o = w.run(&[
+        "tiers",
+        "ws",
+        "--period",
+        "2024-06",
+        "--rules",
+        project("templates/rules.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(village_row(&tier, "990101104202")[STAR], "2");
+}
