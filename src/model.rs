@@ -626,7 +626,6 @@ mod tests {
         );
         assert_eq!(t.code(&r), Some("990101104201"));
         assert!(t.is_blank(&r2, Col::VillageCode));
-        assert!(!t.has_unreadable_codes());
         assert_eq!(t.field_at(&r, 5), None);
     }
 
@@ -712,7 +711,6 @@ mod tests {
         );
         assert_eq!(t.rows, [kept]);
         assert_eq!(t.field_at(&kept, 0), Some(Field::Bad));
-        assert!(t.has_unreadable_codes());
     }
 
     #[test]

@@ -492,7 +492,7 @@ pub fn write_roster_with_counties(
             ws.write_string(r, 5, cn)?;
         }
     }
-    wb.set_properties(&crate::write::template::properties(None, "名册")?);
+    wb.set_properties(&crate::write::template::properties(None, "名册", None)?);
     crate::write::atomic::save(&mut wb, path)?;
     Ok(())
 }
@@ -522,7 +522,7 @@ pub fn write_scores(
     ws.set_column_width(0, 16)?;
     ws.set_column_width(1, 14)?;
     ws.set_column_width(2, 14)?;
-    wb.set_properties(&crate::write::template::properties(None, "区级评定")?);
+    wb.set_properties(&crate::write::template::properties(None, "区级评定", None)?);
     crate::write::atomic::save(&mut wb, path)?;
     Ok(())
 }

@@ -70,16 +70,21 @@ pub fn summary_line(batch: &Batch) -> String {
     )
 }
 
-/// `星级评定:已评定 40,待评定 2,不予评定 126;档次经费 800,000 元,核拨 800,000 元(预算 1,100,000 元,结余 300,000 元)`
-pub fn tier_summary_line(t: &Tiers) -> String {
+/// `星级评定:已评定 40,待评定 2,不予评定 126;档次经费 800,000 元,核拨 800,000 元(预算 1,100,000 元,结余 300,000 元)`,
+/// with `(临时结果:已汇总 2/8 个乡镇,…)` after 星级评定 when not every
+/// expected township is used.
+pub fn tier_summary_line(t: &Tiers, batch: &Batch) -> String {
     let b = &t.budget;
     let scaled = if b.exceeded {
         format!(",超出预算按系数 {} 压缩", b.scale_shown())
     } else {
         String::new()
     };
+    let provisional = crate::write::tiers::provisional(batch)
+        .map(|p| format!("({p})"))
+        .unwrap_or_default();
     format!(
-        "星级评定:已评定 {},待评定 {},不予评定 {};档次经费 {} 元,核拨 {} 元(预算 {} 元,结余 {} 元{scaled})",
+        "星级评定{provisional}:已评定 {},待评定 {},不予评定 {};档次经费 {} 元,核拨 {} 元(预算 {} 元,结余 {} 元{scaled})",
         t.total.by_star.iter().sum::<usize>(),
         t.total.pending,
         t.total.not_rated,

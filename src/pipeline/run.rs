@@ -202,7 +202,7 @@ fn tiers_only(c: Consolidation, output: &Path) -> anyhow::Result<Report> {
         notes: c.plan.notes.clone(),
         rules: c.plan.policy.source.clone(),
         summary: report::summary_line(&c.batch),
-        tier_summary: Some(report::tier_summary_line(&tiers)),
+        tier_summary: Some(report::tier_summary_line(&tiers, &c.batch)),
         county_workbook: None,
         tier_workbook: Some(written),
         timings: c.timings,
@@ -304,7 +304,9 @@ fn consolidate(mut c: Consolidation, output: &Path) -> anyhow::Result<Report> {
         notes: c.plan.notes.clone(),
         rules: c.plan.policy.source.clone(),
         summary: report::summary_line(&c.batch),
-        tier_summary: rated.as_ref().map(|(_, t)| report::tier_summary_line(t)),
+        tier_summary: rated
+            .as_ref()
+            .map(|(_, t)| report::tier_summary_line(t, &c.batch)),
         county_workbook: Some(written),
         tier_workbook: tier_file,
         timings,

@@ -51,7 +51,7 @@ pub fn build(
     period: Option<Period>,
 ) -> Result<Workbook, XlsxError> {
     let mut wb = Workbook::new();
-    wb.set_properties(&template::properties(period, title)?);
+    wb.set_properties(&template::properties(period, title, None)?);
 
     let names = written_sheet_names(raw);
     let mut order: Vec<&Finding> = findings.iter().collect();

@@ -4,9 +4,9 @@
 //! Chinese text, text always as text and cut to Excel's limit, long tables
 //! continued on numbered sheets past Excel's row limit.
 
-use crate::aggregate;
 use crate::read::normalise::Date;
-use crate::schema::{self, Kind};
+use crate::write::columns;
+use crate::write::page::Page;
 use crate::write::style;
 use polars::prelude::{DataFrame, DataType};
 use rayon::prelude::*;
@@ -26,6 +26,9 @@ pub(crate) enum Cell {
     Text(String),
     Num(f64),
     Date(Date),
+    /// A number shown its own way, not its column's (a value column of
+    /// label/value rows: money in one row, a factor in the next).
+    As(f64, ColFmt),
 }
 
 impl Cell {
@@ -58,48 +61,24 @@ pub(crate) enum ColFmt {
     Percent,
     Money,
     Date,
+    /// A scale factor, six places.
+    Factor,
+    /// A number as written (a weight, a limit): Excel's General.
+    Plain,
 }
 
 impl ColFmt {
     pub(crate) fn format(self) -> Format {
         match self {
-            ColFmt::Text => Format::new(),
+            ColFmt::Text | ColFmt::Plain => Format::new(),
             ColFmt::Wrap(_) => style::wrap(),
             ColFmt::Integer => style::integer(),
             ColFmt::OneDecimal => style::one_decimal(),
             ColFmt::Percent => style::percent(),
             ColFmt::Money => style::money(),
             ColFmt::Date => style::date(),
+            ColFmt::Factor => Format::new().set_num_format(style::NUM_FACTOR),
         }
-    }
-}
-
-/// The look of a column by its header: shares as percent, then the schema
-/// column's kind (also for the 环比 columns `<列名>本期/上期/变动`), else
-/// numbers as whole numbers.
-pub(crate) fn format_for(header: &str) -> ColFmt {
-    if header == aggregate::REMOVAL_RATE || header == aggregate::SERVICE_SHARE {
-        return ColFmt::Percent;
-    }
-    let base = [
-        aggregate::THIS_PERIOD,
-        aggregate::LAST_PERIOD,
-        aggregate::CHANGE,
-    ]
-    .iter()
-    .find_map(|s| header.strip_suffix(s))
-    .unwrap_or(header);
-    let kind = schema::DATA_SHEETS
-        .iter()
-        .flat_map(|s| s.columns.iter())
-        .find(|c| c.header == base)
-        .map(|c| c.kind);
-    match kind {
-        Some(Kind::Area | Kind::Score) => ColFmt::OneDecimal,
-        Some(Kind::Money) => ColFmt::Money,
-        Some(Kind::Count | Kind::Star) => ColFmt::Integer,
-        Some(_) => ColFmt::Text,
-        None => ColFmt::Integer,
     }
 }
 
@@ -119,10 +98,12 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    pub(crate) fn new(headers: &[&str], cols: Vec<ColFmt>) -> Table {
+    /// An empty table with these headers, each column looking as declared
+    /// ([`columns::look`]).
+    pub(crate) fn new(headers: &[&str]) -> Table {
         Table {
             headers: headers.iter().map(|h| h.to_string()).collect(),
-            cols,
+            cols: columns::looks(headers),
             rows: Vec::new(),
             bold: Vec::new(),
             filter_rows: 0,
@@ -145,6 +126,7 @@ pub(crate) enum CellRef<'a> {
     Text(&'a str),
     Num(f64),
     Date(Date),
+    As(f64, ColFmt),
 }
 
 impl Cell {
@@ -154,6 +136,7 @@ impl Cell {
             Cell::Text(s) => CellRef::Text(s),
             Cell::Num(n) => CellRef::Num(*n),
             Cell::Date(d) => CellRef::Date(*d),
+            Cell::As(n, f) => CellRef::As(*n, *f),
         }
     }
 }
@@ -228,7 +211,7 @@ impl FrameGrid {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let cols = headers.iter().map(|h| format_for(h)).collect();
+        let cols = columns::looks(&headers);
         let mut columns = Vec::with_capacity(headers.len());
         for column in df.columns() {
             columns.push(match column.dtype() {
@@ -293,6 +276,7 @@ pub(crate) fn frame_table(df: &DataFrame) -> anyhow::Result<Table> {
                 CellRef::Text(s) => Cell::Text(s.to_string()),
                 CellRef::Num(x) => Cell::Num(x),
                 CellRef::Date(d) => Cell::Date(d),
+                CellRef::As(x, f) => Cell::As(x, f),
             });
         }
     }
@@ -347,6 +331,7 @@ pub(crate) fn add_split_sheets<'a, J: Sync>(
     make: impl Fn(&J) -> anyhow::Result<(&'static str, Box<SyncGrid<'a>>)> + Sync,
     max_rows: usize,
     looks: &Looks,
+    title: &str,
 ) -> anyhow::Result<Vec<String>> {
     looks.register(wb)?;
     let shared = std::sync::Mutex::new(&mut *wb);
@@ -361,7 +346,14 @@ pub(crate) fn add_split_sheets<'a, J: Sync>(
                     .map_err(|_| anyhow::anyhow!("另一个工作表写出时出错"))?
                     .new_worksheet_with_constant_memory()?;
                 ws.set_name(part_name(base, k))?;
-                write_table(&mut ws, 0, table.as_ref(), range, looks)?;
+                let width = write_table(&mut ws, 0, table.as_ref(), range, looks)?;
+                Page {
+                    title,
+                    width,
+                    repeat: Some((0, 0)),
+                    one_page: false,
+                }
+                .set_up(&mut ws)?;
                 sheets.push(ws);
             }
             Ok(sheets)
@@ -386,7 +378,7 @@ pub(crate) struct Looks {
 impl Looks {
     /// Column looks in a fixed order; `Wrap`'s width does not change its
     /// format.
-    const ALL: [ColFmt; 7] = [
+    const ALL: [ColFmt; 9] = [
         ColFmt::Text,
         ColFmt::Wrap(0.0),
         ColFmt::Integer,
@@ -394,6 +386,8 @@ impl Looks {
         ColFmt::Percent,
         ColFmt::Money,
         ColFmt::Date,
+        ColFmt::Factor,
+        ColFmt::Plain,
     ];
 
     pub(crate) fn new() -> Looks {
@@ -415,6 +409,8 @@ impl Looks {
             ColFmt::Percent => 4,
             ColFmt::Money => 5,
             ColFmt::Date => 6,
+            ColFmt::Factor => 7,
+            ColFmt::Plain => 8,
         }
     }
 
@@ -455,7 +451,7 @@ pub(crate) fn write_cell(
                 None => ws.write_string(row, col, s)?,
             };
         }
-        CellRef::Num(n) if n.is_finite() => {
+        CellRef::Num(n) | CellRef::As(n, _) if n.is_finite() => {
             // Sums of one- or two-decimal figures in f64 carry residue
             // (1234.5000000000002): such a value is stored rounded to 6
             // places; a true ratio (0.41818181…) is kept as it is.
@@ -470,7 +466,7 @@ pub(crate) fn write_cell(
                 None => ws.write_number(row, col, v)?,
             };
         }
-        CellRef::Num(_) => {}
+        CellRef::Num(_) | CellRef::As(..) => {}
         CellRef::Date(d) => {
             let dt = ExcelDateTime::from_ymd(d.year as u16, d.month as u8, d.day as u8)?;
             match f {
@@ -503,7 +499,11 @@ pub(crate) fn shown_width(fmt: ColFmt, cell: CellRef<'_>, buf: &mut String) -> f
         CellRef::Date(d) => {
             let _ = write!(buf, "{d}");
         }
-        CellRef::Num(n) => {
+        CellRef::Num(n) | CellRef::As(n, _) => {
+            let fmt = match cell {
+                CellRef::As(_, own) => own,
+                _ => fmt,
+            };
             let _ = match fmt {
                 ColFmt::OneDecimal => write!(buf, "{n:.1}"),
                 ColFmt::Percent => write!(buf, "{:.1}%", n * 100.0),
@@ -513,6 +513,8 @@ pub(crate) fn shown_width(fmt: ColFmt, cell: CellRef<'_>, buf: &mut String) -> f
                     buf.extend(std::iter::repeat_n(',', commas));
                     Ok(())
                 }
+                ColFmt::Factor => write!(buf, "{n:.6}"),
+                ColFmt::Plain => write!(buf, "{n}"),
                 _ => write!(buf, "{n:.0}"),
             };
         }
@@ -530,15 +532,16 @@ pub(crate) fn write_table(
     table: &dyn Grid,
     range: Range<usize>,
     looks: &Looks,
-) -> Result<(), XlsxError> {
+) -> Result<f64, XlsxError> {
     let ncols = table.headers().len();
     if ncols == 0 {
-        return Ok(());
+        return Ok(0.0);
     }
     let last_col = (ncols - 1) as u16;
 
     // Widths: the widest value; a long header wraps (at most 14 wide).
     let mut header_lines = 1;
+    let mut total = 0.0;
     let mut buf = String::new();
     for (c, h) in table.headers().iter().enumerate() {
         let fmt = table.cols()[c];
@@ -553,6 +556,7 @@ pub(crate) fn write_table(
             .max(header_w)
             .min(max.max(header_w));
         ws.set_column_width(c as u16, width)?;
+        total += width;
         if fmt != ColFmt::Text {
             ws.set_column_format(c as u16, looks.plain(fmt))?;
         }
@@ -600,13 +604,18 @@ pub(crate) fn write_table(
         }
         let is_bold = table.is_bold(i);
         for (c, (cell, fmt)) in cells.iter().zip(table.cols()).enumerate() {
-            // A date always carries the date format; other plain cells
-            // take their column's.
-            let f = match (is_bold, cell) {
-                (true, CellRef::Date(_)) => Some(looks.bold(ColFmt::Date)),
-                (true, _) => Some(looks.bold(*fmt)),
-                (false, CellRef::Date(_)) => Some(looks.plain(ColFmt::Date)),
-                (false, _) => None,
+            // A date always carries the date format, a number shown its
+            // own way its own; other plain cells take their column's.
+            let own = match cell {
+                CellRef::Date(_) => Some(ColFmt::Date),
+                CellRef::As(_, f) => Some(*f),
+                _ => None,
+            };
+            let f = match (is_bold, own) {
+                (true, Some(o)) => Some(looks.bold(o)),
+                (true, None) => Some(looks.bold(*fmt)),
+                (false, Some(o)) => Some(looks.plain(o)),
+                (false, None) => None,
             };
             write_cell(ws, row, c as u16, *cell, f)?;
         }
@@ -618,5 +627,5 @@ pub(crate) fn write_table(
         .saturating_sub(range.start);
     ws.autofilter(top, 0, top + filtered as u32, last_col)?;
     ws.set_freeze_panes(top + 1, table.freeze_cols())?;
-    Ok(())
+    Ok(total)
 }

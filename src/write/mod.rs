@@ -1,13 +1,45 @@
 //! Writers, one per workbook, plus the shared styles and the atomic save.
 
 pub mod atomic;
+pub(crate) mod columns;
 pub(crate) mod county;
 pub mod feedback;
 pub(crate) mod grid;
+pub(crate) mod page;
 pub(crate) mod readme;
 pub(crate) mod style;
 pub mod template;
 pub(crate) mod tiers;
+
+/// The custom document property that marks a workbook as one the tool
+/// wrote for the county (`outputs.md`: own outputs are recognised by a
+/// marker inside them, never by file name). Feedback workbooks carry none:
+/// a township may correct one and send it back as its return.
+pub const OUTPUT_MARKER: &str = "huizong 输出";
+
+/// Which of the county's workbooks a file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputKind {
+    County,
+    Tiers,
+}
+
+impl OutputKind {
+    /// The marker's value, in words a clerk reads.
+    pub fn marker(self) -> &'static str {
+        match self {
+            OutputKind::County => "县级汇总表",
+            OutputKind::Tiers => "星级经费分档表",
+        }
+    }
+
+    /// The kind a marker value names.
+    pub fn from_marker(value: &str) -> Option<OutputKind> {
+        [OutputKind::County, OutputKind::Tiers]
+            .into_iter()
+            .find(|k| k.marker() == value)
+    }
+}
 
 /// Zip level of the county and tier workbooks, chosen by measurement
 /// (README “性能”): at N = 2500 the county workbook took 8.7 s at level 1

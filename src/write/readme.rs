@@ -8,6 +8,8 @@ use crate::model::Cover;
 use crate::policy::Policy;
 use crate::read::normalise::Period;
 use crate::workspace::CountyConfig;
+use crate::write::grid::{write_table, Cell, Looks, Table};
+use crate::write::page::Page;
 use crate::write::style;
 use rust_xlsxwriter::{Format, FormatAlign, Worksheet, XlsxError};
 use std::collections::BTreeMap;
@@ -59,6 +61,69 @@ pub(crate) fn write_audit_block(
         row += 1;
     }
     Ok(row + 1)
+}
+
+/// A whole 说明 sheet: the heading, the label/value lines (with the notes
+/// under 备注), the input-file table, widths that fit both, and the page
+/// setup. Lines labelled in `long` wrap in their cell instead of widening
+/// column B (a sentence such as 评定办法).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_sheet(
+    ws: &mut Worksheet,
+    heading: &str,
+    mut lines: Vec<(&'static str, String)>,
+    notes: &[String],
+    files: &Table,
+    long: &[&str],
+    looks: &Looks,
+    title: &str,
+) -> Result<(), XlsxError> {
+    let row = write_audit_block(ws, heading, &mut lines, notes)?;
+    let n = files.rows.len();
+    write_table(ws, row, files, 0..n, looks)?;
+    // Column A holds the labels and the file names; B the values and the
+    // hashes.
+    let text = |c: usize| {
+        files.rows.iter().filter_map(move |r| match &r[c] {
+            Cell::Text(s) => Some(s.as_str()),
+            _ => None,
+        })
+    };
+    let labels = lines.iter().map(|(l, _)| *l);
+    let a = style::fit_width(labels.chain(text(0)), 12.0, 50.0);
+    ws.set_column_width(0, a)?;
+    let values = lines
+        .iter()
+        .filter(|(l, _)| !long.contains(l))
+        .map(|(_, v)| v.as_str());
+    let b = style::fit_width(values.chain(text(1)), 20.0, 80.0);
+    ws.set_column_width(1, b)?;
+    let wrap = style::wrap().set_align(FormatAlign::Top);
+    for (i, (l, v)) in lines.iter().enumerate() {
+        if long.contains(l) {
+            style::write_text(ws, 2 + i as u32, 1, v, &wrap)?;
+            ws.set_row_height(2 + i as u32, 16.0 * style::wrapped_lines(v, b) as f64 + 4.0)?;
+        }
+    }
+    let rest: f64 = (2..files.headers.len())
+        .map(|c| crate::write::grid::width_bounds(files.cols[c]).0.max(10.0))
+        .sum();
+    Page {
+        title,
+        width: a + b + rest,
+        repeat: Some((row, row)),
+        one_page: false,
+    }
+    .set_up(ws)
+}
+
+/// The input-file table of a 说明 sheet: every file of the batch.
+pub(crate) fn files_table(batch: &Batch) -> Table {
+    let mut table = Table::new(&FILE_HEADERS);
+    for r in input_files(batch) {
+        table.push(r.iter().map(|v| Cell::opt(*v)).collect(), false);
+    }
+    table
 }
 
 /// The rows of the input-file table of a 说明 sheet ([`FILE_HEADERS`]):

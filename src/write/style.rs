@@ -23,6 +23,7 @@ pub(crate) const NUM_INTEGER: &str = "0";
 pub(crate) const NUM_ONE_DECIMAL: &str = "0.0";
 pub(crate) const NUM_PERCENT: &str = "0.0%";
 pub(crate) const NUM_MONEY: &str = "#,##0";
+pub(crate) const NUM_FACTOR: &str = "0.000000";
 pub(crate) const NUM_DATE: &str = "yyyy-mm-dd";
 pub(crate) const NUM_DATETIME: &str = "yyyy-mm-dd hh:mm:ss";
 

@@ -205,7 +205,11 @@ fn required_word(required: bool) -> &'static str {
 /// Build the template workbook in memory.
 pub fn build(input: &TemplateInput) -> Result<Workbook, XlsxError> {
     let mut wb = Workbook::new();
-    wb.set_properties(&properties(input.period, "乡镇(街道)党群服务中心月报")?);
+    wb.set_properties(&properties(
+        input.period,
+        "乡镇(街道)党群服务中心月报",
+        None,
+    )?);
 
     let lists = ListSource::new(input.policy);
     let title_prefix = title_prefix(input);
@@ -246,13 +250,21 @@ pub fn write_file(input: &TemplateInput, path: &Path) -> anyhow::Result<()> {
 /// Document properties with a fixed creation date: the first day of the
 /// period at 00:00:00, or 2025-01-01 without a period — so the same input
 /// always gives the same bytes.
-pub(crate) fn properties(period: Option<Period>, title: &str) -> Result<DocProperties, XlsxError> {
+pub(crate) fn properties(
+    period: Option<Period>,
+    title: &str,
+    output: Option<crate::write::OutputKind>,
+) -> Result<DocProperties, XlsxError> {
     let (y, m) = period.map(|p| (p.year, p.month)).unwrap_or((2025, 1));
     let date = ExcelDateTime::from_ymd(y as u16, m as u8, 1)?;
-    Ok(DocProperties::new()
+    let props = DocProperties::new()
         .set_title(title)
         .set_author("huizong")
-        .set_creation_datetime(&date))
+        .set_creation_datetime(&date);
+    Ok(match output {
+        Some(kind) => props.set_custom_property(crate::write::OUTPUT_MARKER, kind.marker()),
+        None => props,
+    })
 }
 
 /// "白砂镇2024年6月" when the cover is pre-filled, else "".

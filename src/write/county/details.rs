@@ -21,7 +21,7 @@ pub(crate) struct RowsGrid<'a> {
 impl<'a> RowsGrid<'a> {
     pub(crate) fn new(rows: aggregate::VillageRows<'a>) -> RowsGrid<'a> {
         let headers: Vec<String> = rows.headers().map(str::to_string).collect();
-        let cols = headers.iter().map(|h| format_for(h)).collect();
+        let cols = crate::write::columns::looks(&headers);
         let mut shown = BTreeMap::new();
         for i in (0..rows.spec.columns.len()).filter(|i| !rows.is_number(*i)) {
             for k in 0..rows.len() {

@@ -7,10 +7,7 @@ use crate::write::grid::*;
 use std::collections::BTreeMap;
 
 pub(crate) fn findings_table(batch: &Batch, extra: &[Finding]) -> Table {
-    let mut cols = vec![ColFmt::Text; FINDING_HEADERS.len()];
-    cols[8] = ColFmt::Wrap(60.0);
-    cols[9] = ColFmt::Text;
-    let mut table = Table::new(&FINDING_HEADERS, cols);
+    let mut table = Table::new(&FINDING_HEADERS);
     let names: BTreeMap<&str, &str> = batch
         .townships
         .iter()

@@ -25,7 +25,7 @@ use crate::schema::{self, SheetId};
 use crate::workspace::CountyConfig;
 use crate::write::grid::*;
 use crate::write::readme::*;
-use crate::write::{atomic, style, template};
+use crate::write::{atomic, template, OutputKind};
 use anyhow::Context as _;
 use details::RowsGrid;
 use findings::findings_table;
@@ -98,6 +98,12 @@ pub(crate) struct CountyInput<'a> {
     pub extra_findings: &'a [Finding],
 }
 
+/// The workbook's title (document title and page header), e.g.
+/// `示范县2024年6月党群服务中心月报汇总`.
+pub(crate) fn workbook_title(county: &str, p: Period) -> String {
+    format!("{county}{}年{}月党群服务中心月报汇总", p.year, p.month)
+}
+
 /// `县级汇总_<县名>_<period>.xlsx`, safe as a file name.
 pub(crate) fn file_name(county: &str, period: Period) -> String {
     crate::write::safe_file_name(&format!("县级汇总_{county}_{period}.xlsx"))
@@ -120,11 +126,17 @@ pub(crate) fn write_file(input: &CountyInput, dir: &Path) -> anyhow::Result<Path
 pub(crate) fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::Result<Workbook> {
     let mut wb = Workbook::new();
     wb.set_zip_compression_level(super::ZIP_LEVEL);
-    let title = format!("{}{}县级汇总", input.county.name, input.period);
-    wb.set_properties(&template::properties(Some(input.period), &title)?);
+    let title = workbook_title(&input.county.name, input.period);
+    let marker = Some(OutputKind::County);
+    wb.set_properties(&template::properties(Some(input.period), &title, marker)?);
 
     let looks = Looks::new();
-    write_readme(wb.add_worksheet().set_name(README_SHEET)?, input, &looks)?;
+    write_readme(
+        wb.add_worksheet().set_name(README_SHEET)?,
+        input,
+        &looks,
+        &title,
+    )?;
     // 汇总 has a row per township (a province's has thousands): written in
     // row order, in constant-memory mode like the long tables.
     write_summary(
@@ -132,6 +144,7 @@ pub(crate) fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::
             .set_name(SUMMARY_SHEET)?,
         input,
         &looks,
+        &title,
     )?;
 
     // The long tables, each made and written on its own rayon task.
@@ -143,7 +156,14 @@ pub(crate) fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::
         jobs.push(LongTable::MonthOverMonth);
     }
     jobs.extend([LongTable::Submissions, LongTable::Findings]);
-    add_split_sheets(&mut wb, &jobs, |job| job.make(input), max_rows, &looks)?;
+    add_split_sheets(
+        &mut wb,
+        &jobs,
+        |job| job.make(input),
+        max_rows,
+        &looks,
+        &title,
+    )?;
     Ok(wb)
 }
 
@@ -183,34 +203,20 @@ impl LongTable {
     }
 }
 
+/// 说明: the audit lines, the notes and every input file.
 pub(crate) fn write_readme(
     ws: &mut Worksheet,
     input: &CountyInput,
     looks: &Looks,
+    title: &str,
 ) -> Result<(), XlsxError> {
-    let c = input.county;
-    let p = input.period;
-    let title = format!(
+    let (c, p) = (input.county, input.period);
+    let heading = format!(
         "{}{}年{}月党群服务中心月报县级汇总 说明",
         c.name, p.year, p.month
     );
     let mut lines = audit_lines(c, "汇总期间", p, input.tool_version, input.policy);
     lines.push(("汇总情况", aggregate::total_status(input.batch)));
-    let row = write_audit_block(ws, &title, &mut lines, input.notes)?;
-
-    let mut table = Table::new(&FILE_HEADERS, vec![ColFmt::Text; FILE_HEADERS.len()]);
-    for r in input_files(input.batch) {
-        table.push(r.iter().map(|v| Cell::opt(*v)).collect(), false);
-    }
-    let n = table.rows.len();
-    write_table(ws, row, &table, 0..n, looks)?;
-    // The labels above share column A with the file names: wide enough
-    // for both.
-    let labels = lines.iter().map(|(l, _)| *l);
-    let files = input.batch.files.iter().map(|f| f.loaded.file.as_str());
-    ws.set_column_width(0, style::fit_width(labels.chain(files), 12.0, 50.0))?;
-    let values = lines.iter().map(|(_, v)| v.as_str());
-    let shas = input.batch.files.iter().map(|f| f.loaded.sha256.as_str());
-    ws.set_column_width(1, style::fit_width(values.chain(shas), 20.0, 80.0))?;
-    Ok(())
+    let files = files_table(input.batch);
+    write_sheet(ws, &heading, lines, input.notes, &files, &[], looks, title)
 }

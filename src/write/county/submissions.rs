@@ -35,12 +35,7 @@ pub(crate) fn file_counts(f: &FileEntry) -> [Cell; 3] {
 }
 
 pub(crate) fn submissions_table(batch: &Batch) -> Table {
-    let mut cols = vec![ColFmt::Text; 10];
-    cols[6] = ColFmt::Date;
-    for c in &mut cols[7..] {
-        *c = ColFmt::Integer;
-    }
-    let mut table = Table::new(&SUBMISSION_HEADERS, cols);
+    let mut table = Table::new(&SUBMISSION_HEADERS);
     table.freeze_cols = 2;
     for t in &batch.townships {
         let (file, cover) = match t.judged {

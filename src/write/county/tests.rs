@@ -5,10 +5,11 @@ use super::*;
 use crate::aggregate::fixtures::*;
 use crate::read::normalise::Date;
 use crate::write::grid::*;
+use crate::write::style;
 use calamine::{Data, Reader, Xlsx};
 use std::io::Cursor;
 
-pub(crate) fn county(code: &str) -> CountyConfig {
+fn county(code: &str) -> CountyConfig {
     CountyConfig {
         name: "示范县".into(),
         code: code.into(),
@@ -16,7 +17,7 @@ pub(crate) fn county(code: &str) -> CountyConfig {
     }
 }
 
-pub(crate) fn bytes(
+fn bytes(
     county: &CountyConfig,
     batch: &Batch,
     previous: Option<&Batch>,
@@ -37,7 +38,7 @@ pub(crate) fn bytes(
     build(&input).unwrap().save_to_buffer().unwrap()
 }
 
-pub(crate) fn show(d: &Data) -> String {
+fn show(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),
@@ -52,24 +53,24 @@ pub(crate) fn show(d: &Data) -> String {
 }
 
 /// Every row of a sheet as shown text.
-pub(crate) fn sheet(wb: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Vec<Vec<String>> {
+fn sheet(wb: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Vec<Vec<String>> {
     let r = wb.worksheet_range(name).unwrap();
     assert_eq!(r.start(), Some((0, 0)), "{name} starts at A1");
     r.rows().map(|row| row.iter().map(show).collect()).collect()
 }
 
-pub(crate) fn open(b: Vec<u8>) -> Xlsx<Cursor<Vec<u8>>> {
+fn open(b: Vec<u8>) -> Xlsx<Cursor<Vec<u8>>> {
     Xlsx::new(Cursor::new(b)).unwrap()
 }
 
 #[test]
-pub(crate) fn file_name_is_safe() {
+fn file_name_is_safe() {
     assert_eq!(file_name("示范县", JUNE), "县级汇总_示范县_2024-06.xlsx");
     assert_eq!(file_name("a/b", JUNE), "县级汇总_a_b_2024-06.xlsx");
 }
 
 #[test]
-pub(crate) fn county_workbook_cells() {
+fn county_workbook_cells() {
     let j = june();
     let policy = Policy::default_rules();
     let b = bytes(&county("990101"), &j.batch, None, &policy);
@@ -204,7 +205,7 @@ pub(crate) fn county_workbook_cells() {
 }
 
 #[test]
-pub(crate) fn data_sheets_show_numbers_in_text_columns_as_read() {
+fn data_sheets_show_numbers_in_text_columns_as_read() {
     // The reader gives text columns text; a table made otherwise (a
     // number in 备案文号) still shows the number as text, in its row.
     let mut j = june();
@@ -233,7 +234,7 @@ pub(crate) fn data_sheets_show_numbers_in_text_columns_as_read() {
 }
 
 #[test]
-pub(crate) fn same_input_same_bytes() {
+fn same_input_same_bytes() {
     let j = june();
     let m = two_months();
     let policy = Policy::default_rules();
@@ -249,7 +250,7 @@ pub(crate) fn same_input_same_bytes() {
 }
 
 #[test]
-pub(crate) fn previous_period_adds_month_over_month() {
+fn previous_period_adds_month_over_month() {
     let m = two_months();
     let policy = Policy::default_rules();
     let mut wb = open(bytes(&county("990101"), &m.june, Some(&m.may), &policy));
@@ -275,7 +276,7 @@ pub(crate) fn previous_period_adds_month_over_month() {
 }
 
 #[test]
-pub(crate) fn city_summary_has_counties_and_subtotals() {
+fn city_summary_has_counties_and_subtotals() {
     let j = june();
     let mut batch = j.batch;
     batch.townships[1].county_code = Some("990102".into());
@@ -313,7 +314,7 @@ pub(crate) fn city_summary_has_counties_and_subtotals() {
 
 #[test]
 #[allow(clippy::single_range_in_vec_init)]
-pub(crate) fn split_ranges_keep_a_header_row_each() {
+fn split_ranges_keep_a_header_row_each() {
     assert_eq!(split_ranges(0, 3), [0..0]);
     assert_eq!(split_ranges(2, 3), [0..2]);
     assert_eq!(split_ranges(5, 3), [0..2, 2..4, 4..5]);
@@ -326,14 +327,14 @@ pub(crate) fn split_ranges_keep_a_header_row_each() {
 }
 
 #[test]
-pub(crate) fn long_tables_continue_on_numbered_sheets_and_text_stays_text() {
-    let mut t = Table::new(&["名称", "数"], vec![ColFmt::Text, ColFmt::Integer]);
+fn long_tables_continue_on_numbered_sheets_and_text_stays_text() {
+    let mut t = Table::new(&["村(社区)名称", "村(社区)数"]);
     for (i, s) in ["=1+1", "+86", "-x", "@a", "普通"].iter().enumerate() {
         t.push(vec![Cell::text(*s), Cell::count(i)], false);
     }
     let mut wb = Workbook::new();
     let make = |_: &()| Ok(("标牌明细", Box::new(t.clone()) as Box<SyncGrid>));
-    let names = add_split_sheets(&mut wb, &[()], make, 3, &Looks::new()).unwrap();
+    let names = add_split_sheets(&mut wb, &[()], make, 3, &Looks::new(), "题").unwrap();
     assert_eq!(names, ["标牌明细", "标牌明细2", "标牌明细3"]);
     let b = wb.save_to_buffer().unwrap();
     let mut zip = zip::ZipArchive::new(Cursor::new(b.clone())).unwrap();
@@ -351,45 +352,35 @@ pub(crate) fn long_tables_continue_on_numbered_sheets_and_text_stays_text() {
     let mut x = open(b);
     assert_eq!(
         sheet(&mut x, "标牌明细"),
-        [["名称", "数"], ["=1+1", "0"], ["+86", "1"]]
+        [["村(社区)名称", "村(社区)数"], ["=1+1", "0"], ["+86", "1"]]
     );
     assert_eq!(
         sheet(&mut x, "标牌明细2"),
-        [["名称", "数"], ["-x", "2"], ["@a", "3"]]
+        [["村(社区)名称", "村(社区)数"], ["-x", "2"], ["@a", "3"]]
     );
-    assert_eq!(sheet(&mut x, "标牌明细3"), [["名称", "数"], ["普通", "4"]]);
+    assert_eq!(
+        sheet(&mut x, "标牌明细3"),
+        [["村(社区)名称", "村(社区)数"], ["普通", "4"]]
+    );
 }
 
 #[test]
-pub(crate) fn long_text_is_cut() {
-    let mut t = Table::new(&["说明"], vec![ColFmt::Wrap(60.0)]);
+fn long_text_is_cut() {
+    let mut t = Table::new(&["说明"]);
     t.push(
         vec![Cell::text("字".repeat(style::EXCEL_MAX_TEXT + 10))],
         false,
     );
     let mut wb = Workbook::new();
     let make = |_: &()| Ok(("校验问题", Box::new(t.clone()) as Box<SyncGrid>));
-    add_split_sheets(&mut wb, &[()], make, EXCEL_MAX_ROWS, &Looks::new()).unwrap();
+    add_split_sheets(&mut wb, &[()], make, EXCEL_MAX_ROWS, &Looks::new(), "题").unwrap();
     let mut x = open(wb.save_to_buffer().unwrap());
     let s = sheet(&mut x, "校验问题");
     assert_eq!(s[1][0].chars().count(), style::EXCEL_MAX_TEXT);
 }
 
 #[test]
-pub(crate) fn formats_follow_the_schema() {
-    assert_eq!(format_for("摘牌率"), ColFmt::Percent);
-    assert_eq!(format_for("服务面积占比"), ColFmt::Percent);
-    assert_eq!(format_for("服务场所面积(㎡)"), ColFmt::OneDecimal);
-    assert_eq!(format_for("服务场所面积(㎡)变动"), ColFmt::OneDecimal);
-    assert_eq!(format_for("群众代表评议得分"), ColFmt::OneDecimal);
-    assert_eq!(format_for("上年度奖励经费(元)"), ColFmt::Money);
-    assert_eq!(format_for("清理前标牌数上期"), ColFmt::Integer);
-    assert_eq!(format_for("村(社区)数"), ColFmt::Integer);
-    assert_eq!(format_for("村(社区)名称"), ColFmt::Text);
-}
-
-#[test]
-pub(crate) fn writes_atomically_into_a_folder() {
+fn writes_atomically_into_a_folder() {
     let j = june();
     let policy = Policy::default_rules();
     let c = county("990101");
@@ -410,7 +401,7 @@ pub(crate) fn writes_atomically_into_a_folder() {
 }
 
 #[test]
-pub(crate) fn submissions_list_superseded_y03_and_orphans() {
+fn submissions_list_superseded_y03_and_orphans() {
     let mut a = township(A, "白砂镇", 2, JUNE, 31);
     a.fill_date = Date::new(2024, 6, 25).unwrap();
     let mut old = a.clone();
@@ -504,7 +495,7 @@ pub(crate) fn submissions_list_superseded_y03_and_orphans() {
 }
 
 #[test]
-pub(crate) fn an_empty_batch_still_makes_a_workbook() {
+fn an_empty_batch_still_makes_a_workbook() {
     let batch = Batch {
         period: JUNE,
         files: Vec::new(),
