@@ -68,8 +68,10 @@ pub(crate) enum ColFmt {
 }
 
 impl ColFmt {
+    /// The cell format of the look: centred vertically, so a row made tall
+    /// by one wrapped cell reads as one line of the table.
     pub(crate) fn format(self) -> Format {
-        match self {
+        let f = match self {
             ColFmt::Text | ColFmt::Plain => Format::new(),
             ColFmt::Wrap(_) => style::wrap(),
             ColFmt::Integer => style::integer(),
@@ -78,7 +80,8 @@ impl ColFmt {
             ColFmt::Money => style::money(),
             ColFmt::Date => style::date(),
             ColFmt::Factor => Format::new().set_num_format(style::NUM_FACTOR),
-        }
+        };
+        f.set_align(rust_xlsxwriter::FormatAlign::VerticalCenter)
     }
 }
 
@@ -539,7 +542,7 @@ pub(crate) fn write_table(
     }
     let last_col = (ncols - 1) as u16;
 
-    // Widths: the widest value; a long header wraps (at most 14 wide).
+    // Widths: the widest value, and the header's.
     let mut header_lines = 1;
     let mut total = 0.0;
     let mut buf = String::new();
@@ -550,16 +553,20 @@ pub(crate) fn write_table(
             .column(c, range.clone())
             .map(|v| shown_width(fmt, v, &mut buf))
             .fold(0.0, f64::max);
-        let header_w = style::text_width(h).min(14.0) + 2.0;
+        // A long header wraps: over a number column in lines of four
+        // characters, so a wide table of figures stays narrow on paper.
+        let cap = match fmt {
+            ColFmt::Text | ColFmt::Wrap(_) | ColFmt::Date => 14.0,
+            _ => 8.0,
+        };
+        let header_w = style::text_width(h).min(cap) + 2.0;
         let width = (widest + 2.0)
             .clamp(min, max)
             .max(header_w)
             .min(max.max(header_w));
         ws.set_column_width(c as u16, width)?;
         total += width;
-        if fmt != ColFmt::Text {
-            ws.set_column_format(c as u16, looks.plain(fmt))?;
-        }
+        ws.set_column_format(c as u16, looks.plain(fmt))?;
         header_lines = header_lines.max(style::wrapped_lines(h, width));
     }
 
