@@ -552,6 +552,9 @@ pub struct Loaded {
     pub ret: Option<Return>,
     pub raw: RawWorkbook,
     pub findings: Vec<Finding>,
+    /// The tool's own county or tier workbook (told by its marker): not a
+    /// return, listed as 已忽略.
+    pub own_output: Option<crate::write::OutputKind>,
 }
 
 impl Loaded {

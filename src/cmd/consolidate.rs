@@ -17,6 +17,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             eprintln!("说明:{n}");
         }
         eprintln!("规则文件:{}", report.rules);
+        for line in &report.not_used {
+            eprintln!("  {line}");
+        }
         eprintln!("{}", report.summary);
         if let Some(line) = &report.tier_summary {
             eprintln!("{line}");

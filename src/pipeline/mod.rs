@@ -12,6 +12,6 @@ mod run;
 
 pub use check::{previous_return, Checker};
 pub use feedback::write_all as write_feedback;
-pub use plan::{is_own_output, no_scores_note, plan, previous_folder, Inputs, Plan};
-pub use report::{summary_line, tier_summary_line, Report};
+pub use plan::{no_scores_note, plan, previous_folder, Inputs, Plan};
+pub use report::{not_used_lines, summary_line, tier_summary_line, Report};
 pub use run::{ingest, rate, run, Consolidation, Job, Progress, Quiet};

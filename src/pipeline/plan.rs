@@ -3,7 +3,7 @@
 //! loaded, every default applied, so a mistake in the inputs stops the run
 //! (exit 2) before a single return is read.
 
-use crate::batch::Expected;
+use crate::batch::{Expected, Ignored};
 use crate::policy::Policy;
 use crate::read::normalise::Period;
 use crate::rules::Roster;
@@ -61,6 +61,8 @@ pub struct Plan {
     /// The roster's townships in file order (its villages are in `roster`).
     pub roster_townships: Vec<Expected>,
     pub returns: Vec<PathBuf>,
+    /// Files of this period's folder not read as returns, and why.
+    pub ignored: Vec<Ignored>,
     pub previous: Option<(Period, Vec<PathBuf>)>,
     pub output: PathBuf,
     /// Lines for the screen and 说明, e.g. which roster rules are skipped.
@@ -74,27 +76,39 @@ pub struct Plan {
     pub jobs: Option<usize>,
 }
 
-/// Names of files the tool itself writes: never read back as returns.
-pub fn is_own_output(name: &str) -> bool {
-    name.starts_with("县级汇总_")
-        || name.starts_with("星级经费分档_")
-        || name.ends_with("_校验结果.xlsx")
-}
-
-fn list_returns(dir: &Path, output: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let files = crate::read::spreadsheet_files(dir)
-        .with_context(|| format!("无法读取文件夹 {}", dir.display()))?;
+/// A period folder's files: the ones read as returns (spreadsheets, by
+/// file name), and the others with the reason they are not. Excel/WPS lock
+/// files (`~$…`) and hidden files are left out without a word; so is the
+/// output folder when it is the same folder.
+fn list_returns(dir: &Path, output: &Path) -> anyhow::Result<(Vec<PathBuf>, Vec<Ignored>)> {
     let out = output.canonicalize().ok();
-    Ok(files
-        .into_iter()
-        .filter(|p| !is_own_output(&crate::read::display_name(p)))
-        .filter(
-            |p| match (&out, p.parent().and_then(|d| d.canonicalize().ok())) {
-                (Some(o), Some(d)) => &d != o,
-                _ => true,
-            },
-        )
-        .collect())
+    if out.is_some() && dir.canonicalize().ok() == out {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let mut returns = Vec::new();
+    let mut ignored = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("无法读取文件夹 {}", dir.display()))?;
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("无法读取文件夹 {}", dir.display()))?
+            .path();
+        let name = crate::read::display_name(&path);
+        if name.starts_with("~$") || name.starts_with('.') || path.is_dir() {
+            continue;
+        }
+        if crate::read::is_spreadsheet_name(&path) {
+            returns.push(path);
+        } else {
+            ignored.push(Ignored {
+                reason: "不是电子表格文件(月报应为 .xlsx 等 Excel 工作簿)".to_string(),
+                file: name,
+            });
+        }
+    }
+    returns.sort_by_key(|p| crate::read::display_name(p));
+    ignored.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok((returns, ignored))
 }
 
 /// The latest month folder in the workspace before `period`.
@@ -172,17 +186,17 @@ pub fn plan(inputs: &Inputs) -> anyhow::Result<Plan> {
             returns_dir.display()
         );
     }
-    let returns = list_returns(&returns_dir, &output)?;
+    let (returns, ignored) = list_returns(&returns_dir, &output)?;
     let previous = match &inputs.previous {
         Some(dir) => {
             if !dir.is_dir() {
                 bail!("找不到上期报表文件夹 {}", dir.display());
             }
             let p = Period::parse(&crate::read::display_name(dir)).unwrap_or(period.previous());
-            Some((p, list_returns(dir, &output)?))
+            Some((p, list_returns(dir, &output)?.0))
         }
         None => match previous_folder(ws, period) {
-            Some((p, dir)) => Some((p, list_returns(&dir, &output)?)),
+            Some((p, dir)) => Some((p, list_returns(&dir, &output)?.0)),
             None => {
                 notes.push("工作区中没有早于本期的月份文件夹:不做环比检查(H 规则)".to_string());
                 None
@@ -196,6 +210,7 @@ pub fn plan(inputs: &Inputs) -> anyhow::Result<Plan> {
         roster,
         roster_townships,
         returns,
+        ignored,
         previous,
         output,
         notes,

@@ -110,9 +110,11 @@ pub fn ingest(plan: Plan, progress: &dyn Progress) -> anyhow::Result<Consolidati
         period: plan.period,
         include_errors: plan.include_errors,
     };
-    let batch = timings.time("校验", || {
+    let mut batch = timings.time("校验", || {
         ingest::check_and_decide(&pool, current, &setup, &exp, &baselines)
     });
+    batch.ignored.extend(plan.ignored.iter().cloned());
+    batch.ignored.sort_by(|a, b| a.file.cmp(&b.file));
     drop(baselines);
     let mut previous_batch = previous_batch;
     for f in previous_batch.iter_mut().flat_map(|b| b.files.iter_mut()) {
@@ -201,6 +203,7 @@ fn tiers_only(c: Consolidation, output: &Path) -> anyhow::Result<Report> {
     Ok(Report {
         notes: c.plan.notes.clone(),
         rules: c.plan.policy.source.clone(),
+        not_used: report::not_used_lines(&c.batch),
         summary: report::summary_line(&c.batch),
         tier_summary: Some(report::tier_summary_line(&tiers, &c.batch)),
         county_workbook: None,
@@ -303,6 +306,7 @@ fn consolidate(mut c: Consolidation, output: &Path) -> anyhow::Result<Report> {
     Ok(Report {
         notes: c.plan.notes.clone(),
         rules: c.plan.policy.source.clone(),
+        not_used: report::not_used_lines(&c.batch),
         summary: report::summary_line(&c.batch),
         tier_summary: rated
             .as_ref()

@@ -4,6 +4,7 @@
 pub(crate) mod county;
 pub(crate) mod cover;
 pub(crate) mod header;
+pub(crate) mod marker;
 pub mod normalise;
 pub(crate) mod prescan;
 pub(crate) mod table;
@@ -31,25 +32,29 @@ pub fn display_name(path: &Path) -> String {
 /// File endings read as returns.
 pub const RETURN_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "xlsb", "ods", "et", "ett"];
 
-/// The files in a folder that look like returns (by ending; WPS `.et` too,
-/// so it gets its S01), sorted by name in Unicode code point order. Office
-/// lock files (`~$…`) and hidden files are left out.
+/// Does the file's name end as a spreadsheet's (WPS `.et` included, so it
+/// gets its S01 saying to save it as .xlsx)?
+pub(crate) fn is_spreadsheet_name(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    RETURN_EXTENSIONS.contains(&ext.as_str())
+}
+
+/// The files in a folder that look like returns (by ending), sorted by name
+/// in Unicode code point order. Office lock files (`~$…`) and hidden files
+/// are left out.
 pub fn spreadsheet_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let name = display_name(&path);
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_lowercase())
-            .unwrap_or_default();
         if name.starts_with("~$")
             || name.starts_with('.')
-            || !RETURN_EXTENSIONS.contains(&ext.as_str())
+            || !is_spreadsheet_name(&path)
+            || path.is_dir()
         {
-            continue;
-        }
-        if path.is_dir() {
             continue;
         }
         out.push(path);
@@ -196,6 +201,8 @@ pub enum ReadPath {
     /// The workbook was read (its findings may still include a fatal one,
     /// e.g. a missing sheet).
     Read,
+    /// The tool's own county or tier workbook: not read as a return.
+    Own,
 }
 
 /// Read a return from bytes already in memory (the bytes are hashed once).
@@ -238,6 +245,13 @@ pub fn read_bytes_traced(
             )
         }
     };
+    if scanned.format == prescan::Format::Xlsx {
+        if let Some(kind) = marker::output_kind(bytes) {
+            let mut l = done(None, None, RawWorkbook::default(), Vec::new());
+            l.own_output = Some(kind);
+            return (l, ReadPath::Own);
+        }
+    }
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         workbook::open(scanned.parsed(bytes), scanned.format, &policy.limits)
     }));
@@ -296,6 +310,7 @@ fn finish(
         ret,
         raw,
         findings,
+        own_output: None,
     }
 }
 

@@ -100,9 +100,10 @@ fn a_batch_of_hostile_files_still_consolidates_the_good_return() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     // 白砂镇 is used; the 21 hostile files are unreadable (one of them has a
-    // readable cover, so its township shows as 无法读取; the rest have none).
+    // readable cover, so its township shows as 无法读取; the other 20 have
+    // none and are counted apart).
     assert!(
-        err.contains("已汇总 1/2 个乡镇,退回 0,无法读取 21,未报送 0"),
+        err.contains("\n应报 2 个乡镇:已汇总 1,无法读取 1;另有无法读取 20 份;"),
         "{err}"
     );
 }
@@ -497,7 +498,7 @@ fn links_pipes_folders_and_gbk_names_in_the_period_folder() {
     assert!(
         // 石门镇's sample has mistakes: it is read, and sent back (退回).
         err.contains(&format!(
-            "已汇总 1/2 个乡镇,退回 1,无法读取 {unreadable},未报送 0"
+            "\n应报 2 个乡镇:已汇总 1,退回 1;另有无法读取 {unreadable} 份;"
         )),
         "{err}"
     );

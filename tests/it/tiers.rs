@@ -3,7 +3,7 @@
 //! the tiers), byte-identical reruns, T01 and the scores file's own
 //! findings in the county workbook, and the runs without county scores.
 
-use crate::common::{cell_text, check_golden, copy_dir, project, stderr, Workdir};
+use crate::common::{cell_text, check_golden, copy_samples, project, stderr, Workdir};
 use calamine::{Reader, Xlsx};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,9 +30,7 @@ const NOTE: usize = 15;
 /// A fresh copy of the samples named `name`.
 fn samples(w: &Workdir, name: &str) -> PathBuf {
     let ws = w.path(name);
-    copy_dir(&project("samples/示范县"), &ws);
-    // Outputs of a run in the project folder are not part of the samples.
-    let _ = std::fs::remove_dir_all(ws.join("输出"));
+    copy_samples(&ws);
     ws
 }
 

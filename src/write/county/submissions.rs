@@ -84,15 +84,39 @@ pub(crate) fn submissions_table(batch: &Batch) -> Table {
     }
     for i in &batch.orphans {
         let f = &batch.files[*i];
+        // The township it may be still reads 未报送 above.
+        let status = match f.maybe {
+            Some(k) => format!(
+                "{}(可能是 {})",
+                Status::Unreadable.zh(),
+                batch.townships[k].name
+            ),
+            None => Status::Unreadable.zh().to_string(),
+        };
         let mut row = vec![
             Cell::Blank,
             Cell::Blank,
-            Cell::text(Status::Unreadable.zh()),
+            Cell::text(status),
             Cell::text(&f.loaded.file),
         ];
         row.extend(cover_cells(cover(f)));
         row.extend(file_counts(f));
         table.push(row, false);
     }
+    // Files not read as returns, with the reason.
+    for g in &batch.ignored {
+        let mut row = vec![
+            Cell::Blank,
+            Cell::Blank,
+            Cell::text(format!("{}:{}", IGNORED, g.reason)),
+            Cell::text(&g.file),
+        ];
+        row.extend([Cell::Blank, Cell::Blank, Cell::Blank]);
+        row.extend([Cell::Blank, Cell::Blank, Cell::Blank]);
+        table.push(row, false);
+    }
     table
 }
+
+/// The status of a file not read as a return.
+pub(crate) const IGNORED: &str = "已忽略";

@@ -501,6 +501,7 @@ fn an_empty_batch_still_makes_a_workbook() {
         files: Vec::new(),
         townships: Vec::new(),
         orphans: Vec::new(),
+        ignored: Vec::new(),
     };
     let policy = Policy::default_rules();
     let mut wb = open(bytes(&county("990101"), &batch, Some(&batch), &policy));
