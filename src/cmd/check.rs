@@ -9,6 +9,7 @@ use crate::policy::Policy;
 use crate::read::normalise::Period;
 use crate::rules::Roster;
 use crate::write::feedback::{self, FeedbackOf};
+use crate::write::set::OutputSet;
 use anyhow::Context as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -128,7 +129,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                     .period
                     .or_else(|| loaded.cover.as_ref().and_then(|c| c.period));
                 let name = FeedbackOf::File(&loaded.file);
+                let set = OutputSet::new();
                 feedback::write_into(
+                    &set,
                     dir,
                     name,
                     &loaded.raw,
@@ -136,6 +139,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                     &loaded.file,
                     period,
                 )?;
+                set.commit()?;
             }
         }
     }

@@ -7,16 +7,24 @@ use crate::batch::{Batch, Status};
 use crate::model::Loaded;
 use crate::policy::Policy;
 use crate::write::feedback::{self, FeedbackOf};
+use crate::write::set::OutputSet;
 use std::path::Path;
 
-/// Write the batch's feedback workbooks under `<dir>/反馈/`; how many.
-pub fn write_all(dir: &Path, batch: &Batch, policy: &Policy) -> anyhow::Result<usize> {
+/// Write the batch's feedback workbooks under `<dir>/反馈/` into `set`;
+/// how many.
+pub(crate) fn write_all(
+    set: &OutputSet,
+    dir: &Path,
+    batch: &Batch,
+    policy: &Policy,
+) -> anyhow::Result<usize> {
     let period = Some(batch.period);
     let target = dir.join(feedback::FOLDER);
     // A file's own workbook: its findings alone, named by the file.
     let own = |l: &Loaded| {
         let raw = crate::read::raw_of(l, policy);
         feedback::write_into(
+            set,
             &target,
             FeedbackOf::File(&l.file),
             &raw,
@@ -58,7 +66,7 @@ pub fn write_all(dir: &Path, batch: &Batch, policy: &Policy) -> anyhow::Result<u
             period: batch.period,
         };
         let raw = crate::read::raw_of(l, policy);
-        feedback::write_into(&target, name, &raw, &findings, &l.file, period)?;
+        feedback::write_into(set, &target, name, &raw, &findings, &l.file, period)?;
         written += 1;
     }
     for i in &batch.orphans {
@@ -66,4 +74,14 @@ pub fn write_all(dir: &Path, batch: &Batch, policy: &Policy) -> anyhow::Result<u
         written += 1;
     }
     Ok(written)
+}
+
+/// Write the batch's feedback workbooks under `<dir>/反馈/` as a set of
+/// their own (for a caller that writes nothing else); how many.
+pub fn write_feedback(dir: &Path, batch: &Batch, policy: &Policy) -> anyhow::Result<usize> {
+    let mut set = OutputSet::new();
+    set.own_folder(&dir.join(feedback::FOLDER));
+    let n = write_all(&set, dir, batch, policy)?;
+    set.commit()?;
+    Ok(n)
 }

@@ -11,6 +11,7 @@ use crate::rating::{self, TierInput, Tiers};
 use crate::scores::CountyScores;
 use crate::timings::{timed, Timings};
 use crate::write::atomic::{self, Lock};
+use crate::write::set::OutputSet;
 use anyhow::{bail, Context as _};
 use std::path::{Path, PathBuf};
 
@@ -172,12 +173,13 @@ pub fn run(plan: Plan, job: Job, progress: &dyn Progress) -> anyhow::Result<Repo
     }
 }
 
-/// Write the tier workbook into `dir`; its path.
+/// Write the tier workbook for `dir` into `set`; its path.
 fn write_tiers(
     c: &Consolidation,
     scores: &CountyScores,
     tiers: &Tiers,
     dir: &Path,
+    set: &OutputSet,
 ) -> anyhow::Result<PathBuf> {
     let input = crate::write::tiers::TierWorkbookInput {
         county: &c.plan.county,
@@ -189,8 +191,7 @@ fn write_tiers(
         tool_version: env!("CARGO_PKG_VERSION"),
         notes: &c.plan.notes,
     };
-    crate::write::tiers::write_file(&input, dir)
-        .with_context(|| format!("无法写出星级经费分档表到 {}", dir.display()))
+    crate::write::tiers::write_into(&input, dir, set)
 }
 
 fn tiers_only(c: Consolidation, output: &Path) -> anyhow::Result<Report> {
@@ -198,7 +199,9 @@ fn tiers_only(c: Consolidation, output: &Path) -> anyhow::Result<Report> {
         bail!(no_scores(&c.plan));
     };
     let tiers = rate(&c, c.previous.as_ref(), scores);
-    let written = write_tiers(&c, scores, &tiers, output)?;
+    let set = OutputSet::new();
+    let written = write_tiers(&c, scores, &tiers, output, &set)?;
+    set.commit()?;
     let any_error = report::any_error(&c.batch, &scores.findings);
     Ok(Report {
         notes: c.plan.notes.clone(),
@@ -276,21 +279,22 @@ fn consolidate(mut c: Consolidation, output: &Path) -> anyhow::Result<Report> {
     fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
         h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
     }
+    // They are one set: put in place together once all are complete.
+    let mut set = OutputSet::new();
+    set.own_folder(&output.join(crate::write::feedback::FOLDER));
     let ((county_out, county_t), (tier_out, tier_t), (fed_out, fed_t)) = std::thread::scope(|s| {
+        let set = &set;
         let tier = s.spawn(|| {
             timed(|| {
                 rated
                     .as_ref()
-                    .map(|(sc, t)| write_tiers(&c, sc, t, output))
+                    .map(|(sc, t)| write_tiers(&c, sc, t, output, set))
                     .transpose()
             })
         });
         let fed =
-            s.spawn(|| timed(|| super::feedback::write_all(output, &c.batch, &c.plan.policy)));
-        let county = timed(|| {
-            crate::write::county::write_file(&county, output)
-                .with_context(|| format!("无法写出县级汇总表到 {}", output.display()))
-        });
+            s.spawn(|| timed(|| super::feedback::write_all(set, output, &c.batch, &c.plan.policy)));
+        let county = timed(|| crate::write::county::write_into(&county, output, set));
         (county, join(tier), join(fed))
     });
     let mut stages = vec![("县级汇总表", county_t)];
@@ -302,6 +306,7 @@ fn consolidate(mut c: Consolidation, output: &Path) -> anyhow::Result<Report> {
     let written = county_out?;
     let tier_file = tier_out?;
     fed_out?;
+    set.commit()?;
     let any_error = report::any_error(&c.batch, &extra);
     Ok(Report {
         notes: c.plan.notes.clone(),

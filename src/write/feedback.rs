@@ -9,7 +9,8 @@ use crate::finding::{Finding, Level};
 use crate::read::normalise::{sheet_key, Period};
 use crate::read::workbook::{CellValue, RawSheet, RawWorkbook};
 use crate::schema::{cell_ref, col_letters};
-use crate::write::{atomic, style, template};
+use crate::write::set::OutputSet;
+use crate::write::{style, template};
 use rust_xlsxwriter::{Format, Note, Url, Workbook, Worksheet, XlsxError};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -79,20 +80,6 @@ pub fn build(
     Ok(wb)
 }
 
-/// Build and save the feedback workbook atomically.
-pub fn write_file(
-    raw: &RawWorkbook,
-    findings: &[Finding],
-    title: &str,
-    period: Option<Period>,
-    path: &Path,
-) -> anyhow::Result<()> {
-    let mut wb = build(raw, findings, title, period)
-        .map_err(|e| anyhow::anyhow!("无法生成反馈工作簿 {}:{e}", path.display()))?;
-    atomic::save(&mut wb, path).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", path.display()))?;
-    Ok(())
-}
-
 /// The folder of the output folder that holds the feedback workbooks.
 pub(crate) const FOLDER: &str = "反馈";
 
@@ -126,8 +113,9 @@ pub(crate) fn file_name(of: FeedbackOf<'_>) -> String {
 }
 
 /// Write the feedback workbook of `of` into folder `dir` (made if need
-/// be); its path.
+/// be) as part of `set`; its path.
 pub(crate) fn write_into(
+    set: &OutputSet,
     dir: &Path,
     of: FeedbackOf<'_>,
     raw: &RawWorkbook,
@@ -138,8 +126,9 @@ pub(crate) fn write_into(
     use anyhow::Context as _;
     std::fs::create_dir_all(dir).with_context(|| format!("无法创建文件夹 {}", dir.display()))?;
     let path = dir.join(file_name(of));
-    write_file(raw, findings, title, period, &path)
-        .with_context(|| format!("无法写出反馈工作簿 {}", path.display()))?;
+    let mut wb = build(raw, findings, title, period)
+        .map_err(|e| anyhow::anyhow!("无法生成反馈工作簿 {}:{e}", path.display()))?;
+    set.save(&mut wb, &path)?;
     Ok(path)
 }
 

@@ -243,7 +243,7 @@ pub fn build(input: &TemplateInput) -> Result<Workbook, XlsxError> {
 /// Build and save the template atomically.
 pub fn write_file(input: &TemplateInput, path: &Path) -> anyhow::Result<()> {
     let mut wb = build(input).map_err(|e| anyhow::anyhow!("无法生成模板:{e}"))?;
-    atomic::save(&mut wb, path).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", path.display()))?;
+    atomic::save(&mut wb, path).map_err(|e| anyhow::anyhow!(atomic::explain(&e, path)))?;
     Ok(())
 }
 

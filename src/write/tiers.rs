@@ -16,7 +16,8 @@ use crate::workspace::CountyConfig;
 use crate::write::grid::{write_table, Cell, CellRef, ColFmt, Column, Grid, Looks, Table};
 use crate::write::page::Page;
 use crate::write::readme::{audit_lines, files_table, write_sheet};
-use crate::write::{atomic, columns, style, template, OutputKind};
+use crate::write::set::OutputSet;
+use crate::write::{columns, style, template, OutputKind};
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Chart, ChartDataLabel, ChartType, Workbook, Worksheet, XlsxError};
 use std::ops::Range;
@@ -186,11 +187,15 @@ fn statement(ws: &mut Worksheet, text: Option<&str>, cols: usize) -> Result<u32,
     Ok(1)
 }
 
-/// Build and save the tier workbook atomically in `dir`; returns its path.
-pub(crate) fn write_file(input: &TierWorkbookInput, dir: &Path) -> anyhow::Result<PathBuf> {
+/// Build the tier workbook into `set` for `dir`; returns its path.
+pub(crate) fn write_into(
+    input: &TierWorkbookInput,
+    dir: &Path,
+    set: &OutputSet,
+) -> anyhow::Result<PathBuf> {
     let path = dir.join(file_name(&input.county.name, input.period));
     let mut wb = build(input).map_err(|e| anyhow::anyhow!("无法生成星级经费分档表:{e}"))?;
-    atomic::save(&mut wb, &path).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", path.display()))?;
+    set.save(&mut wb, &path)?;
     Ok(path)
 }
 

@@ -537,3 +537,52 @@ fn a_full_disk_ends_the_run_with_exit_2_and_one_chinese_line() {
     assert!(!out.join(".huizong.lock").exists());
     assert!(!out.join("县级汇总_示范县_2024-06.xlsx").exists());
 }
+
+/// Every file under `dir` with its bytes, by relative path.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_county_workbook_that_cannot_be_written_leaves_the_previous_set_whole() {
+    let w = Workdir::new();
+    let ws = w.path("示范县");
+    copy_samples(&ws);
+    let o = w.run(&["consolidate", "示范县", "--period", "2024-06", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = ws.join("输出/2024-06");
+    // A folder where the county workbook goes: the new set cannot go in.
+    let county = out.join("县级汇总_示范县_2024-06.xlsx");
+    std::fs::remove_file(&county).unwrap();
+    std::fs::create_dir(&county).unwrap();
+    std::fs::write(county.join("占位.txt"), b"x").unwrap();
+    let before = tree(&out);
+    assert!(before.contains_key("星级经费分档_示范县_2024-06.xlsx"));
+    assert_eq!(before.keys().filter(|k| k.starts_with("反馈")).count(), 6);
+    // A township's figures change, so every new workbook would differ.
+    std::fs::remove_file(ws.join("2024-06/石门镇_2024-06.xlsx")).unwrap();
+    let o = w.run(&["consolidate", "示范县", "--period", "2024-06", "--quiet"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "错误:无法写入 {}:这个位置有一个同名的文件夹。请把该文件夹移走或改名后重新运行",
+            Path::new("示范县/输出/2024-06/县级汇总_示范县_2024-06.xlsx").display()
+        )
+    );
+    assert!(tree(&out) == before, "the previous set is byte-identical");
+}

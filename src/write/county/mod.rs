@@ -25,7 +25,8 @@ use crate::schema::{self, SheetId};
 use crate::workspace::CountyConfig;
 use crate::write::grid::*;
 use crate::write::readme::*;
-use crate::write::{atomic, template, OutputKind};
+use crate::write::set::OutputSet;
+use crate::write::{template, OutputKind};
 use anyhow::Context as _;
 use details::RowsGrid;
 use findings::findings_table;
@@ -114,11 +115,15 @@ pub(crate) fn build(input: &CountyInput) -> anyhow::Result<Workbook> {
     build_with_limit(input, EXCEL_MAX_ROWS)
 }
 
-/// Build and save the county workbook atomically in `dir`; returns its path.
-pub(crate) fn write_file(input: &CountyInput, dir: &Path) -> anyhow::Result<PathBuf> {
+/// Build the county workbook into `set` for `dir`; returns its path.
+pub(crate) fn write_into(
+    input: &CountyInput,
+    dir: &Path,
+    set: &OutputSet,
+) -> anyhow::Result<PathBuf> {
     let path = dir.join(file_name(&input.county.name, input.period));
     let mut wb = build(input)?;
-    atomic::save(&mut wb, &path).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", path.display()))?;
+    set.save(&mut wb, &path)?;
     Ok(path)
 }
 

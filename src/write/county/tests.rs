@@ -395,8 +395,11 @@ fn writes_atomically_into_a_folder() {
         notes: &[],
         extra_findings: &[],
     };
-    let path = write_file(&input, dir.path()).unwrap();
+    let set = OutputSet::new();
+    let path = write_into(&input, dir.path(), &set).unwrap();
     assert_eq!(path, dir.path().join("县级汇总_示范县_2024-06.xlsx"));
+    assert!(!path.exists(), "in place only when the set is");
+    set.commit().unwrap();
     assert!(std::fs::read(&path).unwrap().starts_with(b"PK"));
 }
 
