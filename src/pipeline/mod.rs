@@ -6,6 +6,7 @@
 
 mod check;
 mod feedback;
+mod history;
 mod plan;
 mod report;
 mod run;

@@ -54,6 +54,7 @@ impl Inputs {
 
 /// The inputs resolved: paths found and policy, roster and scores loaded.
 pub struct Plan {
+    pub workspace: PathBuf,
     pub county: CountyConfig,
     pub policy: Policy,
     pub period: Period,
@@ -204,6 +205,7 @@ pub fn plan(inputs: &Inputs) -> anyhow::Result<Plan> {
         },
     };
     Ok(Plan {
+        workspace: ws.clone(),
         county,
         policy,
         period,

@@ -11,6 +11,7 @@ use crate::rating::{self, TierInput, Tiers};
 use crate::scores::CountyScores;
 use crate::timings::{timed, Timings};
 use crate::write::atomic::{self, Lock};
+use crate::write::county::history::{summary_file_name, Meta, SummaryFile};
 use crate::write::set::OutputSet;
 use anyhow::{bail, Context as _};
 use std::path::{Path, PathBuf};
@@ -262,6 +263,22 @@ fn consolidate(mut c: Consolidation, output: &Path) -> anyhow::Result<Report> {
         extra.extend(s.findings.iter().cloned());
         extra.extend(t.findings.iter().cloned());
     }
+    // 汇总, made once: for its sheet, for this month's summary file and for
+    // 进度 with the summaries earlier runs left.
+    let by_county = c.plan.county.code.len() < 6;
+    let summary = crate::write::county::summary_table(&c.batch, by_county)?;
+    let summary_file = SummaryFile::of(
+        &summary,
+        Meta {
+            tool_version: env!("CARGO_PKG_VERSION"),
+            rules_version: &c.plan.policy.version,
+            rules_sha256: &c.plan.policy.sha256,
+            county: &c.plan.county.name,
+            county_code: &c.plan.county.code,
+            period: c.plan.period,
+        },
+    );
+    let history = super::history::months(&c.plan.workspace, c.plan.period, &summary_file);
     let county = crate::write::county::CountyInput {
         county: &c.plan.county,
         period: c.plan.period,
@@ -271,6 +288,8 @@ fn consolidate(mut c: Consolidation, output: &Path) -> anyhow::Result<Report> {
         tool_version: env!("CARGO_PKG_VERSION"),
         notes: &notes,
         extra_findings: &extra,
+        summary: &summary,
+        history: &history,
     };
     // The three workbooks are written side by side: each writer is one
     // thread, and the county workbook (the longest) sets the pace.
@@ -282,6 +301,10 @@ fn consolidate(mut c: Consolidation, output: &Path) -> anyhow::Result<Report> {
     // They are one set: put in place together once all are complete.
     let mut set = OutputSet::new();
     set.own_folder(&output.join(crate::write::feedback::FOLDER));
+    set.write_bytes(
+        &output.join(summary_file_name(c.plan.period)),
+        &summary_file.to_bytes(),
+    )?;
     let ((county_out, county_t), (tier_out, tier_t), (fed_out, fed_t)) = std::thread::scope(|s| {
         let set = &set;
         let tier = s.spawn(|| {

@@ -11,6 +11,7 @@
 
 mod details;
 mod findings;
+pub(crate) mod history;
 mod submissions;
 mod summary;
 #[cfg(test)]
@@ -34,6 +35,7 @@ use polars::prelude::DataFrame;
 use rust_xlsxwriter::{Workbook, Worksheet, XlsxError};
 use std::path::{Path, PathBuf};
 use submissions::submissions_table;
+pub(crate) use summary::summary_table;
 use summary::write_summary;
 
 /// Sheet names.
@@ -97,6 +99,10 @@ pub(crate) struct CountyInput<'a> {
     /// Findings on files that are not returns (the county scores file: its
     /// V/X findings and T01), listed in 校验问题 with the batch's.
     pub extra_findings: &'a [Finding],
+    /// 汇总 ([`summary_table`]), made once for the sheet and its summary file.
+    pub summary: &'a Table,
+    /// 进度: every month folder up to this period.
+    pub history: &'a [history::Month],
 }
 
 /// The workbook's title (document title and page header), e.g.
@@ -147,7 +153,7 @@ pub(crate) fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::
     write_summary(
         wb.add_worksheet_with_constant_memory()?
             .set_name(SUMMARY_SHEET)?,
-        input,
+        input.summary,
         &looks,
         &title,
     )?;
@@ -166,6 +172,12 @@ pub(crate) fn build_with_limit(input: &CountyInput, max_rows: usize) -> anyhow::
         &jobs,
         |job| job.make(input),
         max_rows,
+        &looks,
+        &title,
+    )?;
+    history::write_progress(
+        wb.add_worksheet().set_name(history::PROGRESS_SHEET)?,
+        input.history,
         &looks,
         &title,
     )?;
@@ -222,6 +234,12 @@ pub(crate) fn write_readme(
     );
     let mut lines = audit_lines(c, "汇总期间", p, input.tool_version, input.policy);
     lines.push(("汇总情况", aggregate::total_status(input.batch)));
+    // The earlier months' summaries that 进度 shows.
+    let used = input.history.iter().filter_map(|m| m.source.as_ref());
+    for (i, (file, sha)) in used.enumerate() {
+        let label = if i == 0 { "进度所用汇总" } else { "" };
+        lines.push((label, format!("{file}(SHA-256 {sha})")));
+    }
     let files = files_table(input.batch);
     write_sheet(ws, &heading, lines, input.notes, &files, &[], looks, title)
 }

@@ -2,28 +2,23 @@
 
 use super::*;
 use crate::aggregate;
+use crate::batch::Batch;
 use crate::write::grid::*;
 use crate::write::page::Page;
 use anyhow::Context as _;
 use rust_xlsxwriter::{Chart, ChartDataLabel, ChartEmptyCells, ChartType, Worksheet};
 
-/// Write 汇总 (the sheet a reader opens first): the table, a chart of
-/// 摘牌率 below it, printed on one landscape page.
-pub(crate) fn write_summary(
-    ws: &mut Worksheet,
-    input: &CountyInput,
-    looks: &Looks,
-    title: &str,
-) -> anyhow::Result<()> {
-    let by_county = input.county.code.len() < 6;
+/// 汇总 as a table: one row per township (and, for a city or province,
+/// each county's subtotal, bold), then the 合计 row, bold and outside the
+/// autofilter. Made once, for the sheet and for `汇总_<period>.json`.
+pub(crate) fn summary_table(batch: &Batch, by_county: bool) -> anyhow::Result<Table> {
     let df = if by_county {
-        aggregate::summary_by_county(input.batch)
+        aggregate::summary_by_county(batch)
     } else {
-        aggregate::summary(input.batch)
+        aggregate::summary(batch)
     }
     .context("无法计算汇总")?;
-    let total = aggregate::total_row(&df, input.batch).context("无法计算合计")?;
-
+    let total = aggregate::total_row(&df, batch).context("无法计算合计")?;
     let mut table = frame_table(&df)?;
     let code_col = table
         .headers
@@ -46,8 +41,21 @@ pub(crate) fn write_summary(
         .position(|h| h == aggregate::TOWNSHIP)
         .unwrap_or(1);
     table.freeze_cols = name_col as u16 + 1;
+    Ok(table)
+}
+
+/// Write 汇总 (the sheet a reader opens first): the table, a chart of
+/// 摘牌率 below it, printed on one landscape page.
+pub(crate) fn write_summary(
+    ws: &mut Worksheet,
+    table: &Table,
+    looks: &Looks,
+    title: &str,
+) -> anyhow::Result<()> {
+    let n = table.filter_rows;
+    let name_col = table.freeze_cols as usize - 1;
     let rows = table.rows.len();
-    let width = write_table(ws, 0, &table, 0..rows, looks)?;
+    let width = write_table(ws, 0, table, 0..rows, looks)?;
     Page {
         title,
         width,

@@ -25,6 +25,7 @@ fn bytes(
 ) -> Vec<u8> {
     let notes = vec!["未提供名册:未检查 X04、X05".to_string()];
     let mom = previous.map(|p| aggregate::month_over_month(batch, p).unwrap());
+    let summary = summary_table(batch, county.code.len() < 6).unwrap();
     let input = CountyInput {
         county,
         period: JUNE,
@@ -34,6 +35,8 @@ fn bytes(
         tool_version: "0.1.0",
         notes: &notes,
         extra_findings: &[],
+        summary: &summary,
+        history: &[],
     };
     build(&input).unwrap().save_to_buffer().unwrap()
 }
@@ -86,7 +89,8 @@ fn county_workbook_cells() {
             "坐班值守",
             "星级申报",
             "报送情况",
-            "校验问题"
+            "校验问题",
+            "进度"
         ]
     );
 
@@ -385,6 +389,7 @@ fn writes_atomically_into_a_folder() {
     let policy = Policy::default_rules();
     let c = county("990101");
     let dir = tempfile::tempdir().unwrap();
+    let summary = summary_table(&j.batch, false).unwrap();
     let input = CountyInput {
         county: &c,
         period: JUNE,
@@ -394,6 +399,8 @@ fn writes_atomically_into_a_folder() {
         tool_version: "0.1.0",
         notes: &[],
         extra_findings: &[],
+        summary: &summary,
+        history: &[],
     };
     let set = OutputSet::new();
     let path = write_into(&input, dir.path(), &set).unwrap();
@@ -508,7 +515,7 @@ fn an_empty_batch_still_makes_a_workbook() {
     };
     let policy = Policy::default_rules();
     let mut wb = open(bytes(&county("990101"), &batch, Some(&batch), &policy));
-    assert_eq!(wb.sheet_names().len(), 10);
+    assert_eq!(wb.sheet_names().len(), 11);
     let s = sheet(&mut wb, "汇总");
     assert_eq!(s.len(), 2);
     assert_eq!(s[1][1], "合计");
