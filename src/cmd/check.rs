@@ -8,8 +8,6 @@ use crate::pipeline::{self, Checker};
 use crate::policy::Policy;
 use crate::read::normalise::Period;
 use crate::rules::Roster;
-use crate::write::feedback::{self, FeedbackOf};
-use crate::write::set::OutputSet;
 use anyhow::Context as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -124,23 +122,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             }
         }
         if let Some(dir) = &args.feedback {
-            if !loaded.findings.is_empty() {
-                let period = args
-                    .period
-                    .or_else(|| loaded.cover.as_ref().and_then(|c| c.period));
-                let name = FeedbackOf::File(&loaded.file);
-                let set = OutputSet::new();
-                feedback::write_into(
-                    &set,
-                    dir,
-                    name,
-                    &loaded.raw,
-                    &loaded.findings,
-                    &loaded.file,
-                    period,
-                )?;
-                set.commit()?;
-            }
+            pipeline::write_file_feedback(dir, &loaded, &plan.policy, args.period)?;
         }
     }
     Ok(Outcome::of(any_error))

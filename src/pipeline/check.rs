@@ -28,6 +28,14 @@ impl Checker<'_> {
         loaded
     }
 
+    /// Read and check a file's bytes already in memory (an upload); `path`
+    /// is where it is kept, `file` the name it is shown by.
+    pub fn check_bytes(&self, file: &str, path: &Path, bytes: &[u8]) -> Loaded {
+        let mut loaded = crate::read::read_bytes(file, path, bytes, self.policy, self.period);
+        self.check_loaded(&mut loaded);
+        loaded
+    }
+
     /// Run the rules over a file already read.
     pub fn check_loaded(&self, loaded: &mut Loaded) {
         let ctx = Context {

@@ -85,3 +85,32 @@ pub fn write_feedback(dir: &Path, batch: &Batch, policy: &Policy) -> anyhow::Res
     set.commit()?;
     Ok(n)
 }
+
+/// The feedback workbook of one checked file, named by the file
+/// (`<文件名>_校验结果.xlsx`) in `dir`: its path, or `None` when the file
+/// has no finding (`check --feedback`, the reporting service).
+pub fn write_file_feedback(
+    dir: &Path,
+    loaded: &Loaded,
+    policy: &Policy,
+    period: Option<crate::read::normalise::Period>,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
+    if loaded.findings.is_empty() {
+        return Ok(None);
+    }
+    let period = period.or_else(|| loaded.cover.as_ref().and_then(|c| c.period));
+    let raw = crate::read::raw_of(loaded, policy);
+    let set = OutputSet::new();
+    let name = FeedbackOf::File(&loaded.file);
+    let path = feedback::write_into(
+        &set,
+        dir,
+        name,
+        &raw,
+        &loaded.findings,
+        &loaded.file,
+        period,
+    )?;
+    set.commit()?;
+    Ok(Some(path))
+}

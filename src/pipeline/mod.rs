@@ -10,9 +10,11 @@ mod history;
 mod plan;
 mod report;
 mod run;
+mod template;
 
 pub use check::{previous_return, Checker};
-pub use feedback::write_feedback;
+pub use feedback::{write_feedback, write_file_feedback};
 pub use plan::{no_scores_note, plan, previous_folder, Inputs, Plan};
 pub use report::{not_used_lines, summary_line, tier_summary_line, Report};
 pub use run::{ingest, rate, run, Consolidation, Job, Progress, Quiet};
+pub use template::Template;

@@ -95,7 +95,7 @@ fn a_killed_run_never_leaves_a_broken_or_mixed_workbook() {
         if now != old {
             // A new workbook is complete: it opens and has every sheet.
             let mut wb: Xlsx<_> = calamine::open_workbook(&path).expect("complete workbook");
-            assert_eq!(wb.sheet_names().len(), 10);
+            assert_eq!(wb.sheet_names().len(), 11);
             assert!(wb.worksheet_range("汇总").is_ok());
             if let Some(prev) = &seen_new {
                 assert_eq!(&now, prev, "every finished run writes the same bytes");
@@ -109,7 +109,7 @@ fn a_killed_run_never_leaves_a_broken_or_mixed_workbook() {
     let leftovers: Vec<String> = std::fs::read_dir(w.path("ws/输出/2024-06"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tmp") || n.ends_with(".lock"))
+        .filter(|n| n.ends_with(".tmp") || n.ends_with(".old") || n.ends_with(".lock"))
         .collect();
     assert_eq!(leftovers, Vec::<String>::new());
 }
