@@ -7,12 +7,12 @@
 //! little memory.
 
 use crate::common::{project, stderr, stdout, Workdir};
-use huizong::kit::handzip;
 use calamine::{Data, Reader, Xlsx};
 use huizong::batch::Status;
 use huizong::cmd::consolidate;
-use huizong::kit::demo;
 use huizong::finding::Code;
+use huizong::kit::demo;
+use huizong::kit::handzip;
 use huizong::policy::Policy;
 use huizong::read::normalise::Period;
 use huizong::schema::{self, Col, CoverField, SheetId};

@@ -9,8 +9,8 @@
 
 #![allow(dead_code)]
 
-use huizong::kit::handzip::{crc32, raw_zip, stored, RawEntry};
 use huizong::kit::demo::Rng;
+use huizong::kit::handzip::{crc32, raw_zip, stored, RawEntry};
 use std::io::Read;
 
 /// Numbers no return should hold, as the text of a cell or value: the five

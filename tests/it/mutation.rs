@@ -12,8 +12,8 @@
 
 use crate::common::project;
 use crate::mutate::{self, Kind, HOSTILE_NUMBERS};
-use huizong::kit::demo::Rng;
 use huizong::finding::{Code, Level};
+use huizong::kit::demo::Rng;
 use huizong::model::Loaded;
 use huizong::policy::Policy;
 use huizong::read::normalise::Period;
