@@ -13,8 +13,8 @@
 //! | `xlsx/cells_reader.rs:434` `formulas.resize(si + 1)` | `<f t="shared" si>` | not reached: `workbook::open` reads with `next_cell_with_formula_metadata` (no expansion) |
 //! | `xlsx/cells_reader.rs:448` shared formula expanded per derived cell | anchor formula × derived cells | not reached (as above); the anchor's text is counted once |
 //! | `xlsx/cells_reader.rs` `SharedString` (cloned by `workbook.rs`) | one long shared string × many cells | counted before the copy ([`CellGuard`], text budget) |
-//! | xlsx worksheet rows / cells | the sheet's `<row>`/`<c>` | [`CellGuard`] as calamine streams: > {max_rows} rows, > 2,000,000 cells → S06 |
-//! | xlsx worksheet part inflated by calamine | its zip entry; one XML event buffered whole | the zip crate stops every part at its declared size (more: S06 from `workbook::open`) and the declared sizes are held to the inflate budget; a part declared over 16 MB is inflated by the pre-scan once, no stretch > 16 MB without a `<` → S06 |
+//! | xlsx worksheet rows / cells | the sheet's `<row>`/`<c>` | [`CellGuard`] as calamine streams: > {max_rows} rows, > 2,000,000 cells → S06; in a sheet declared over 16 MB, counted by the pre-scan first as the sheet streams (`xlsx/sheet.rs`) |
+//! | xlsx worksheet part inflated by calamine | its zip entry; one XML event buffered whole | the zip crate stops every part at its declared size (more: S06 from `workbook::open`) and the declared sizes are held to the inflate budget; a part declared over 16 MB is streamed through a small buffer first: no stretch > 16 MB without a `<` → S06 |
 //! | `xls.rs:667` `cells.reserve(rows * cols)` | DIMENSIONS (0x0200), reversed bounds wrap | > 2,000,000 cells → S06 |
 //! | `xls.rs:724-725` `Range::from_sparse` → `lib.rs:1051` `vec![..; rows * cols]` | bounding box of cell / formula records | > 2,000,000 per sheet, 4,000,000 per file → S06 |
 //! | `xls.rs:1341` `cont.remove(0)` per CONTINUE (quadratic) | CONTINUE records after one record | > 16,384 → S06 |

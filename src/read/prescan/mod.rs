@@ -57,31 +57,24 @@ pub fn prescan(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Format,
 /// What a pre-scan that passed hands the reader.
 pub struct Scanned {
     pub format: Format,
-    /// An `.xlsx` whose worksheets the pre-scan inflated, repacked with
-    /// those parts stored uncompressed: the same workbook, which calamine
-    /// reads without inflating the worksheets a second time. `None` when
-    /// there was nothing to repack (or it could not be): read the file's
-    /// own bytes.
-    pub repacked: Option<Vec<u8>>,
 }
 
 impl Scanned {
-    /// The bytes for calamine: the repacked archive, else the file's own.
+    /// The bytes for calamine: the file's own (the pre-scan keeps nothing
+    /// of what it reads).
     pub fn parsed<'a>(&'a self, own: &'a [u8]) -> &'a [u8] {
-        self.repacked.as_deref().unwrap_or(own)
+        own
     }
 }
 
-/// [`prescan`], keeping the inflated worksheets for the reader.
+/// [`prescan`], as a [`Scanned`] for the reader.
 pub fn prescan_keeping(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Scanned, Finding> {
-    scan(file_name, bytes, limits).map_err(Finding::from)
+    scan(file_name, bytes, limits)
+        .map(|format| Scanned { format })
+        .map_err(Finding::from)
 }
 
-fn scan(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Scanned, Refusal> {
-    let format = |format| Scanned {
-        format,
-        repacked: None,
-    };
+fn scan(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Format, Refusal> {
     if bytes.is_empty() {
         return Err(Refusal::EmptyFile);
     }
@@ -95,7 +88,7 @@ fn scan(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Scanned, Refus
         return scan_zip(bytes, limits);
     }
     if bytes.starts_with(&cfb::CFB_MAGIC) {
-        return cfb::scan_cfb(file_name, bytes, limits).map(format);
+        return cfb::scan_cfb(file_name, bytes, limits);
     }
     Err(Refusal::NotWorkbook(sniff(bytes)))
 }
@@ -209,12 +202,12 @@ enum ZipKind {
     Ods,
 }
 
-fn scan_zip(bytes: &[u8], limits: &Limits) -> Result<Scanned, Refusal> {
+fn scan_zip(bytes: &[u8], limits: &Limits) -> Result<Format, Refusal> {
     let mut z = Zip::open(bytes, limits)?;
     let mut budget = Budget::new(limits);
     let format = match classify(&mut z)? {
         ZipKind::Xlsx(wb) => {
-            xlsx::scan_xlsx(&mut z, &wb)?;
+            xlsx::scan_xlsx(&mut z, &wb, limits)?;
             Format::Xlsx
         }
         ZipKind::Xlsb => {
@@ -227,11 +220,7 @@ fn scan_zip(bytes: &[u8], limits: &Limits) -> Result<Scanned, Refusal> {
         }
     };
     z.scan_rest()?;
-    let repacked = match format {
-        Format::Xlsx => z.repack(bytes.len()),
-        _ => None,
-    };
-    Ok(Scanned { format, repacked })
+    Ok(format)
 }
 
 /// A path's folder (with its `/`) and file name.
@@ -400,17 +389,14 @@ mod tests {
     }
 
     #[test]
-    fn small_worksheets_are_left_to_calamine() {
-        // Sheets declared at most one XML event's worth are not inflated
-        // here: calamine reads the file's own bytes.
-        let b = small_xlsx();
-        let scanned = prescan_keeping("白砂镇.xlsx", &b, &limits()).unwrap();
-        assert_eq!(scanned.format, Format::Xlsx);
-        assert!(scanned.repacked.is_none());
-        // Formats other than xlsx are read from their own bytes.
-        let xls_bytes = xls(&[], &[number(0, 0, 1.0)]);
-        let s = prescan_keeping("白砂镇.xls", &xls_bytes, &limits()).unwrap();
-        assert!(s.repacked.is_none());
+    fn worksheets_are_read_from_the_files_own_bytes() {
+        for (name, b) in [
+            ("白砂镇.xlsx", small_xlsx()),
+            ("白砂镇.xls", xls(&[], &[number(0, 0, 1.0)])),
+        ] {
+            let scanned = prescan_keeping(name, &b, &limits()).unwrap();
+            assert!(std::ptr::eq(scanned.parsed(&b), &b[..]), "{name}");
+        }
     }
 
     /// The real workbooks kept in the repository (the template, the files

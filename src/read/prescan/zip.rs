@@ -78,8 +78,6 @@ pub(super) struct Zip<'a> {
     pub(super) done: Vec<bool>,
     pub(super) inflated: u64,
     limit: u64,
-    /// Worksheet parts as inflated, by part index (for [`Zip::repack`]).
-    pub(super) sheets: Vec<(usize, Vec<u8>)>,
 }
 
 impl<'a> Zip<'a> {
@@ -100,7 +98,6 @@ impl<'a> Zip<'a> {
             done: vec![false; n],
             inflated: 0,
             limit,
-            sheets: Vec::new(),
         };
         let mut declared = 0u64;
         for i in 0..n {
@@ -199,38 +196,6 @@ impl<'a> Zip<'a> {
             .map_err(|_| Damage::PartNotInflatable(self.names[idx].clone()))?;
         self.inflated += out.len() as u64;
         Ok(out)
-    }
-
-    /// The archive again, its inflated worksheets stored uncompressed and
-    /// every other part copied as it is (still compressed, same checksum).
-    /// `None` when nothing was inflated or the zip writer refuses the
-    /// archive (say, two parts of one name): then the reader takes the
-    /// file's own bytes.
-    pub(super) fn repack(&mut self, original_len: usize) -> Option<Vec<u8>> {
-        use zip::write::{SimpleFileOptions, ZipWriter};
-        if self.sheets.is_empty() {
-            return None;
-        }
-        let extra: usize = self.sheets.iter().map(|(_, b)| b.len()).sum();
-        let mut w = ZipWriter::new(Cursor::new(Vec::with_capacity(original_len + extra)));
-        let sheets: HashMap<usize, Vec<u8>> =
-            std::mem::take(&mut self.sheets).into_iter().collect();
-        for i in 0..self.names.len() {
-            match sheets.get(&i) {
-                Some(bytes) => {
-                    let options = SimpleFileOptions::default()
-                        .compression_method(zip::CompressionMethod::Stored)
-                        .large_file(bytes.len() as u64 >= u32::MAX as u64);
-                    w.start_file(self.names[i].as_str(), options).ok()?;
-                    std::io::Write::write_all(&mut w, bytes).ok()?;
-                }
-                None => {
-                    let raw = self.archive.by_index_raw(i).ok()?;
-                    w.raw_copy_file(raw).ok()?;
-                }
-            }
-        }
-        Some(w.finish().ok()?.into_inner())
     }
 }
 

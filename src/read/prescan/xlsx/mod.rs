@@ -1,20 +1,21 @@
 //! xlsx/xlsm: the parts calamine reads when it opens the workbook (the
 //! relationships, the workbook, the shared strings) checked here; the
-//! worksheets are left to calamine's streaming read and
-//! [`CellGuard`](super::CellGuard), except one declared too large to trust
-//! to it.
+//! worksheets are left to calamine's streaming read and [`CellGuard`],
+//! except one declared too large to trust to it (`sheet.rs`).
+
+mod sheet;
 
 use super::limits::{
-    EXCEL_COLS, EXCEL_ROWS, MAX_SHEETS, MAX_SST_ENTRIES, MAX_XML_EVENT_BYTES, MIB,
+    CellGuard, EXCEL_COLS, EXCEL_ROWS, MAX_SHEETS, MAX_SST_ENTRIES, MAX_XML_EVENT_BYTES,
     MIN_SI_ELEMENT_BYTES, MIN_XML_SI_BYTES,
 };
 use super::refusal::{Damage, Refusal};
 use super::split_dir;
 use super::xml::{attr, attr_text, parse_uint, RelsSink, XmlSink};
-use super::zip::{Trip, Zip};
+use super::zip::Zip;
+use crate::policy::Limits;
 use quick_xml::events::BytesStart;
 use std::borrow::Cow;
-use std::io::{self, Read};
 
 /// xlsx `workbook.xml`: the sheets and their relationship ids.
 #[derive(Default)]
@@ -102,7 +103,7 @@ impl XmlSink for SstSink {
 }
 
 /// The workbook at `wb_path` (as calamine computes it from `_rels/.rels`).
-pub(super) fn scan_xlsx(z: &mut Zip<'_>, wb_path: &str) -> Result<(), Refusal> {
+pub(super) fn scan_xlsx(z: &mut Zip<'_>, wb_path: &str, limits: &Limits) -> Result<(), Refusal> {
     let (dir, name) = split_dir(wb_path);
     let wb_idx = z
         .find(wb_path)
@@ -155,11 +156,11 @@ pub(super) fn scan_xlsx(z: &mut Zip<'_>, wb_path: &str) -> Result<(), Refusal> {
     // `workbook::open`), and the declared sizes are held to the file's
     // inflate budget in `Zip::open`: so a part declared at most one event's
     // worth cannot hold a longer stretch, and is left for calamine to
-    // inflate as it streams (once, like any reader). Only a larger part is
-    // inflated here first, byte-searched, and handed on stored.
-    for (_, idx) in &parts {
+    // inflate as it streams. Only a larger part is streamed here first.
+    let mut guard = Some(CellGuard::new(limits));
+    for (sheet, idx) in &parts {
         if z.sizes[*idx] > MAX_XML_EVENT_BYTES {
-            z.inflate_sheet(*idx)?;
+            sheet::check(z, *idx, sheet, &mut guard)?;
         } else {
             z.done[*idx] = true;
         }
@@ -167,76 +168,18 @@ pub(super) fn scan_xlsx(z: &mut Zip<'_>, wb_path: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
-impl Zip<'_> {
-    /// Inflate a worksheet part once through the counting reader, without
-    /// parsing it: the file's inflated total, the zip's declared sizes, and
-    /// no stretch of more than `MAX_XML_EVENT_BYTES` without a `<` (one XML
-    /// event: calamine's reader would buffer it whole).
-    fn inflate_sheet(&mut self, idx: usize) -> Result<(), Refusal> {
-        let declared = self.sizes[idx];
-        let Some(mut counted) = self.open_part(idx, u64::MAX)? else {
-            return Ok(());
-        };
-        // The declared size is a hint only (the counting reader enforces
-        // the budget); capped so a lying header cannot reserve much.
-        let mut sheet: Vec<u8> = Vec::with_capacity(declared.min(64 * MIB) as usize);
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut since_tag = 0u64;
-        // `Err(None)`: a stretch too long; `Err(Some(e))`: the read failed.
-        let outcome: Result<(), Option<io::Error>> = loop {
-            let n = match counted.read(&mut buf) {
-                Ok(0) => break Ok(()),
-                Ok(n) => n,
-                Err(e) => break Err(Some(e)),
-            };
-            sheet.extend_from_slice(&buf[..n]);
-            let mut prev: Option<usize> = None;
-            let mut longest = 0u64;
-            for i in memchr::memchr_iter(b'<', &buf[..n]) {
-                let gap = match prev {
-                    None => since_tag + i as u64,
-                    Some(p) => (i - p - 1) as u64,
-                };
-                longest = longest.max(gap);
-                prev = Some(i);
-            }
-            since_tag = match prev {
-                Some(p) => (n - 1 - p) as u64,
-                None => since_tag + n as u64,
-            };
-            if longest > MAX_XML_EVENT_BYTES || since_tag > MAX_XML_EVENT_BYTES {
-                break Err(None);
-            }
-        };
-        let (total, tripped) = (counted.total, counted.tripped);
-        drop(counted);
-        self.inflated += total;
-        match outcome {
-            Ok(()) => {
-                self.sheets.push((idx, sheet));
-                Ok(())
-            }
-            Err(None) => Err(self.read_failure(idx, Some(Trip::Window), None)),
-            Err(Some(e)) => Err(self.read_failure(idx, tripped, Some(&e))),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::kit::*;
-    use super::super::limits::MAX_XML_EVENT_BYTES;
-    use super::super::prescan_keeping;
     use super::super::{prescan, Format};
     use crate::finding::Code;
-    use crate::kit::handzip::bomb_xlsx;
     use crate::kit::handzip::{
         self, crc32, raw_zip, RawEntry, CONTENT_TYPES, PKG_RELS, WORKBOOK, WORKBOOK_RELS,
     };
     use crate::read::workbook;
     use std::io::{Cursor, Read};
     use std::time::{Duration, Instant};
-    use zip::{CompressionMethod, ZipArchive};
+    use zip::ZipArchive;
 
     #[test]
     fn missing_workbook_or_sheet_part_is_s01() {
@@ -253,58 +196,6 @@ mod tests {
         rejects("白砂镇.xlsx", &no_wb, Code::S01, "缺少工作簿主体");
         let no_rels = zip_of(&[("xl/workbook.xml", WORKBOOK.as_bytes())]);
         rejects("白砂镇.xlsx", &no_rels, Code::S01, "已损坏");
-    }
-
-    #[test]
-    fn repacked_workbook_stores_the_big_sheet_and_reads_the_same() {
-        // A sheet declared over 16 MB (comments between short cells, so
-        // no one event is long) is inflated here once and handed on stored.
-        let pad = format!("<!--{}-->", " ".repeat(1000));
-        let mut inner = String::from(
-            r#"<row r="1"><c r="A1" t="inlineStr"><is><t>白砂镇</t></is></c><c r="B1"><v>12</v></c></row>"#,
-        );
-        inner.push_str(&pad.repeat(17_000));
-        inner.push_str(r#"<row r="2"><c r="A2"><v>3.5</v></c></row>"#);
-        let sheet = sheet_xml(&inner);
-        assert!(sheet.len() as u64 > MAX_XML_EVENT_BYTES);
-        let b = xlsx(&sheet, None);
-        let scanned = prescan_keeping("白砂镇.xlsx", &b, &limits()).unwrap();
-        let repacked = scanned.repacked.expect("the big sheet is repacked");
-        let mut before = ZipArchive::new(Cursor::new(&b[..])).unwrap();
-        let mut after = ZipArchive::new(Cursor::new(&repacked[..])).unwrap();
-        assert_eq!(before.len(), after.len());
-        for i in 0..before.len() {
-            let (x, y) = (
-                before.by_index_raw(i).unwrap(),
-                after.by_index_raw(i).unwrap(),
-            );
-            let name = x.name().unwrap().into_owned();
-            assert_eq!(y.name().unwrap(), name);
-            assert_eq!((x.crc32(), x.size()), (y.crc32(), y.size()), "{name}");
-            if name == "xl/worksheets/sheet1.xml" {
-                assert_eq!(y.compression(), CompressionMethod::Stored);
-            } else {
-                assert_eq!(x.compression(), y.compression(), "{name}");
-                assert_eq!(x.compressed_size(), y.compressed_size(), "{name}");
-            }
-        }
-        drop((before, after));
-        let a = workbook::open(&b, Format::Xlsx, &limits()).unwrap();
-        let r = workbook::open(&repacked, Format::Xlsx, &limits()).unwrap();
-        assert_eq!(a, r);
-        assert_eq!(
-            a.sheets[0].get(1, 0),
-            Some(&workbook::CellValue::Number(3.5))
-        );
-    }
-
-    #[test]
-    fn one_huge_xml_token_is_s06() {
-        // 20 MB of text with no tag in it: honest sizes, under the inflate
-        // limit, but one XML event may not grow the buffer past 16 MB.
-        let matches = 20 * 1024 * 1024 / 258;
-        let b = bomb_xlsx(matches, (matches * 258 + 1) as u32);
-        rejects("白砂镇.xlsx", &b, Code::S06, "单段超过 16 MB");
     }
 
     /// A shared strings part whose `<sst>` head is honest but which
