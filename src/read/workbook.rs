@@ -186,10 +186,15 @@ fn err<E: std::fmt::Display>(e: E) -> OpenError {
 /// declared size, and more is a lie (a zip bomb), S06 as the pre-scan says
 /// it; anything else is damage.
 fn read_error(e: calamine::XlsxError, part: &str) -> OpenError {
-    let text = e.to_string();
-    match super::prescan::bigger_than_declared(&text, part) {
+    let io = match &e {
+        calamine::XlsxError::Io(io) => Some(io),
+        calamine::XlsxError::Xml(quick_xml::Error::Io(io)) => Some(&**io),
+        calamine::XlsxError::Zip(zip::result::ZipError::Io(io)) => Some(io),
+        _ => None,
+    };
+    match io.and_then(|io| super::prescan::bigger_than_declared(io, part)) {
         Some(f) => OpenError::Refused(Box::new(f)),
-        None => OpenError::Damaged(text),
+        None => OpenError::Damaged(e.to_string()),
     }
 }
 
