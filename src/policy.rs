@@ -169,6 +169,8 @@ pub struct Policy {
     /// Normalised names and aliases → the entry they name (the negative
     /// list's where a key is on both lists).
     matchers: std::collections::HashMap<String, SignMatch>,
+    /// The longest key of `matchers`, in bytes: no longer suffix can match.
+    longest_key: usize,
 }
 
 /// A workspace's own policy file.
@@ -346,6 +348,7 @@ impl Policy {
             }
         }
         let matchers = by_key;
+        let longest_key = matchers.keys().map(String::len).max().unwrap_or(0);
 
         let sha256 = hex(&Sha256::digest(text.as_bytes()));
         Ok(Policy {
@@ -362,6 +365,7 @@ impl Policy {
             source: source.to_string(),
             sha256,
             matchers,
+            longest_key,
         })
     }
 
@@ -371,9 +375,15 @@ impl Policy {
     pub fn match_sign(&self, name: &str) -> Option<SignMatch> {
         let key = sign_key(name);
         // The key's suffixes, longest first: the first that is a name or an
-        // alias is the longest match.
-        key.char_indices()
-            .find_map(|(i, _)| self.matchers.get(&key[i..]))
+        // alias is the longest match. Only suffixes as short as the longest
+        // name can match: a 40,000-character 标牌名称 costs as much as a
+        // short one, not one hash of each of its 40,000 suffixes.
+        let from = (key.len().saturating_sub(self.longest_key)..=key.len())
+            .find(|i| key.is_char_boundary(*i))
+            .unwrap_or(key.len());
+        key[from..]
+            .char_indices()
+            .find_map(|(i, _)| self.matchers.get(&key[from + i..]))
             .copied()
     }
 
@@ -471,6 +481,13 @@ mod tests {
         let tie = p.match_sign("樟黄村食安工作站").expect("matches");
         assert_eq!(p.entry_name(tie), "食品安全工作站");
         assert_eq!(p.match_sign("工作"), None);
+        // A name far longer than any entry still matches by its end (the
+        // fuzzer's 40,000-character name took minutes when every suffix
+        // was looked up).
+        let very_long = format!("{}村民委员会", "樟".repeat(40_000));
+        let m = p.match_sign(&very_long).expect("matches");
+        assert_eq!(p.entry_name(m), "村民委员会");
+        assert_eq!(p.match_sign(&"樟".repeat(40_000)), None);
     }
 
     fn with_replaced(from: &str, to: &str) -> Result<Policy, PolicyError> {
