@@ -216,7 +216,7 @@ fn write_floor_of(cells: usize) -> f64 {
     let mut remaining = cells;
     while remaining > 0 {
         let ws = wb.add_worksheet_with_constant_memory().unwrap();
-        let rows = (remaining / 20).min(1_000_000).max(1);
+        let rows = (remaining / 20).clamp(1, 1_000_000);
         for r in 0..rows as u32 {
             for c in 0..20u16 {
                 if c % 4 == 0 {

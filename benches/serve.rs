@@ -71,11 +71,15 @@ async fn check_latency(runs: usize) {
             let l = huizong::read::read_file(p, &policy, None);
             let ret = l.ret.expect("a generated return reads");
             let v = ret
-                .table(huizong::schema::SheetId::Signs)
+                .tables
+                .iter()
+                .find(|t| t.spec.id == huizong::schema::SheetId::Signs)
                 .map(|t| t.rows.len())
                 .unwrap_or(0);
             let s = ret
-                .table(huizong::schema::SheetId::SignDetail)
+                .tables
+                .iter()
+                .find(|t| t.spec.id == huizong::schema::SheetId::SignDetail)
                 .map(|t| t.rows.len())
                 .unwrap_or(0);
             (p.clone(), v, s)

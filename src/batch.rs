@@ -26,7 +26,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn zh(self) -> &'static str {
+    pub(crate) fn zh(self) -> &'static str {
         match self {
             Status::Used => "已汇总",
             Status::UsedWithErrors => "退回(已计入)",
@@ -37,7 +37,7 @@ impl Status {
         }
     }
     /// Do the figures go into totals and ratings?
-    pub fn is_used(self) -> bool {
+    pub(crate) fn is_used(self) -> bool {
         matches!(self, Status::Used | Status::UsedWithErrors)
     }
 }
@@ -47,6 +47,18 @@ impl Status {
 pub struct FileEntry {
     pub loaded: Loaded,
     pub status: Status,
+    /// An unreadable file of no known township whose name holds the name of
+    /// an expected township that sent nothing: that township's index in
+    /// `Batch::townships` (`可能是 枫岭乡`; the township still reads 未报送).
+    pub maybe: Option<usize>,
+}
+
+/// A file of the period folder that is not read as a return, and why
+/// (`outputs.md` "Every file in the period folder is accounted for").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ignored {
+    pub file: String,
+    pub reason: String,
 }
 
 /// One township row of 报送情况 / 汇总.
@@ -79,11 +91,14 @@ pub struct Batch {
     pub townships: Vec<TownshipEntry>,
     /// Unreadable files whose township cannot be told.
     pub orphans: Vec<usize>,
+    /// Files not read as returns (the tool's own workbooks, files that are
+    /// not spreadsheets), by file name.
+    pub ignored: Vec<Ignored>,
 }
 
 impl Batch {
     /// The township's judged return, when its figures are used.
-    pub fn used_return(&self, t: &TownshipEntry) -> Option<&Return> {
+    pub(crate) fn used_return(&self, t: &TownshipEntry) -> Option<&Return> {
         if !t.status.is_used() {
             return None;
         }
@@ -91,7 +106,7 @@ impl Batch {
     }
 
     /// Every finding that is reported, in output order.
-    pub fn findings(&self) -> Vec<Finding> {
+    pub(crate) fn findings(&self) -> Vec<Finding> {
         let mut all: Vec<Finding> = self
             .files
             .iter()
@@ -113,17 +128,31 @@ pub struct Expected {
 
 /// Decide statuses. `files` must be sorted by file name and already carry
 /// their single-file findings (rules run); Y01/Y03 are added here.
-pub fn decide(
+pub(crate) fn decide(
     period: Period,
     files: Vec<Loaded>,
     expected: &[Expected],
     include_errors: bool,
 ) -> Batch {
+    // The tool's own workbooks are accounted for, not read as returns.
+    let (own, files): (Vec<Loaded>, Vec<Loaded>) =
+        files.into_iter().partition(|l| l.own_output.is_some());
+    let ignored = own
+        .into_iter()
+        .map(|l| Ignored {
+            reason: format!(
+                "本工具生成的{},不是乡镇月报",
+                l.own_output.map(|k| k.marker()).unwrap_or_default()
+            ),
+            file: l.file,
+        })
+        .collect();
     let mut files: Vec<FileEntry> = files
         .into_iter()
         .map(|loaded| FileEntry {
             loaded,
             status: Status::Unreadable,
+            maybe: None,
         })
         .collect();
     let mut by_town: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -255,13 +284,28 @@ pub fn decide(
     }
     for i in &orphans {
         files[*i].status = Status::Unreadable;
+        files[*i].maybe = maybe_of(&files[*i].loaded.file, &townships);
     }
     Batch {
         period,
         files,
         townships,
         orphans,
+        ignored,
     }
+}
+
+/// The expected township that sent nothing whose name an unreadable file's
+/// name holds (the longest such name), if any.
+fn maybe_of(file: &str, townships: &[TownshipEntry]) -> Option<usize> {
+    let file = crate::read::normalise::clean(file);
+    townships
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.expected && t.status == Status::NotSent && !t.name.is_empty())
+        .filter(|(_, t)| file.contains(crate::read::normalise::clean(&t.name).as_str()))
+        .max_by_key(|(_, t)| t.name.chars().count())
+        .map(|(i, _)| i)
 }
 
 fn push(loaded: &mut Loaded, mut f: Finding) {
@@ -298,7 +342,7 @@ fn supersede(files: &mut [FileEntry], old: usize, new: usize) {
 /// Figures that differ between two returns of one township, as
 /// `村(社区)代码 列名 旧值→新值` (old = `a`, new = `b`), village sheets in
 /// template order, villages by code, columns in schema order.
-pub fn figure_changes(a: &Loaded, b: &Loaded) -> Vec<String> {
+pub(crate) fn figure_changes(a: &Loaded, b: &Loaded) -> Vec<String> {
     let (Some(ra), Some(rb)) = (&a.ret, &b.ret) else {
         return Vec::new();
     };

@@ -14,15 +14,8 @@ pub enum Level {
 }
 
 impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Fatal => "fatal",
-            Level::Error => "error",
-            Level::Warning => "warning",
-        }
-    }
     /// The Chinese word users read.
-    pub fn zh(self) -> &'static str {
+    pub(crate) fn zh(self) -> &'static str {
         match self {
             Level::Fatal => "无法读取",
             Level::Error => "错误",
@@ -30,7 +23,7 @@ impl Level {
         }
     }
     /// Counted in 错误数 (error or fatal) rather than 提示数.
-    pub fn is_error(self) -> bool {
+    pub(crate) fn is_error(self) -> bool {
         matches!(self, Level::Fatal | Level::Error)
     }
 }
@@ -41,20 +34,20 @@ macro_rules! codes {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Code { $($code),* }
 
-        /// The rule table: code, level and a short Chinese title.
-        pub const RULES: &[Rule] = &[$(Rule { code: Code::$code, level: Level::$level, title: $title }),*];
+        /// The rule table: every code with its level (titles: [`Code::title`]).
+        pub const RULES: &[Rule] = &[$(Rule { code: Code::$code, level: Level::$level }),*];
 
         impl Code {
             pub fn as_str(self) -> &'static str {
                 match self { $(Code::$code => stringify!($code)),* }
             }
-            pub fn parse(s: &str) -> Option<Code> {
+            pub(crate) fn parse(s: &str) -> Option<Code> {
                 match s { $(stringify!($code) => Some(Code::$code),)* _ => None }
             }
-            pub fn level(self) -> Level {
+            pub(crate) fn level(self) -> Level {
                 match self { $(Code::$code => Level::$level),* }
             }
-            pub fn title(self) -> &'static str {
+            pub(crate) fn title(self) -> &'static str {
                 match self { $(Code::$code => $title),* }
             }
         }
@@ -66,7 +59,6 @@ macro_rules! codes {
 pub struct Rule {
     pub code: Code,
     pub level: Level,
-    pub title: &'static str,
 }
 
 codes! {
@@ -194,7 +186,7 @@ impl Finding {
     }
 
     /// Name a sheet without a cell (anchor blank).
-    pub fn on_sheet(mut self, sheet: &str, sheet_order: u8) -> Finding {
+    pub(crate) fn on_sheet(mut self, sheet: &str, sheet_order: u8) -> Finding {
         self.sheet = Some(sheet.to_string());
         self.pos = Some(Pos {
             sheet_order,
@@ -215,7 +207,7 @@ impl Finding {
     }
 
     /// `标牌清理!F7`, or just the sheet, or nothing.
-    pub fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         match (&self.sheet, &self.cell) {
             (Some(s), Some(c)) => format!("{s}!{c}"),
             (Some(s), None) => s.clone(),
@@ -225,7 +217,7 @@ impl Finding {
 
     /// Sort key of `outputs.md`: township code (none last), file, sheet in
     /// template order, row, column, rule code.
-    pub fn sort_key(&self) -> impl Ord + '_ {
+    pub(crate) fn sort_key(&self) -> impl Ord + '_ {
         let pos = self.pos.unwrap_or(Pos {
             sheet_order: 0,
             row: 0,
@@ -244,7 +236,7 @@ impl Finding {
 }
 
 /// Sort findings into the order every output uses.
-pub fn sort(findings: &mut [Finding]) {
+pub(crate) fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
 

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Read files in parallel; `tick` is called once per file read.
-pub fn read_files(
+pub(crate) fn read_files(
     pool: &rayon::ThreadPool,
     paths: &[PathBuf],
     policy: &Policy,
@@ -26,7 +26,7 @@ pub fn read_files(
 /// the comparisons with it need ([`Return::keep_for_comparison`]) as soon
 /// as it is read, so a province's two months are never whole in memory
 /// together.
-pub fn read_previous_files(
+pub(crate) fn read_previous_files(
     pool: &rayon::ThreadPool,
     paths: &[PathBuf],
     policy: &Policy,
@@ -63,7 +63,7 @@ fn read_each(
 /// The previous period as the rules see it: per township, the return that
 /// period would have used (latest 填报日期, even with errors); a township
 /// whose file was unreadable, or tied (Y03), gives no baseline.
-pub fn baselines(previous: &Batch) -> BTreeMap<String, &Return> {
+pub(crate) fn baselines(previous: &Batch) -> BTreeMap<String, &Return> {
     previous
         .townships
         .iter()
@@ -76,7 +76,7 @@ pub fn baselines(previous: &Batch) -> BTreeMap<String, &Return> {
 }
 
 /// Everything a period's consolidation needs besides the files.
-pub struct Setup<'a> {
+pub(crate) struct Setup<'a> {
     pub policy: &'a Policy,
     pub office_code: &'a str,
     pub roster: Option<&'a Roster>,
@@ -86,7 +86,7 @@ pub struct Setup<'a> {
 
 /// Run the single-return rules over every file (in parallel), then decide
 /// the period's statuses (Y01/Y03).
-pub fn check_and_decide(
+pub(crate) fn check_and_decide(
     pool: &rayon::ThreadPool,
     mut files: Vec<Loaded>,
     setup: &Setup,
@@ -114,6 +114,6 @@ pub fn check_and_decide(
 }
 
 /// Decide a previous period's batch (no rules needed beyond reading).
-pub fn decide_previous(period: Period, files: Vec<Loaded>, expected: &[Expected]) -> Batch {
+pub(crate) fn decide_previous(period: Period, files: Vec<Loaded>, expected: &[Expected]) -> Batch {
     batch::decide(period, files, expected, false)
 }

@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod kit;
 pub mod memory;
 pub mod model;
+pub mod pipeline;
 pub mod policy;
 pub mod rating;
 pub mod read;

@@ -60,7 +60,7 @@ fn main() -> ExitCode {
             default_hook(info);
         }
     }));
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cli.command.run())) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cli.run())) {
         Ok(Ok(Outcome::Clean)) => ExitCode::SUCCESS,
         Ok(Ok(Outcome::Findings)) => ExitCode::from(1),
         Ok(Err(e)) => {

@@ -7,7 +7,7 @@
 
 /// Give the pages that hold only freed memory back to the system
 /// (`malloc_trim`). Nothing on platforms without glibc.
-pub fn release_freed() {
+pub(crate) fn release_freed() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only walks the allocator's own free lists; it
     // takes no pointer and is safe to call from any thread at any time.

@@ -11,7 +11,7 @@ use std::fmt;
 
 /// A parsed cell value, borrowed from its table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Val<'a> {
+pub(crate) enum Val<'a> {
     Num(Decimal),
     Bool(bool),
     Text(&'a str),
@@ -29,7 +29,7 @@ impl fmt::Display for Val<'_> {
 
 /// One column's cell in a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Field<'a> {
+pub(crate) enum Field<'a> {
     /// The sheet has no such column.
     Absent,
     /// The cell is empty.
@@ -161,7 +161,7 @@ pub struct Table {
 
 impl Table {
     /// A table with no rows yet.
-    pub fn new(
+    pub(crate) fn new(
         spec: &'static SheetSpec,
         name: String,
         header_row: u32,
@@ -181,12 +181,12 @@ impl Table {
         }
     }
 
-    pub fn id(&self) -> SheetId {
+    pub(crate) fn id(&self) -> SheetId {
         self.spec.id
     }
 
     /// Sheet position in template order, for sorting findings.
-    pub fn order(&self) -> u8 {
+    pub(crate) fn order(&self) -> u8 {
         sheet_order(self.spec.id)
     }
 
@@ -212,12 +212,12 @@ impl Table {
     }
 
     /// Schema column `i` of a row.
-    pub fn field_at(&self, row: &Row, i: usize) -> Option<Field<'_>> {
+    pub(crate) fn field_at(&self, row: &Row, i: usize) -> Option<Field<'_>> {
         (i < self.width()).then(|| self.get(self.cells[row.at as usize + i]))
     }
 
     /// A row's cells in schema column order.
-    pub fn fields(&self, row: &Row) -> impl Iterator<Item = Field<'_>> + '_ {
+    pub(crate) fn fields(&self, row: &Row) -> impl Iterator<Item = Field<'_>> + '_ {
         let at = row.at as usize;
         self.cells[at..at + self.width()]
             .iter()
@@ -231,28 +231,28 @@ impl Table {
     }
 
     /// The value, when the cell was read without a finding.
-    pub fn val(&self, row: &Row, col: Col) -> Option<Val<'_>> {
+    pub(crate) fn val(&self, row: &Row, col: Col) -> Option<Val<'_>> {
         match self.field(row, col) {
             Some(Field::Ok(v)) => Some(v),
             _ => None,
         }
     }
 
-    pub fn num(&self, row: &Row, col: Col) -> Option<Decimal> {
+    pub(crate) fn num(&self, row: &Row, col: Col) -> Option<Decimal> {
         match self.val(row, col) {
             Some(Val::Num(d)) => Some(d),
             _ => None,
         }
     }
 
-    pub fn flag(&self, row: &Row, col: Col) -> Option<bool> {
+    pub(crate) fn flag(&self, row: &Row, col: Col) -> Option<bool> {
         match self.val(row, col) {
             Some(Val::Bool(b)) => Some(b),
             _ => None,
         }
     }
 
-    pub fn text(&self, row: &Row, col: Col) -> Option<&str> {
+    pub(crate) fn text(&self, row: &Row, col: Col) -> Option<&str> {
         match self.val(row, col) {
             Some(Val::Text(s)) => Some(s),
             _ => None,
@@ -260,22 +260,12 @@ impl Table {
     }
 
     /// The village code of a row, when valid.
-    pub fn code(&self, row: &Row) -> Option<&str> {
+    pub(crate) fn code(&self, row: &Row) -> Option<&str> {
         self.text(row, Col::VillageCode)
     }
 
-    /// Does a row hold a village code that could not be read (V06)? Then
-    /// which villages the sheet lists is not known for sure.
-    pub fn has_unreadable_codes(&self) -> bool {
-        self.spec.column(Col::VillageCode).is_some_and(|(i, _)| {
-            self.rows
-                .iter()
-                .any(|r| self.cells[r.at as usize + i] == Cell(Cell::BAD))
-        })
-    }
-
     /// Was the cell blank (or the column absent)?
-    pub fn is_blank(&self, row: &Row, col: Col) -> bool {
+    pub(crate) fn is_blank(&self, row: &Row, col: Col) -> bool {
         matches!(
             self.field(row, col),
             None | Some(Field::Absent) | Some(Field::Blank)
@@ -283,13 +273,13 @@ impl Table {
     }
 
     /// 0-based sheet column of a schema column, when present.
-    pub fn col_of(&self, col: Col) -> Option<u32> {
+    pub(crate) fn col_of(&self, col: Col) -> Option<u32> {
         self.spec.column(col).and_then(|(i, _)| self.cols[i])
     }
 
     /// A finding anchored at `row`'s cell in `col` (the sheet only when the
     /// column is absent), with the village code when the row has one.
-    pub fn finding(&self, f: Finding, row: &Row, col: Col) -> Finding {
+    pub(crate) fn finding(&self, f: Finding, row: &Row, col: Col) -> Finding {
         let f = match self.col_of(col) {
             Some(c) => f.at(&self.name, self.order(), row.row, c),
             None => f.on_sheet(&self.name, self.order()),
@@ -308,7 +298,7 @@ impl Table {
 
     /// Start a row at sheet row `row`: push its cells with [`Self::push`]
     /// (one per schema column), then [`Self::keep`] or [`Self::discard`] it.
-    pub fn begin(&self, row: u32) -> Row {
+    pub(crate) fn begin(&self, row: u32) -> Row {
         Row {
             row,
             at: self.cells.len() as u32,
@@ -317,13 +307,13 @@ impl Table {
 
     /// The next cell of the row begun last; text is stored once per
     /// `texts` (the reader's, for the whole table).
-    pub fn push(&mut self, field: Field<'_>, texts: &mut Texts) {
+    pub(crate) fn push(&mut self, field: Field<'_>, texts: &mut Texts) {
         let cell = self.cell(field, Some(texts));
         self.cells.push(cell);
     }
 
     /// Keep a row begun and filled, as a village row or a totals row.
-    pub fn keep(&mut self, row: Row, totals: bool) {
+    pub(crate) fn keep(&mut self, row: Row, totals: bool) {
         debug_assert_eq!(self.cells.len(), row.at as usize + self.width());
         if totals {
             self.totals.push(row)
@@ -333,12 +323,12 @@ impl Table {
     }
 
     /// Drop a row begun (its cells; its text may stay).
-    pub fn discard(&mut self, row: Row) {
+    pub(crate) fn discard(&mut self, row: Row) {
         self.cells.truncate(row.at as usize);
     }
 
     /// Reading is done: give back what the stores reserved beyond use.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.rows.shrink_to_fit();
         self.totals.shrink_to_fit();
         self.cells.shrink_to_fit();
@@ -349,7 +339,7 @@ impl Table {
 
     /// A copy holding only the rows `keep` picks (no totals rows), its
     /// stores no larger than they need.
-    pub fn with_rows(&self, mut keep: impl FnMut(&Table, &Row) -> bool) -> Table {
+    pub(crate) fn with_rows(&self, mut keep: impl FnMut(&Table, &Row) -> bool) -> Table {
         let mut out = Table::new(
             self.spec,
             self.name.clone(),
@@ -371,7 +361,7 @@ impl Table {
     /// A copy with only the columns of `spec`, a narrower spec of the same
     /// sheet (each of its columns is one of this table's), every row and
     /// totals row kept.
-    pub fn narrowed(&self, spec: &'static SheetSpec) -> Table {
+    pub(crate) fn narrowed(&self, spec: &'static SheetSpec) -> Table {
         debug_assert_eq!(spec.id, self.spec.id);
         let from: Vec<usize> = spec
             .columns
@@ -394,8 +384,9 @@ impl Table {
         out
     }
 
+    #[cfg(test)]
     /// Replace schema column `i` of a row (tests build odd tables so).
-    pub fn set(&mut self, row: &Row, i: usize, field: Field<'_>) {
+    pub(crate) fn set(&mut self, row: &Row, i: usize, field: Field<'_>) {
         assert!(i < self.width(), "column {i} of {}", self.name);
         let cell = self.cell(field, None);
         self.cells[row.at as usize + i] = cell;
@@ -434,7 +425,7 @@ fn append(text: &mut String, spans: &mut Vec<(u32, u32)>, s: &str) -> usize {
 /// village code on each of its sign rows, a category, a catalogue name) is
 /// stored once.
 #[derive(Default)]
-pub struct Texts {
+pub(crate) struct Texts {
     /// Indexes in the table's `spans`.
     seen: hashbrown::HashTable<u32>,
     hasher: foldhash::fast::FixedState,
@@ -468,7 +459,7 @@ impl Texts {
 }
 
 /// Sheet position in template order.
-pub fn sheet_order(id: SheetId) -> u8 {
+pub(crate) fn sheet_order(id: SheetId) -> u8 {
     crate::schema::ALL_SHEETS
         .iter()
         .position(|s| *s == id)
@@ -511,7 +502,7 @@ pub struct Return {
 }
 
 impl Return {
-    pub fn table(&self, id: SheetId) -> Option<&Table> {
+    pub(crate) fn table(&self, id: SheetId) -> Option<&Table> {
         self.tables.iter().find(|t| t.id() == id)
     }
 
@@ -522,7 +513,7 @@ impl Return {
     /// village code and sign name (H01, and how many sign rows a village
     /// has): 24 bytes a row instead of 48, and no category, place or filing
     /// text.
-    pub fn keep_for_comparison(&mut self) {
+    pub(crate) fn keep_for_comparison(&mut self) {
         for t in self
             .tables
             .iter_mut()
@@ -536,7 +527,7 @@ impl Return {
     /// rules have compared against it: its village sheets whole (环比, the
     /// villages expected without a roster), but of 标牌明细 only the first
     /// row of each village: which villages it lists is all it still adds.
-    pub fn keep_after_comparison(&mut self) {
+    pub(crate) fn keep_after_comparison(&mut self) {
         for t in self
             .tables
             .iter_mut()
@@ -561,18 +552,21 @@ pub struct Loaded {
     pub ret: Option<Return>,
     pub raw: RawWorkbook,
     pub findings: Vec<Finding>,
+    /// The tool's own county or tier workbook (told by its marker): not a
+    /// return, listed as 已忽略.
+    pub own_output: Option<crate::write::OutputKind>,
 }
 
 impl Loaded {
-    pub fn is_fatal(&self) -> bool {
+    pub(crate) fn is_fatal(&self) -> bool {
         self.findings
             .iter()
             .any(|f| f.level == crate::finding::Level::Fatal)
     }
-    pub fn has_errors(&self) -> bool {
+    pub(crate) fn has_errors(&self) -> bool {
         self.findings.iter().any(|f| f.level.is_error())
     }
-    pub fn township_code(&self) -> Option<&str> {
+    pub(crate) fn township_code(&self) -> Option<&str> {
         self.cover.as_ref().and_then(|c| c.township_code.as_deref())
     }
 }
@@ -635,7 +629,6 @@ mod tests {
         );
         assert_eq!(t.code(&r), Some("990101104201"));
         assert!(t.is_blank(&r2, Col::VillageCode));
-        assert!(!t.has_unreadable_codes());
         assert_eq!(t.field_at(&r, 5), None);
     }
 
@@ -721,7 +714,6 @@ mod tests {
         );
         assert_eq!(t.rows, [kept]);
         assert_eq!(t.field_at(&kept, 0), Some(Field::Bad));
-        assert!(t.has_unreadable_codes());
     }
 
     #[test]

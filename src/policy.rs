@@ -14,7 +14,7 @@ use std::str::FromStr;
 pub const DEFAULT_RULES: &str = include_str!("../templates/rules.toml");
 
 #[derive(Debug, thiserror::Error)]
-pub enum PolicyError {
+pub(crate) enum PolicyError {
     #[error("无法读取规则文件 {path}:{source}")]
     Io {
         path: String,
@@ -105,14 +105,16 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Limits for the county's own files (county scores): one row per
-    /// village of the whole office, so a province's file passes the row and
-    /// size limits meant for one township's return (and, the cell budget
-    /// following the row limit, its cell count); the pre-scan's fixed guards
-    /// (depth, inflation ratio, text expansion) still hold.
-    pub fn for_county_files(&self) -> Limits {
+    /// Limits for the county's own files (roster, county scores): one row
+    /// per village of the whole office, so a province's file passes the row
+    /// and size limits meant for one township's return; the pre-scan's fixed
+    /// guards (depth, inflation ratio, text expansion) still hold. The row
+    /// limit is twice Excel's sheet so that the cell budget, which follows
+    /// it at four cells a row, holds a province's six-column roster (760,000
+    /// villages); no sheet can have more rows than Excel's anyway.
+    pub(crate) fn for_county_files(&self) -> Limits {
         Limits {
-            max_rows: self.max_rows.max(1_048_576),
+            max_rows: self.max_rows.max(2 * 1_048_576),
             max_file_mb: self.max_file_mb.max(20) * 10,
             max_inflated_mb: self.max_inflated_mb.max(200) * 10,
             ..self.clone()
@@ -167,7 +169,12 @@ pub struct Policy {
     /// Normalised names and aliases → the entry they name (the negative
     /// list's where a key is on both lists).
     matchers: std::collections::HashMap<String, SignMatch>,
+    /// The longest key of `matchers`, in bytes: no longer suffix can match.
+    longest_key: usize,
 }
+
+/// A workspace's own policy file.
+pub const WORKSPACE_RULES_FILE: &str = "rules.toml";
 
 impl Policy {
     /// The shipped default rules.
@@ -176,8 +183,29 @@ impl Policy {
             .expect("the shipped templates/rules.toml is valid")
     }
 
+    /// The policy in force (`outputs.md` "Workspace rules"): the file given
+    /// with `--rules`; else the workspace's own `rules.toml`, named by a
+    /// label that does not depend on where the workspace lives; else the
+    /// shipped default.
+    pub(crate) fn in_force(
+        given: Option<&Path>,
+        workspace: Option<&Path>,
+    ) -> Result<Policy, PolicyError> {
+        if let Some(p) = given {
+            return Policy::load(p);
+        }
+        match workspace.map(|w| w.join(WORKSPACE_RULES_FILE)) {
+            Some(p) if p.is_file() => {
+                let mut policy = Policy::load(&p)?;
+                policy.source = format!("工作区的规则文件 {WORKSPACE_RULES_FILE}");
+                Ok(policy)
+            }
+            _ => Ok(Policy::default_rules()),
+        }
+    }
+
     /// Load a rules file strictly (every key required, none unknown).
-    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+    pub(crate) fn load(path: &Path) -> Result<Policy, PolicyError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
             path: shown.clone(),
@@ -186,7 +214,7 @@ impl Policy {
         Policy::parse(&text, &shown)
     }
 
-    pub fn parse(text: &str, source: &str) -> Result<Policy, PolicyError> {
+    pub(crate) fn parse(text: &str, source: &str) -> Result<Policy, PolicyError> {
         let invalid = |message: String| PolicyError::Invalid {
             path: source.to_string(),
             message,
@@ -320,6 +348,7 @@ impl Policy {
             }
         }
         let matchers = by_key;
+        let longest_key = matchers.keys().map(String::len).max().unwrap_or(0);
 
         let sha256 = hex(&Sha256::digest(text.as_bytes()));
         Ok(Policy {
@@ -336,6 +365,7 @@ impl Policy {
             source: source.to_string(),
             sha256,
             matchers,
+            longest_key,
         })
     }
 
@@ -345,14 +375,21 @@ impl Policy {
     pub fn match_sign(&self, name: &str) -> Option<SignMatch> {
         let key = sign_key(name);
         // The key's suffixes, longest first: the first that is a name or an
-        // alias is the longest match.
-        key.char_indices()
-            .find_map(|(i, _)| self.matchers.get(&key[i..]))
+        // alias is the longest match. Only suffixes as short as the longest
+        // name can match: a 40,000-character 标牌名称 costs as much as a
+        // short one, not one hash of each of its 40,000 suffixes.
+        let from = (key.len().saturating_sub(self.longest_key)..=key.len())
+            .find(|i| key.is_char_boundary(*i))
+            .unwrap_or(key.len());
+        key[from..]
+            .char_indices()
+            .find_map(|(i, _)| self.matchers.get(&key[from + i..]))
             .copied()
     }
 
+    #[cfg(test)]
     /// The name of a matched entry, as the catalogue writes it.
-    pub fn entry_name(&self, m: SignMatch) -> &str {
+    pub(crate) fn entry_name(&self, m: SignMatch) -> &str {
         match m {
             SignMatch::Catalogue(i) => &self.signs[i].name,
             SignMatch::Negative(i) => &self.negative[i].name,
@@ -405,7 +442,7 @@ fn toml_message(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -444,6 +481,13 @@ mod tests {
         let tie = p.match_sign("樟黄村食安工作站").expect("matches");
         assert_eq!(p.entry_name(tie), "食品安全工作站");
         assert_eq!(p.match_sign("工作"), None);
+        // A name far longer than any entry still matches by its end (the
+        // fuzzer's 40,000-character name took minutes when every suffix
+        // was looked up).
+        let very_long = format!("{}村民委员会", "樟".repeat(40_000));
+        let m = p.match_sign(&very_long).expect("matches");
+        assert_eq!(p.entry_name(m), "村民委员会");
+        assert_eq!(p.match_sign(&"樟".repeat(40_000)), None);
     }
 
     fn with_replaced(from: &str, to: &str) -> Result<Policy, PolicyError> {

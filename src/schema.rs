@@ -47,7 +47,7 @@ pub enum Kind {
 
 impl Kind {
     /// Number columns: the decimals allowed and the inclusive range.
-    pub fn numeric(self) -> Option<NumSpec> {
+    pub(crate) fn numeric(self) -> Option<NumSpec> {
         match self {
             Kind::Count => Some(NumSpec {
                 decimals: 0,
@@ -86,14 +86,14 @@ impl Kind {
 
 /// Number limits of a numeric kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NumSpec {
+pub(crate) struct NumSpec {
     pub decimals: u32,
     pub min: i64,
     pub max: Option<i64>,
 }
 
 /// Accepted values of a 悬挂位置 cell.
-pub const PLACES: &[&str] = &["门外", "室内"];
+pub(crate) const PLACES: &[&str] = &["门外", "室内"];
 
 /// Every column of every data sheet, by meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -168,7 +168,7 @@ pub struct SheetSpec {
 }
 
 impl SheetSpec {
-    pub fn column(&self, id: Col) -> Option<(usize, &Column)> {
+    pub(crate) fn column(&self, id: Col) -> Option<(usize, &Column)> {
         self.columns.iter().enumerate().find(|(_, c)| c.id == id)
     }
     pub fn index_of(&self, id: Col) -> usize {
@@ -281,7 +281,7 @@ pub const SIGN_DETAIL: SheetSpec = SheetSpec {
 /// 标牌明细 as a previous period keeps it: each sign row's village code and
 /// sign name, all that H01 and the count of a village's sign rows compare
 /// (`model::Return::keep_for_comparison`).
-pub const SIGN_DETAIL_KEYS: SheetSpec = SheetSpec {
+pub(crate) const SIGN_DETAIL_KEYS: SheetSpec = SheetSpec {
     columns: SIGN_DETAIL.columns.split_at(2).0,
     ..SIGN_DETAIL
 };
@@ -292,7 +292,7 @@ const _: () = assert!(
         && matches!(SIGN_DETAIL_KEYS.columns[1].id, Col::SignName)
 );
 
-pub const ROOMS: SheetSpec = SheetSpec {
+pub(crate) const ROOMS: SheetSpec = SheetSpec {
     id: SheetId::Rooms,
     name: "功能室",
     per_village: true,
@@ -423,7 +423,7 @@ pub const ROOMS: SheetSpec = SheetSpec {
 };
 
 /// The "七个有": a village with all seven is 七个有达标.
-pub const SEVEN_SERVICES: [Col; 7] = [
+pub(crate) const SEVEN_SERVICES: [Col; 7] = [
     Col::HasServiceCentre,
     Col::HasPracticeStation,
     Col::HasClinic,
@@ -433,7 +433,7 @@ pub const SEVEN_SERVICES: [Col; 7] = [
     Col::HasShop,
 ];
 
-pub const DUTY: SheetSpec = SheetSpec {
+pub(crate) const DUTY: SheetSpec = SheetSpec {
     id: SheetId::Duty,
     name: "坐班值守",
     per_village: true,
@@ -453,7 +453,7 @@ pub const DUTY: SheetSpec = SheetSpec {
     ],
 };
 
-pub const STARS: SheetSpec = SheetSpec {
+pub(crate) const STARS: SheetSpec = SheetSpec {
     id: SheetId::Stars,
     name: "星级申报",
     per_village: true,
@@ -531,7 +531,7 @@ pub const DATA_SHEETS: [&SheetSpec; 6] =
     [&SIGNS, &SIGN_DETAIL, &ROOMS, &DUTY, &STARS, &EXPLANATIONS];
 
 /// The most columns a data sheet has.
-pub const MAX_COLUMNS: usize = {
+pub(crate) const MAX_COLUMNS: usize = {
     let mut most = 0;
     let mut i = 0;
     while i < DATA_SHEETS.len() {
@@ -550,7 +550,7 @@ pub fn data_sheet(id: SheetId) -> Option<&'static SheetSpec> {
     DATA_SHEETS.iter().copied().find(|s| s.id == id)
 }
 
-pub const GUIDE_SHEET: &str = "填报说明";
+pub(crate) const GUIDE_SHEET: &str = "填报说明";
 pub const COVER_SHEET: &str = "基本信息";
 
 /// Sheet name → its id, for every sheet the template has.
@@ -652,7 +652,7 @@ pub const COVER: [CoverSpec; 9] = [
     },
 ];
 
-pub fn cover_spec(id: CoverField) -> &'static CoverSpec {
+pub(crate) fn cover_spec(id: CoverField) -> &'static CoverSpec {
     COVER
         .iter()
         .find(|c| c.id == id)
@@ -660,7 +660,7 @@ pub fn cover_spec(id: CoverField) -> &'static CoverSpec {
 }
 
 /// Column letters of a 0-based column index (0 → A, 16383 → XFD).
-pub fn col_letters(mut col: u32) -> String {
+pub(crate) fn col_letters(mut col: u32) -> String {
     let mut out = Vec::new();
     loop {
         out.push(b'A' + (col % 26) as u8);

@@ -8,25 +8,26 @@
 //! file, under the village's township, and that village is rated 待评定.
 
 use crate::finding::{Code, Finding};
-use crate::policy::{hex, Policy};
+use crate::policy::Policy;
+use crate::read::county::CountyFile;
+use crate::read::header::{self, Wanted};
 use crate::read::normalise::{
-    clean, code_from_number, code_from_text, decimals, header_key, number_from_f64,
-    number_from_text, sheet_key, totals_marker, NumError,
+    clean, code_from_number, code_from_text, decimals, number_from_f64, number_from_text,
+    sheet_key, totals_marker, NumError,
 };
 use crate::read::workbook::{CellValue, RawSheet, RawWorkbook};
 use crate::rules::Roster;
 use anyhow::{anyhow, bail};
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The scores file's sheet.
-pub const SCORES_SHEET: &str = "区级评定";
+pub(crate) const SCORES_SHEET: &str = "区级评定";
 /// Its headers.
-pub const H_VILLAGE_CODE: &str = "村(社区)代码";
-pub const H_VILLAGE: &str = "村(社区)名称";
-pub const H_SCORE: &str = "区级评定得分";
+pub(crate) const H_VILLAGE_CODE: &str = "村(社区)代码";
+pub(crate) const H_VILLAGE: &str = "村(社区)名称";
+pub(crate) const H_SCORE: &str = "区级评定得分";
 
 /// Accepted header texts (compared by `header_key`).
 const CODE_ALIASES: &[&str] = &[H_VILLAGE_CODE, "村代码", "村(居)代码", "村社区代码"];
@@ -40,9 +41,6 @@ const SCORE_ALIASES: &[&str] = &[
     "县级评定",
     "县级得分",
 ];
-
-/// Rows searched for the header.
-const HEADER_SEARCH_ROWS: u32 = 10;
 
 /// The county scores as read.
 #[derive(Clone, Debug, Default)]
@@ -68,7 +66,7 @@ pub struct CountyScores {
 impl CountyScores {
     /// T01 for a village of a used return that has no score: anchored at
     /// its blank cell, or at the sheet (blank cell) when it has no row.
-    pub fn missing(&self, village: &str, name: &str, township: &str) -> Finding {
+    pub(crate) fn missing(&self, village: &str, name: &str, township: &str) -> Finding {
         let who = if name.is_empty() {
             village.to_string()
         } else {
@@ -99,70 +97,38 @@ impl CountyScores {
     }
 }
 
-/// Read the county scores file. A file that cannot be read, or has no
-/// 区级评定 sheet or header, is an error naming the file.
-pub fn load(path: &Path, policy: &Policy, roster: Option<&Roster>) -> anyhow::Result<CountyScores> {
-    read(path, policy)?.parse(roster)
-}
-
 /// The scores file read but not yet matched against the roster (so it can
 /// be read while the roster is).
-pub struct ScoresFile {
+pub(crate) struct ScoresFile {
     path: std::path::PathBuf,
-    file: String,
-    sha256: String,
-    raw: RawWorkbook,
+    read: CountyFile,
 }
 
 impl ScoresFile {
     /// The scores, checked against the roster.
-    pub fn parse(&self, roster: Option<&Roster>) -> anyhow::Result<CountyScores> {
-        parse(&self.file, &self.sha256, &self.raw, roster)
+    pub(crate) fn parse(&self, roster: Option<&Roster>) -> anyhow::Result<CountyScores> {
+        let r = &self.read;
+        parse(&r.file, &r.sha256, &r.raw, roster)
             .map_err(|e| anyhow!("区级评定文件 {} 有误:{e}", self.path.display()))
     }
 }
 
 /// Read the county scores file (pre-scan, calamine), without checking it.
-pub fn read(path: &Path, policy: &Policy) -> anyhow::Result<ScoresFile> {
-    let shown = path.display();
-    let file = crate::read::display_name(path);
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-            "找不到区级评定文件 {shown}。请放入 county_scores.xlsx(工作表“{SCORES_SHEET}”,列为 {H_VILLAGE_CODE}、{H_VILLAGE}、{H_SCORE}),或用 --county-scores 指定"
-        ),
-        Err(e) => bail!("无法读取区级评定文件 {shown}:{e}"),
-    };
-    let sha256 = hex(&Sha256::digest(&bytes));
-    let limits = policy.limits.for_county_files();
-    let scanned = crate::read::prescan::prescan_keeping(&file, &bytes, &limits)
-        .map_err(|f| anyhow!("无法读取区级评定文件 {shown}:{}", f.message))?;
-    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::read::workbook::open(scanned.parsed(&bytes), scanned.format, &limits)
-    }));
-    let raw = match opened {
-        Ok(Ok(raw)) => raw,
-        Ok(Err(crate::read::workbook::OpenError::Refused(f))) => {
-            bail!("无法读取区级评定文件 {shown}:{}", f.message)
-        }
-        Ok(Err(e)) => bail!(
-            "无法读取区级评定文件 {shown}:文件已损坏,无法作为工作簿打开({e})。请在 Excel 或 WPS 中打开、另存为 .xlsx"
-        ),
-        Err(_) => bail!(
-            "无法读取区级评定文件 {shown}:文件已损坏,读取时出错。请在 Excel 或 WPS 中打开、另存为 .xlsx"
-        ),
-    };
+pub(crate) fn read(path: &Path, policy: &Policy) -> anyhow::Result<ScoresFile> {
+    let missing = format!(
+        "找不到区级评定文件 {}。请放入 county_scores.xlsx(工作表“{SCORES_SHEET}”,列为 {H_VILLAGE_CODE}、{H_VILLAGE}、{H_SCORE}),或用 --county-scores 指定",
+        path.display()
+    );
+    let read = crate::read::county::read(path, policy, "区级评定文件", &missing)?;
     Ok(ScoresFile {
         path: path.to_path_buf(),
-        file,
-        sha256,
-        raw,
+        read,
     })
 }
 
 /// The scores of a workbook already read. Errors (no sheet, no header) say
 /// what is wrong without the path; [`load`] adds it.
-pub fn parse(
+pub(crate) fn parse(
     file: &str,
     sha256: &str,
     raw: &RawWorkbook,
@@ -297,38 +263,27 @@ pub fn parse(
 
 /// The header row and the columns of code, name (optional) and score.
 fn header(sheet: &RawSheet) -> anyhow::Result<(u32, u32, Option<u32>, u32)> {
-    let keys =
-        |aliases: &[&str]| -> Vec<String> { aliases.iter().map(|a| header_key(a)).collect() };
-    let (code_keys, name_keys, score_keys) =
-        (keys(CODE_ALIASES), keys(NAME_ALIASES), keys(SCORE_ALIASES));
-    let mut best: Vec<&str> = vec![H_VILLAGE_CODE, H_SCORE];
-    for row in sheet.rows.iter().take_while(|r| r.row < HEADER_SEARCH_ROWS) {
-        let find = |ks: &[String]| {
-            row.cells.iter().find_map(|c| match &c.value {
-                CellValue::Text(t) if ks.contains(&header_key(t)) => Some(c.col),
-                _ => None,
-            })
-        };
-        let (code, name, score) = (find(&code_keys), find(&name_keys), find(&score_keys));
-        match (code, score) {
-            (Some(c), Some(s)) => return Ok((row.row, c, name, s)),
-            _ => {
-                let missing: Vec<&str> = [(code, H_VILLAGE_CODE), (score, H_SCORE)]
-                    .into_iter()
-                    .filter(|(c, _)| c.is_none())
-                    .map(|(_, h)| h)
-                    .collect();
-                if missing.len() < best.len() {
-                    best = missing;
-                }
-            }
+    let wanted =
+        Wanted::new([CODE_ALIASES, NAME_ALIASES, SCORE_ALIASES].map(|a| a.iter().copied()));
+    let required = [true, false, true];
+    match header::find(sheet, &wanted, &required, |hit| hit[0] && hit[2]) {
+        Ok(row) => {
+            let cols = wanted.first_columns(row);
+            Ok((row.row, cols[0].unwrap_or(0), cols[1], cols[2].unwrap_or(0)))
+        }
+        Err(best) => {
+            let missing: Vec<&str> = [(best[0], H_VILLAGE_CODE), (best[2], H_SCORE)]
+                .into_iter()
+                .filter(|(hit, _)| !hit)
+                .map(|(_, h)| h)
+                .collect();
+            bail!(
+                "工作表“{}”前10行中找不到表头:缺少列 {}。表头应为 {H_VILLAGE_CODE}、{H_VILLAGE}、{H_SCORE}",
+                sheet.name,
+                missing.join("、")
+            )
         }
     }
-    bail!(
-        "工作表“{}”前10行中找不到表头:缺少列 {}。表头应为 {H_VILLAGE_CODE}、{H_VILLAGE}、{H_SCORE}",
-        sheet.name,
-        best.join("、")
-    )
 }
 
 /// A score cell: 0–100, at most one decimal (as a return's score columns).
@@ -388,6 +343,11 @@ mod tests {
     use crate::rules::RosterEntry;
     use rust_xlsxwriter::Workbook;
     use std::str::FromStr;
+
+    /// Read and check the scores file, as a consolidation does.
+    fn load(path: &Path, policy: &Policy, roster: Option<&Roster>) -> anyhow::Result<CountyScores> {
+        read(path, policy)?.parse(roster)
+    }
 
     enum C<'a> {
         T(&'a str),

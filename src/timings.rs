@@ -13,7 +13,7 @@ pub struct Timings {
 }
 
 /// Run `f` and say how long it took.
-pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+pub(crate) fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let start = Instant::now();
     let out = f();
     (out, start.elapsed())
@@ -21,29 +21,30 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 
 impl Timings {
     /// Run `f`, recording its wall time under `name`.
-    pub fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
+    pub(crate) fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
         let (out, d) = timed(f);
         self.stages.push((name, d));
         out
     }
 
     /// Record a stage timed elsewhere, before the others.
-    pub fn prepend(&mut self, name: &'static str, d: Duration) {
+    pub(crate) fn prepend(&mut self, name: &'static str, d: Duration) {
         self.stages.insert(0, (name, d));
     }
 
     /// Record stages that ran side by side, each with its own time, and
     /// the wall time of the whole group.
-    pub fn parallel(&mut self, stages: Vec<(&'static str, Duration)>, wall: Duration) {
+    pub(crate) fn parallel(&mut self, stages: Vec<(&'static str, Duration)>, wall: Duration) {
         self.parallel.push((stages, wall));
     }
 
-    pub fn stages(&self) -> &[(&'static str, Duration)] {
+    #[cfg(test)]
+    pub(crate) fn stages(&self) -> &[(&'static str, Duration)] {
         &self.stages
     }
 
     /// The report printed on stderr.
-    pub fn report(&self) -> String {
+    pub(crate) fn report(&self) -> String {
         let mut out = String::from("用时(秒):\n");
         let mut total = Duration::ZERO;
         let line = |name: &str, d: Duration| {
@@ -78,7 +79,7 @@ impl Timings {
 }
 
 /// Peak resident memory of this process (VmHWM), in MB.
-pub fn peak_memory_mb() -> Option<f64> {
+pub(crate) fn peak_memory_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

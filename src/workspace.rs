@@ -3,28 +3,32 @@
 //! county expects). Both are the county's own files: read strictly, and any
 //! mistake stops with a message naming the file, sheet and cell.
 
-use crate::read::normalise::{clean, code_from_number, code_from_text, header_key, sheet_key};
+use crate::batch::Expected;
+use crate::policy::Policy;
+use crate::read::header::{self, Wanted};
+use crate::read::normalise::{clean, code_from_number, code_from_text};
+use crate::read::workbook::CellValue;
+use crate::rules::{Roster, RosterEntry};
 use crate::schema::cell_ref;
-use anyhow::{anyhow, bail, Context};
-use calamine::{Data, Reader};
+use anyhow::{anyhow, bail};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
 
 /// File names inside a workspace.
-pub const COUNTY_FILE: &str = "county.toml";
-pub const ROSTER_FILE: &str = "roster.xlsx";
-pub const COUNTY_SCORES_FILE: &str = "county_scores.xlsx";
+pub(crate) const COUNTY_FILE: &str = "county.toml";
+pub(crate) const ROSTER_FILE: &str = "roster.xlsx";
+pub(crate) const COUNTY_SCORES_FILE: &str = "county_scores.xlsx";
 /// The roster's sheet.
-pub const ROSTER_SHEET: &str = "名册";
+pub(crate) const ROSTER_SHEET: &str = "名册";
 
 /// Roster headers.
-pub const H_TOWNSHIP_CODE: &str = "乡镇(街道)代码";
-pub const H_TOWNSHIP: &str = "乡镇(街道)";
-pub const H_VILLAGE_CODE: &str = "村(社区)代码";
-pub const H_VILLAGE: &str = "村(社区)名称";
-pub const H_COUNTY_CODE: &str = "县(市、区)代码";
-pub const H_COUNTY: &str = "县(市、区)";
+pub(crate) const H_TOWNSHIP_CODE: &str = "乡镇(街道)代码";
+pub(crate) const H_TOWNSHIP: &str = "乡镇(街道)";
+pub(crate) const H_VILLAGE_CODE: &str = "村(社区)代码";
+pub(crate) const H_VILLAGE: &str = "村(社区)名称";
+pub(crate) const H_COUNTY_CODE: &str = "县(市、区)代码";
+pub(crate) const H_COUNTY: &str = "县(市、区)";
 
 const COUNTY_EXAMPLE: &str =
     "name = \"示范县\"        # 县(市、区)名称\ncode = \"990101\"       # 6位代码(市为4位,省为2位)\nbudget = 1100000       # 本年度星级奖励经费预算(元)";
@@ -58,7 +62,7 @@ enum CodeValue {
 }
 
 /// Read `county.toml` strictly: `name`, `code` and `budget`, nothing else.
-pub fn load_county(path: &Path) -> anyhow::Result<CountyConfig> {
+pub(crate) fn load_county(path: &Path) -> anyhow::Result<CountyConfig> {
     let shown = path.display();
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -113,7 +117,7 @@ fn toml_words(e: &toml::de::Error) -> String {
 
 /// One village of the roster.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RosterVillage {
+pub(crate) struct RosterVillage {
     pub township_code: String,
     pub township_name: String,
     pub village_code: String,
@@ -123,101 +127,78 @@ pub struct RosterVillage {
     pub county_name: Option<String>,
 }
 
-/// Read the roster (sheet 名册), one village per row, in file order. Blank
-/// rows are skipped; any bad row stops with the file, sheet and cell.
-pub fn load_roster(path: &Path) -> anyhow::Result<Vec<RosterVillage>> {
+/// Read the roster (sheet 名册), one village per row, in file order, through
+/// the pre-scan like every input. Blank rows are skipped; any bad row stops
+/// with the file, sheet and cell.
+pub(crate) fn load_roster(path: &Path, policy: &Policy) -> anyhow::Result<Vec<RosterVillage>> {
     let shown = path.display().to_string();
-    if !path.exists() {
-        bail!(
-            "找不到名册 {shown}。请在工作目录中放入 roster.xlsx:工作表“{ROSTER_SHEET}”,每个村(社区)一行,列为 {H_TOWNSHIP_CODE}、{H_TOWNSHIP}、{H_VILLAGE_CODE}、{H_VILLAGE}"
-        );
-    }
-    let mut wb = calamine::open_workbook_auto(path)
-        .with_context(|| format!("无法打开名册 {shown}(请确认是 Excel 工作簿且未加密)"))?;
-    let names = wb.sheet_names();
-    let sheet = names
-        .iter()
-        .find(|n| sheet_key(n) == ROSTER_SHEET)
-        .cloned()
-        .ok_or_else(|| {
-            anyhow!(
-                "名册 {shown} 中没有工作表“{ROSTER_SHEET}”(找到的工作表:{})",
-                names.join("、")
-            )
-        })?;
-    let range = wb
-        .worksheet_range(&sheet)
-        .with_context(|| format!("无法读取名册 {shown} 的工作表“{sheet}”"))?;
-    let (r0, c0) = range.start().unwrap_or((0, 0));
-    let rows: Vec<&[Data]> = range.rows().collect();
-    let at = |i: usize, j: usize| cell_ref(r0 + i as u32, c0 + j as u32);
+    let missing = format!(
+        "找不到名册 {shown}。请在工作目录中放入 roster.xlsx:工作表“{ROSTER_SHEET}”,每个村(社区)一行,列为 {H_TOWNSHIP_CODE}、{H_TOWNSHIP}、{H_VILLAGE_CODE}、{H_VILLAGE}"
+    );
+    let file = crate::read::county::read(path, policy, "名册", &missing)?;
+    let sheet = file
+        .sheet(ROSTER_SHEET)
+        .map_err(|e| anyhow!("名册 {shown} 中{e}"))?;
 
     // Header: the first row (of the first ten) holding the required columns.
-    let required = [H_TOWNSHIP_CODE, H_TOWNSHIP, H_VILLAGE_CODE, H_VILLAGE];
-    let mut found: Option<(usize, HashMap<String, usize>)> = None;
-    let mut best_missing: Vec<&str> = required.to_vec();
-    for (i, row) in rows.iter().enumerate().take(10) {
-        let mut cols = HashMap::new();
-        for (j, cell) in row.iter().enumerate() {
-            if let Data::String(s) = cell {
-                cols.entry(header_key(s)).or_insert(j);
-            }
-        }
-        let missing: Vec<&str> = required
-            .iter()
-            .copied()
-            .filter(|h| !cols.contains_key(&header_key(h)))
-            .collect();
-        if missing.is_empty() {
-            found = Some((i, cols));
-            break;
-        }
-        if missing.len() < best_missing.len() {
-            best_missing = missing;
-        }
-    }
-    let (header_row, cols) = found.ok_or_else(|| {
-        anyhow!(
-            "名册 {shown} 工作表“{sheet}”前10行中找不到表头:缺少列 {}",
-            best_missing.join("、")
-        )
-    })?;
-    let col = |h: &str| cols.get(&header_key(h)).copied();
-    let (tc, tn, vc, vn) = (
-        col(H_TOWNSHIP_CODE).expect("checked"),
-        col(H_TOWNSHIP).expect("checked"),
-        col(H_VILLAGE_CODE).expect("checked"),
-        col(H_VILLAGE).expect("checked"),
-    );
-    let (cc, cn) = (col(H_COUNTY_CODE), col(H_COUNTY));
+    let names = [
+        H_TOWNSHIP_CODE,
+        H_TOWNSHIP,
+        H_VILLAGE_CODE,
+        H_VILLAGE,
+        H_COUNTY_CODE,
+        H_COUNTY,
+    ];
+    let wanted = Wanted::new(names.map(std::iter::once));
+    let required = [true, true, true, true, false, false];
+    let header = header::find(sheet, &wanted, &required, |hit| hit[..4].iter().all(|h| *h))
+        .map_err(|best| {
+            let missing: Vec<&str> = names[..4]
+                .iter()
+                .zip(&best)
+                .filter(|(_, hit)| !**hit)
+                .map(|(n, _)| *n)
+                .collect();
+            anyhow!(
+                "名册 {shown} 工作表“{}”前10行中找不到表头:缺少列 {}",
+                sheet.name,
+                missing.join("、")
+            )
+        })?;
+    let cols = wanted.first_columns(header);
+    let [Some(tc), Some(tn), Some(vc), Some(vn), cc, cn] = cols[..] else {
+        unreachable!("the header row names the four required columns");
+    };
 
     let mut out: Vec<RosterVillage> = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
-    for (i, row) in rows.iter().enumerate().skip(header_row + 1) {
-        let get = |j: usize| row.get(j).unwrap_or(&Data::Empty);
+    for row in sheet.rows.iter().filter(|r| r.row > header.row) {
+        let get = |j: u32| row.get(j).filter(|v| !v.is_blank());
         let used = [Some(tc), Some(tn), Some(vc), Some(vn), cc, cn];
-        if used.iter().flatten().all(|j| is_blank(get(*j))) {
+        if used.iter().flatten().all(|j| get(*j).is_none()) {
             continue;
         }
-        let here = |j: usize| format!("名册 {shown} 工作表“{sheet}”单元格 {}", at(i, j));
-        let code = |j: usize, digits: usize, what: &str| -> anyhow::Result<String> {
+        let here = |j: u32| {
+            format!(
+                "名册 {shown} 工作表“{}”单元格 {}",
+                sheet.name,
+                cell_ref(row.row, j)
+            )
+        };
+        let code = |j: u32, digits: usize, what: &str| -> anyhow::Result<String> {
             let d = get(j);
             let c = match d {
-                Data::String(s) => code_from_text(s, digits),
-                Data::Float(f) => code_from_number(*f, digits),
-                Data::Int(n) => code_from_number(*n as f64, digits),
+                Some(CellValue::Text(s)) => code_from_text(s, digits),
+                Some(CellValue::Number(f)) => code_from_number(*f, digits),
                 _ => None,
             };
-            c.ok_or_else(|| {
-                if is_blank(d) {
-                    anyhow!("{}:{what}为空", here(j))
-                } else {
-                    anyhow!("{}:{what}“{}”不是{digits}位数字", here(j), show(d))
-                }
+            c.ok_or_else(|| match d {
+                None => anyhow!("{}:{what}为空", here(j)),
+                Some(v) => anyhow!("{}:{what}“{}”不是{digits}位数字", here(j), v.show()),
             })
         };
-        let text = |j: usize, what: &str| -> anyhow::Result<String> {
-            let t = clean(&show(get(j)));
+        let text = |j: u32, what: &str| -> anyhow::Result<String> {
+            let t = clean(&get(j).map(|v| v.show()).unwrap_or_default());
             if t.is_empty() {
                 bail!("{}:{what}为空", here(j));
             }
@@ -234,7 +215,7 @@ pub fn load_roster(path: &Path) -> anyhow::Result<Vec<RosterVillage>> {
             );
         }
         let county_code = match cc {
-            Some(j) if !is_blank(get(j)) => Some(code(j, 6, H_COUNTY_CODE)?),
+            Some(j) if get(j).is_some() => Some(code(j, 6, H_COUNTY_CODE)?),
             _ => None,
         };
         if let Some(c) = &county_code {
@@ -245,11 +226,11 @@ pub fn load_roster(path: &Path) -> anyhow::Result<Vec<RosterVillage>> {
                 );
             }
         }
-        let county_name = match cn {
-            Some(j) => Some(clean(&show(get(j)))).filter(|s| !s.is_empty()),
-            None => None,
-        };
-        let cell = at(i, vc);
+        let county_name = cn
+            .and_then(get)
+            .map(|v| clean(&v.show()))
+            .filter(|s| !s.is_empty());
+        let cell = cell_ref(row.row, vc);
         if let Some(first) = seen.insert(village_code.clone(), cell.clone()) {
             bail!(
                 "{}:村(社区)代码 {village_code} 重复(第一次出现在 {first})",
@@ -266,38 +247,35 @@ pub fn load_roster(path: &Path) -> anyhow::Result<Vec<RosterVillage>> {
         });
     }
     if out.is_empty() {
-        bail!("名册 {shown} 工作表“{sheet}”中没有村(社区)");
+        bail!("名册 {shown} 工作表“{}”中没有村(社区)", sheet.name);
     }
     Ok(out)
 }
 
-fn is_blank(d: &Data) -> bool {
-    match d {
-        Data::Empty => true,
-        Data::String(s) => s.trim().is_empty(),
-        _ => false,
-    }
+/// The distinct townships of a roster, in roster order, as a period
+/// expects them (code, name and, for a city or province, the county).
+pub(crate) fn expected_townships(roster: &[RosterVillage]) -> Vec<Expected> {
+    let mut seen = std::collections::BTreeSet::new();
+    roster
+        .iter()
+        .filter(|v| seen.insert(v.township_code.as_str()))
+        .map(|v| Expected {
+            code: v.township_code.clone(),
+            name: v.township_name.clone(),
+            county_code: v.county_code.clone(),
+            county_name: v.county_name.clone(),
+        })
+        .collect()
 }
 
-fn show(d: &Data) -> String {
-    match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Float(f) => crate::read::normalise::show_number(*f),
-        Data::Int(i) => i.to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// The distinct townships of a roster, in roster order: (code, name).
-pub fn roster_townships(roster: &[RosterVillage]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for v in roster {
-        if !out.iter().any(|(c, _)| *c == v.township_code) {
-            out.push((v.township_code.clone(), v.township_name.clone()));
-        }
-    }
-    out
+/// The roster indexed for the rules (by village code, per township).
+pub(crate) fn roster_index(roster: Vec<RosterVillage>) -> Roster {
+    Roster::new(roster.into_iter().map(|v| RosterEntry {
+        township_code: v.township_code,
+        township_name: v.township_name,
+        village_code: v.village_code,
+        village_name: v.village_name,
+    }))
 }
 
 #[cfg(test)]
@@ -361,7 +339,7 @@ mod tests {
             }
         }
         wb.save(&p).unwrap();
-        load_roster(&p)
+        load_roster(&p, &Policy::default_rules())
     }
 
     #[test]
@@ -397,6 +375,36 @@ mod tests {
         assert!(
             e.contains("C3") && e.contains("重复") && e.contains("C2"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn roster_goes_through_the_pre_scan() {
+        // Not a workbook: refused by the pre-scan before calamine sees it.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(ROSTER_FILE);
+        std::fs::write(&p, b"%PDF-1.4 not a roster").unwrap();
+        let e = load_roster(&p, &Policy::default_rules())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!("无法读取名册 {}:", p.display())),
+            "{e}"
+        );
+        assert!(e.contains("PDF"), "{e}");
+        // A workbook without the 名册 sheet names the sheets it has.
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        wb.add_worksheet().set_name("村名单").unwrap();
+        wb.save(&p).unwrap();
+        let e = load_roster(&p, &Policy::default_rules())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "名册 {} 中没有工作表“名册”(找到的工作表:“村名单”)",
+                p.display()
+            )
         );
     }
 }

@@ -4,15 +4,16 @@
 use super::Outcome;
 use crate::finding::{Finding, Level};
 use crate::model::Loaded;
+use crate::pipeline::{self, Checker};
 use crate::policy::Policy;
 use crate::read::normalise::Period;
-use crate::rules::{self, Context, Roster};
+use crate::rules::Roster;
 use anyhow::Context as _;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// 按文件分组的文字列表
     Text,
     /// 每行一个 JSON 对象
@@ -20,7 +21,7 @@ pub enum Format {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct Args {
+pub(crate) struct Args {
     /// 要校验的乡镇月报文件(可多个;给文件夹则校验其中所有报表)
     #[arg(required = true, value_name = "文件")]
     pub files: Vec<PathBuf>,
@@ -57,7 +58,9 @@ fn plan(args: &Args) -> anyhow::Result<Plan> {
         None => Policy::default_rules(),
     };
     let roster = match &args.roster {
-        Some(p) => Some(roster_index(p)?),
+        Some(p) => Some(crate::workspace::roster_index(
+            crate::workspace::load_roster(p, &policy)?,
+        )),
         None => None,
     };
     let mut files = Vec::new();
@@ -83,41 +86,32 @@ fn plan(args: &Args) -> anyhow::Result<Plan> {
     })
 }
 
-pub fn run(args: Args) -> anyhow::Result<Outcome> {
+pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let plan = plan(&args)?;
     // The previous return is read for its figures only; a file that could
     // not be read gives no baseline (and says so).
-    let previous = match &args.previous {
-        Some(p) => {
-            let loaded = crate::read::read_file(p, &plan.policy, None);
-            if loaded.ret.is_none() {
-                eprintln!(
-                    "提示:上期报表 {} 无法读取,不做环比检查(H 规则)",
-                    p.display()
-                );
-            }
-            // Kept as consolidate keeps a previous period's returns.
-            loaded.ret.map(|mut ret| {
-                ret.keep_for_comparison();
-                ret
-            })
+    let previous = args.previous.as_ref().and_then(|p| {
+        let ret = pipeline::previous_return(p, &plan.policy);
+        if ret.is_none() {
+            eprintln!(
+                "提示:上期报表 {} 无法读取,不做环比检查(H 规则)",
+                p.display()
+            );
         }
-        None => None,
-    };
-    let ctx = Context {
+        ret
+    });
+    let checker = Checker {
         policy: &plan.policy,
-        office_code: None,
         roster: plan.roster.as_ref(),
         previous: previous.as_ref(),
-        placements: None,
+        period: args.period,
     };
     let mut any_error = false;
     let stdout = std::io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = stdout.lock();
     for path in &plan.files {
-        let mut loaded = crate::read::read_file(path, &plan.policy, args.period);
-        rules::check_loaded(&mut loaded, &ctx);
+        let loaded = checker.check_file(path);
         any_error |= loaded.has_errors();
         match args.format {
             Format::Text => print_text(&mut out, &loaded, color)?,
@@ -128,39 +122,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             }
         }
         if let Some(dir) = &args.feedback {
-            write_feedback(dir, &loaded, args.period)?;
+            pipeline::write_file_feedback(dir, &loaded, &plan.policy, args.period)?;
         }
     }
-    Ok(if any_error {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
-}
-
-fn write_feedback(dir: &Path, loaded: &Loaded, period: Option<Period>) -> anyhow::Result<()> {
-    if loaded.findings.is_empty() {
-        return Ok(());
-    }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("无法创建反馈文件夹 {}", dir.display()))?;
-    let stem = Path::new(&loaded.file)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let target = dir.join(crate::write::safe_file_name(&format!(
-        "{stem}_校验结果.xlsx"
-    )));
-    let period = period.or_else(|| loaded.cover.as_ref().and_then(|c| c.period));
-    crate::write::feedback::write_file(
-        &loaded.raw,
-        &loaded.findings,
-        &loaded.file,
-        period,
-        &target,
-    )
-    .with_context(|| format!("无法写出反馈工作簿 {}", target.display()))?;
-    Ok(())
+    Ok(Outcome::of(any_error))
 }
 
 fn print_text(out: &mut impl Write, loaded: &Loaded, color: bool) -> std::io::Result<()> {
@@ -215,15 +180,4 @@ fn print_text(out: &mut impl Write, loaded: &Loaded, color: bool) -> std::io::Re
         )?;
     }
     Ok(())
-}
-
-/// The roster as the rules index it.
-fn roster_index(path: &Path) -> anyhow::Result<Roster> {
-    let rows = crate::workspace::load_roster(path)?;
-    Ok(Roster::new(rows.into_iter().map(|v| rules::RosterEntry {
-        township_code: v.township_code,
-        township_name: v.township_name,
-        village_code: v.village_code,
-        village_name: v.village_name,
-    })))
 }

@@ -1,12 +1,13 @@
 //! One file per subcommand, each with its own clap `Args` and `run`.
 
-pub mod accounts;
-pub mod check;
-pub mod consolidate;
+pub(crate) mod accounts;
+pub(crate) mod check;
+pub(crate) mod consolidate;
 pub mod help;
-pub mod serve;
-pub mod template;
-pub mod tiers;
+mod period;
+pub(crate) mod serve;
+pub(crate) mod template;
+pub(crate) mod tiers;
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +20,17 @@ pub enum Outcome {
     Findings,
 }
 
+impl Outcome {
+    /// Findings when any error was found, else clean.
+    pub(crate) fn of(any_error: bool) -> Outcome {
+        if any_error {
+            Outcome::Findings
+        } else {
+            Outcome::Clean
+        }
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "huizong",
@@ -29,11 +41,18 @@ pub enum Outcome {
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
+}
+
+impl Cli {
+    /// Run the command given.
+    pub fn run(self) -> anyhow::Result<Outcome> {
+        self.command.run()
+    }
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// 生成空白乡镇月报模板(可按名册预填)
     Template(template::Args),
     /// 校验一个或多个乡镇月报,列出问题
@@ -41,7 +60,7 @@ pub enum Command {
     /// 汇总本月全部乡镇月报,写出县级汇总表和反馈表(有区级评定时另写星级经费分档表)
     Consolidate(consolidate::Args),
     /// 星级评定与经费分档:按区级评定得分评定星级,在预算内核拨经费,写出星级经费分档表
-    Tiers(consolidate::Inputs),
+    Tiers(period::PeriodArgs),
     /// 为网上报送服务创建账号(每个乡镇一个,县里一个),写出账号表;--reset 重设密码
     Accounts(accounts::Args),
     /// 启动网上报送服务:乡镇在浏览器中校验、提交月报,县里查看报送情况并汇总
@@ -49,7 +68,7 @@ pub enum Command {
 }
 
 impl Command {
-    pub fn run(self) -> anyhow::Result<Outcome> {
+    fn run(self) -> anyhow::Result<Outcome> {
         match self {
             Command::Template(a) => template::run(a),
             Command::Check(a) => check::run(a),

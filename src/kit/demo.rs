@@ -14,6 +14,8 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
+    // Not an iterator: a seeded generator whose next value is always there.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -490,7 +492,7 @@ pub fn write_roster_with_counties(
             ws.write_string(r, 5, cn)?;
         }
     }
-    wb.set_properties(&crate::write::template::properties(None, "名册")?);
+    wb.set_properties(&crate::write::template::properties(None, "名册", None)?);
     crate::write::atomic::save(&mut wb, path)?;
     Ok(())
 }
@@ -520,7 +522,7 @@ pub fn write_scores(
     ws.set_column_width(0, 16)?;
     ws.set_column_width(1, 14)?;
     ws.set_column_width(2, 14)?;
-    wb.set_properties(&crate::write::template::properties(None, "区级评定")?);
+    wb.set_properties(&crate::write::template::properties(None, "区级评定", None)?);
     crate::write::atomic::save(&mut wb, path)?;
     Ok(())
 }

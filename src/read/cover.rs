@@ -10,7 +10,7 @@ use crate::model::{sheet_order, Cover};
 use crate::schema::{self, CoverField, SheetId};
 
 /// Read the cover; push its findings.
-pub fn read(sheet: &RawSheet, expected: Option<Period>, out: &mut Vec<Finding>) -> Cover {
+pub(crate) fn read(sheet: &RawSheet, expected: Option<Period>, out: &mut Vec<Finding>) -> Cover {
     let mut cover = Cover {
         sheet: sheet.name.clone(),
         ..Cover::default()
@@ -208,7 +208,7 @@ pub fn read(sheet: &RawSheet, expected: Option<Period>, out: &mut Vec<Finding>) 
 
 /// Dotted-number comparison (`2024.3` < `2025.1` < `2025.1.2`); a version
 /// that is not dotted numbers counts as older.
-pub fn version_older(v: &str, current: &str) -> bool {
+pub(crate) fn version_older(v: &str, current: &str) -> bool {
     let parse = |s: &str| -> Option<Vec<u64>> {
         s.trim().split('.').map(|p| p.trim().parse().ok()).collect()
     };

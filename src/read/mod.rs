@@ -1,10 +1,13 @@
 //! Reading a return: pre-scan, calamine into sparse sheets, then the typed
 //! rows of the schema with the findings met on the way (S, C01–C03, C06, V).
 
-pub mod cover;
+pub(crate) mod county;
+pub(crate) mod cover;
+pub(crate) mod header;
+pub(crate) mod marker;
 pub mod normalise;
-pub mod prescan;
-pub mod table;
+pub(crate) mod prescan;
+pub(crate) mod table;
 pub mod workbook;
 
 use crate::finding::{Code, Finding, Level};
@@ -17,7 +20,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// Excel's limit on the characters of one cell (S07).
-pub const EXCEL_TEXT_LIMIT: usize = 32_767;
+pub(crate) const EXCEL_TEXT_LIMIT: usize = 32_767;
 
 /// The name a file is shown by: its file name.
 pub fn display_name(path: &Path) -> String {
@@ -29,25 +32,29 @@ pub fn display_name(path: &Path) -> String {
 /// File endings read as returns.
 pub const RETURN_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "xlsb", "ods", "et", "ett"];
 
-/// The files in a folder that look like returns (by ending; WPS `.et` too,
-/// so it gets its S01), sorted by name in Unicode code point order. Office
-/// lock files (`~$…`) and hidden files are left out.
+/// Does the file's name end as a spreadsheet's (WPS `.et` included, so it
+/// gets its S01 saying to save it as .xlsx)?
+pub(crate) fn is_spreadsheet_name(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    RETURN_EXTENSIONS.contains(&ext.as_str())
+}
+
+/// The files in a folder that look like returns (by ending), sorted by name
+/// in Unicode code point order. Office lock files (`~$…`) and hidden files
+/// are left out.
 pub fn spreadsheet_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let name = display_name(&path);
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_lowercase())
-            .unwrap_or_default();
         if name.starts_with("~$")
             || name.starts_with('.')
-            || !RETURN_EXTENSIONS.contains(&ext.as_str())
+            || !is_spreadsheet_name(&path)
+            || path.is_dir()
         {
-            continue;
-        }
-        if path.is_dir() {
             continue;
         }
         out.push(path);
@@ -66,7 +73,7 @@ pub fn read_file(path: &Path, policy: &Policy, expected: Option<Period>) -> Load
 /// once the typed rows are read, so memory does not grow with the number
 /// of returns; [`raw_of`] reads them again for the few files that need a
 /// feedback workbook.
-pub fn read_file_lean(path: &Path, policy: &Policy, expected: Option<Period>) -> Loaded {
+pub(crate) fn read_file_lean(path: &Path, policy: &Policy, expected: Option<Period>) -> Loaded {
     read_file_keeping(path, policy, expected, false)
 }
 
@@ -134,7 +141,7 @@ fn read_limited(path: &Path, limits: &crate::policy::Limits) -> Result<Vec<u8>, 
 /// the file read again — only when its bytes still hash to what was
 /// checked (a file changed during the run gets no copied sheets rather than
 /// someone else's cells).
-pub fn raw_of<'a>(l: &'a Loaded, policy: &Policy) -> std::borrow::Cow<'a, RawWorkbook> {
+pub(crate) fn raw_of<'a>(l: &'a Loaded, policy: &Policy) -> std::borrow::Cow<'a, RawWorkbook> {
     use std::borrow::Cow;
     if !l.raw.sheets.is_empty() || l.sha256.is_empty() {
         return Cow::Borrowed(&l.raw);
@@ -194,6 +201,8 @@ pub enum ReadPath {
     /// The workbook was read (its findings may still include a fatal one,
     /// e.g. a missing sheet).
     Read,
+    /// The tool's own county or tier workbook: not read as a return.
+    Own,
 }
 
 /// Read a return from bytes already in memory (the bytes are hashed once).
@@ -236,6 +245,13 @@ pub fn read_bytes_traced(
             )
         }
     };
+    if scanned.format == prescan::Format::Xlsx {
+        if let Some(kind) = marker::output_kind(bytes) {
+            let mut l = done(None, None, RawWorkbook::default(), Vec::new());
+            l.own_output = Some(kind);
+            return (l, ReadPath::Own);
+        }
+    }
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         workbook::open(scanned.parsed(bytes), scanned.format, &policy.limits)
     }));
@@ -294,12 +310,13 @@ fn finish(
         ret,
         raw,
         findings,
+        own_output: None,
     }
 }
 
 /// Sheets, cover and tables of a parsed workbook. With a fatal finding only
 /// the S and C01–C03 findings are kept, and there is no return.
-pub fn parse(
+pub(crate) fn parse(
     raw: &RawWorkbook,
     expected: Option<Period>,
 ) -> (Option<crate::model::Cover>, Option<Return>, Vec<Finding>) {
@@ -419,7 +436,7 @@ fn long_texts(sheet: &workbook::RawSheet, out: &mut Vec<Finding>) {
 }
 
 /// Mark warnings that the return's 情况说明 explains (rule and village match).
-pub fn apply_explanations(findings: &mut [Finding], explanations: &[Explanation]) {
+pub(crate) fn apply_explanations(findings: &mut [Finding], explanations: &[Explanation]) {
     for f in findings.iter_mut().filter(|f| f.level == Level::Warning) {
         if let Some(v) = &f.village {
             f.explained = explanations

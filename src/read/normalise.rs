@@ -8,14 +8,14 @@ use std::str::FromStr;
 
 /// Map the full-width forms U+FF01–U+FF5E to ASCII and U+3000 to a space —
 /// nothing else (not NFKC: `㎡` stays `㎡`).
-pub fn fold(s: &str) -> String {
+pub(crate) fn fold(s: &str) -> String {
     fold_cow(s).into_owned()
 }
 
 /// [`fold`], borrowing text that has nothing to fold (most text): every
 /// folded character is encoded from a lead byte 0xEF (U+FF01–U+FF5E) or
 /// 0xE3 (U+3000).
-pub fn fold_cow(s: &str) -> Cow<'_, str> {
+pub(crate) fn fold_cow(s: &str) -> Cow<'_, str> {
     if !s.bytes().any(|b| b == 0xEF || b == 0xE3) {
         return Cow::Borrowed(s);
     }
@@ -31,29 +31,29 @@ pub fn fold_cow(s: &str) -> Cow<'_, str> {
 }
 
 /// Fold and trim.
-pub fn clean(s: &str) -> String {
+pub(crate) fn clean(s: &str) -> String {
     fold_cow(s).trim().to_string()
 }
 
 /// Key a header compares by: folded, every space and line break removed.
-pub fn header_key(s: &str) -> String {
+pub(crate) fn header_key(s: &str) -> String {
     fold(s).chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// Key a cover label compares by: trimmed, folded, a trailing colon dropped.
-pub fn label_key(s: &str) -> String {
+pub(crate) fn label_key(s: &str) -> String {
     let f = clean(s);
     f.trim_end_matches(':').trim().to_string()
 }
 
 /// Key a sheet name compares by.
-pub fn sheet_key(s: &str) -> String {
+pub(crate) fn sheet_key(s: &str) -> String {
     clean(s)
 }
 
 /// Key a sign name compares by: folded, spaces and the brackets
 /// `()（）[]【】「」` dropped.
-pub fn sign_key(s: &str) -> String {
+pub(crate) fn sign_key(s: &str) -> String {
     fold(s)
         .chars()
         .filter(|c| {
@@ -63,7 +63,7 @@ pub fn sign_key(s: &str) -> String {
 }
 
 /// Is this a 合计/总计 (totals) or 小计 (subtotal) marker, in any spacing?
-pub fn totals_marker(s: &str) -> Option<Totals> {
+pub(crate) fn totals_marker(s: &str) -> Option<Totals> {
     // Every marker has 计, and folding makes none: most cells (checked on
     // every row) are answered without a copy.
     if !s.contains('计') {
@@ -80,14 +80,14 @@ pub fn totals_marker(s: &str) -> Option<Totals> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Totals {
+pub(crate) enum Totals {
     Total,
     Subtotal,
 }
 
 /// An area code from text: trimmed, folded, a leading apostrophe and a
 /// trailing `.0` dropped; exactly `digits` ASCII digits or nothing.
-pub fn code_from_text(s: &str, digits: usize) -> Option<String> {
+pub(crate) fn code_from_text(s: &str, digits: usize) -> Option<String> {
     let f = clean(s);
     let f = f.strip_prefix('\'').unwrap_or(&f).trim();
     let f = f.strip_suffix(".0").unwrap_or(f);
@@ -95,7 +95,7 @@ pub fn code_from_text(s: &str, digits: usize) -> Option<String> {
 }
 
 /// An area code from a number cell (`990101103207` or `990101103207.0`).
-pub fn code_from_number(v: f64, digits: usize) -> Option<String> {
+pub(crate) fn code_from_number(v: f64, digits: usize) -> Option<String> {
     if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e15 {
         code_from_text(&format!("{}", v as u64), digits)
     } else {
@@ -105,14 +105,14 @@ pub fn code_from_number(v: f64, digits: usize) -> Option<String> {
 
 /// Why a text is not a number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NumError {
+pub(crate) enum NumError {
     NotANumber,
     TooLarge,
 }
 
 /// A number from text: full-width digits, thousands separators and spaces
 /// allowed; read as an exact decimal.
-pub fn number_from_text(s: &str) -> Result<Decimal, NumError> {
+pub(crate) fn number_from_text(s: &str) -> Result<Decimal, NumError> {
     let f = clean(s);
     let t = f.strip_prefix('+').unwrap_or(&f);
     let (sign, body) = match t.strip_prefix('-') {
@@ -154,7 +154,7 @@ pub fn number_from_text(s: &str) -> Result<Decimal, NumError> {
 
 /// A number cell's stored double, rounded to 6 decimal places first (so a
 /// formula's 11.999999999999998 is 12).
-pub fn number_from_f64(v: f64) -> Result<Decimal, NumError> {
+pub(crate) fn number_from_f64(v: f64) -> Result<Decimal, NumError> {
     if !v.is_finite() {
         return Err(NumError::NotANumber);
     }
@@ -174,7 +174,7 @@ pub fn number_from_f64(v: f64) -> Result<Decimal, NumError> {
 /// mantissa below 2^53 and a power of ten up to 10^22 are both exact doubles,
 /// so their quotient is correctly rounded: the same double as parsing the
 /// decimal's text, without the text.
-pub fn decimal_to_f64(d: Decimal) -> f64 {
+pub(crate) fn decimal_to_f64(d: Decimal) -> f64 {
     const POW10: [f64; 23] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
         1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
@@ -187,7 +187,7 @@ pub fn decimal_to_f64(d: Decimal) -> f64 {
 }
 
 /// Shortest text of a number cell's value, for messages and the 原值 column.
-pub fn show_number(v: f64) -> String {
+pub(crate) fn show_number(v: f64) -> String {
     match number_from_f64(v) {
         Ok(d) => d.normalize().to_string(),
         Err(_) => format!("{v}"),
@@ -195,12 +195,12 @@ pub fn show_number(v: f64) -> String {
 }
 
 /// Decimals a number carries (12.50 → 1, 12 → 0).
-pub fn decimals(d: Decimal) -> u32 {
+pub(crate) fn decimals(d: Decimal) -> u32 {
     d.normalize().scale()
 }
 
 /// Yes/no text: 是/否, 有/无, √/×, Y/N, 1/0, TRUE/FALSE.
-pub fn yes_no_from_text(s: &str) -> Option<bool> {
+pub(crate) fn yes_no_from_text(s: &str) -> Option<bool> {
     let f = clean(s).to_uppercase();
     match f.as_str() {
         "是" | "有" | "√" | "✓" | "✔" | "Y" | "YES" | "1" | "TRUE" => Some(true),
@@ -233,17 +233,17 @@ impl Period {
         Period::new(p.0 as i32, p.1)
     }
 
-    pub fn new(year: i32, month: u32) -> Option<Period> {
+    pub(crate) fn new(year: i32, month: u32) -> Option<Period> {
         ((1900..=9999).contains(&year) && (1..=12).contains(&month))
             .then_some(Period { year, month })
     }
 
-    pub fn days(self) -> u32 {
+    pub(crate) fn days(self) -> u32 {
         days_in_month(self.year, self.month)
     }
 
     /// The month before.
-    pub fn previous(self) -> Period {
+    pub(crate) fn previous(self) -> Period {
         if self.month == 1 {
             Period {
                 year: self.year - 1,
@@ -287,7 +287,7 @@ impl Date {
 
     /// `2024-06-28`, `2024/6/28`, `2024.6.28`, `2024年6月28日`, or an ISO
     /// date-time whose date part is one of those.
-    pub fn parse(s: &str) -> Option<Date> {
+    pub(crate) fn parse(s: &str) -> Option<Date> {
         let f = clean(s);
         let f = f.split(['T', ' ']).next().unwrap_or("");
         if let Some(rest) = f.strip_suffix('日').or_else(|| f.strip_suffix('号')) {
@@ -303,7 +303,7 @@ impl Date {
     }
 
     /// An Excel serial date (1900 date system, with its 1900-02-29).
-    pub fn from_serial(serial: f64) -> Option<Date> {
+    pub(crate) fn from_serial(serial: f64) -> Option<Date> {
         if !serial.is_finite() || !(1.0..2_958_466.0).contains(&serial) {
             return None;
         }
@@ -326,7 +326,7 @@ impl Date {
         Date::new(y as i32, m, d)
     }
 
-    pub fn period(self) -> Period {
+    pub(crate) fn period(self) -> Period {
         Period {
             year: self.year,
             month: self.month,
@@ -346,7 +346,7 @@ fn num(s: &str) -> Option<u32> {
         .then(|| s.parse().ok())?
 }
 
-pub fn days_in_month(year: i32, month: u32) -> u32 {
+pub(crate) fn days_in_month(year: i32, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -358,7 +358,7 @@ pub fn days_in_month(year: i32, month: u32) -> u32 {
 /// An 11-digit mobile (1xxxxxxxxxx) or a landline with area code
 /// (`0597-1234567`, `(0597)1234567`, `0597 1234567`, with an optional
 /// `-123` extension).
-pub fn is_phone(s: &str) -> bool {
+pub(crate) fn is_phone(s: &str) -> bool {
     let f = clean(s);
     let digits_only = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     if f.len() == 11 && digits_only(&f) && f.starts_with('1') {

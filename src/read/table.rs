@@ -2,6 +2,7 @@
 //! aliases, blank/totals rows, and each cell parsed by its column's kind
 //! (rules S03, S04, V01–V06 format, V10).
 
+use super::header::{self, Wanted};
 use super::normalise::{
     clean, code_from_number, code_from_text, decimals, fold_cow, header_key, number_from_f64,
     number_from_text, totals_marker, yes_no_from_text, Date, NumError, Totals,
@@ -13,47 +14,29 @@ use crate::schema::{self, Col, Column, Kind, SheetId, SheetSpec};
 use rust_decimal::Decimal;
 use std::borrow::Cow;
 
-/// Rows searched for the header.
-const HEADER_SEARCH_ROWS: u32 = 10;
-
 /// Read one data sheet; `None` (with S03) when its header or a required
 /// column cannot be found.
-pub fn read(sheet: &RawSheet, spec: &'static SheetSpec, out: &mut Vec<Finding>) -> Option<Table> {
+pub(crate) fn read(
+    sheet: &RawSheet,
+    spec: &'static SheetSpec,
+    out: &mut Vec<Finding>,
+) -> Option<Table> {
     assert!(
         spec.columns.len() <= schema::MAX_COLUMNS,
         "{} is a data sheet of the schema",
         spec.name
     );
     let order = sheet_order(spec.id);
-    let keys: Vec<Vec<String>> = spec
-        .columns
-        .iter()
-        .map(|c| {
-            std::iter::once(c.header)
-                .chain(c.aliases.iter().copied())
-                .map(header_key)
-                .collect()
-        })
-        .collect();
-    let column_of = |text: &str| -> Option<usize> {
-        let k = header_key(text);
-        keys.iter().position(|ks| ks.contains(&k))
-    };
-    let header = sheet
-        .rows
-        .iter()
-        .take_while(|r| r.row < HEADER_SEARCH_ROWS)
-        .find(|r| {
-            let mut hit = vec![false; spec.columns.len()];
-            for c in &r.cells {
-                if let CellValue::Text(t) = &c.value {
-                    if let Some(i) = column_of(t) {
-                        hit[i] = true;
-                    }
-                }
-            }
-            hit.iter().filter(|h| **h).count() * 2 >= spec.columns.len()
-        });
+    let wanted = Wanted::new(
+        spec.columns
+            .iter()
+            .map(|c| std::iter::once(c.header).chain(c.aliases.iter().copied())),
+    );
+    let all = vec![true; spec.columns.len()];
+    let header = header::find(sheet, &wanted, &all, |hit| {
+        hit.iter().filter(|h| **h).count() * 2 >= spec.columns.len()
+    })
+    .ok();
     let Some(header) = header else {
         let names: Vec<&str> = spec.columns.iter().map(|c| c.header).collect();
         out.push(
@@ -83,7 +66,7 @@ pub fn read(sheet: &RawSheet, spec: &'static SheetSpec, out: &mut Vec<Finding>) 
             row_no_col.get_or_insert(c.col);
             continue;
         }
-        match column_of(&text) {
+        match wanted.column_of(&text) {
             Some(i) if cols[i].is_none() => cols[i] = Some(c.col),
             Some(i) => out.push(
                 Finding::new(
@@ -194,9 +177,10 @@ fn read_row(
                         continue;
                     }
                     Err((code, message)) => {
-                        if !(is_totals && matches!(column.kind, Kind::Code12 | Kind::YesNo))
-                            && !is_explanations
-                        {
+                        // A totals row may leave its code and yes/no cells
+                        // as it likes; 情况说明 is free text.
+                        let free = is_totals && matches!(column.kind, Kind::Code12 | Kind::YesNo);
+                        if !(is_explanations || free) {
                             found.push((code, message, c, v.show()));
                         }
                         Field::Bad
@@ -281,14 +265,14 @@ fn clean_value(v: &CellValue) -> Cow<'_, str> {
 /// A cell parsed by its column's kind, its text borrowed from the cell
 /// where it can be; the table stores it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Parsed<'a> {
+pub(crate) enum Parsed<'a> {
     Num(Decimal),
     Bool(bool),
     Text(Cow<'a, str>),
 }
 
 impl Parsed<'_> {
-    pub fn as_val(&self) -> Val<'_> {
+    pub(crate) fn as_val(&self) -> Val<'_> {
         match self {
             Parsed::Num(d) => Val::Num(*d),
             Parsed::Bool(b) => Val::Bool(*b),
@@ -314,7 +298,7 @@ impl std::fmt::Display for Shown<'_> {
 
 /// Parse a non-blank cell by its column's kind: the value, or the V code
 /// and message.
-pub fn parse<'v>(v: &'v CellValue, column: &Column) -> Result<Parsed<'v>, (Code, String)> {
+pub(crate) fn parse<'v>(v: &'v CellValue, column: &Column) -> Result<Parsed<'v>, (Code, String)> {
     let h = column.header;
     if let CellValue::Error(e) = v {
         return Err((

@@ -25,7 +25,7 @@ pub enum CellValue {
 
 impl CellValue {
     /// The raw text found, for messages and 原值.
-    pub fn show(&self) -> String {
+    pub(crate) fn show(&self) -> String {
         match self {
             CellValue::Text(s) => s.to_string(),
             CellValue::Number(v) => super::normalise::show_number(*v),
@@ -40,7 +40,7 @@ impl CellValue {
     }
 
     /// Blank text counts as empty.
-    pub fn is_blank(&self) -> bool {
+    pub(crate) fn is_blank(&self) -> bool {
         matches!(self, CellValue::Text(s) if s.trim().is_empty())
     }
 }
@@ -59,7 +59,7 @@ pub struct RawRow {
 }
 
 impl RawRow {
-    pub fn get(&self, col: u32) -> Option<&CellValue> {
+    pub(crate) fn get(&self, col: u32) -> Option<&CellValue> {
         self.cells
             .binary_search_by_key(&col, |c| c.col)
             .ok()
@@ -75,13 +75,13 @@ pub struct RawSheet {
 }
 
 impl RawSheet {
-    pub fn row(&self, row: u32) -> Option<&RawRow> {
+    pub(crate) fn row(&self, row: u32) -> Option<&RawRow> {
         self.rows
             .binary_search_by_key(&row, |r| r.row)
             .ok()
             .map(|i| &self.rows[i])
     }
-    pub fn get(&self, row: u32, col: u32) -> Option<&CellValue> {
+    pub(crate) fn get(&self, row: u32, col: u32) -> Option<&CellValue> {
         self.row(row).and_then(|r| r.get(col))
     }
 }
@@ -94,7 +94,7 @@ pub struct RawWorkbook {
 
 /// Why a file could not be read.
 #[derive(Debug, thiserror::Error)]
-pub enum OpenError {
+pub(crate) enum OpenError {
     /// calamine could not parse it (becomes S01).
     #[error("{0}")]
     Damaged(String),
@@ -186,16 +186,25 @@ fn err<E: std::fmt::Display>(e: E) -> OpenError {
 /// declared size, and more is a lie (a zip bomb), S06 as the pre-scan says
 /// it; anything else is damage.
 fn read_error(e: calamine::XlsxError, part: &str) -> OpenError {
-    let text = e.to_string();
-    match super::prescan::bigger_than_declared(&text, part) {
+    let io = match &e {
+        calamine::XlsxError::Io(io) => Some(io),
+        calamine::XlsxError::Xml(quick_xml::Error::Io(io)) => Some(&**io),
+        calamine::XlsxError::Zip(zip::result::ZipError::Io(io)) => Some(io),
+        _ => None,
+    };
+    match io.and_then(|io| super::prescan::bigger_than_declared(io, part)) {
         Some(f) => OpenError::Refused(Box::new(f)),
-        None => OpenError::Damaged(text),
+        None => OpenError::Damaged(e.to_string()),
     }
 }
 
 /// Parse a pre-scanned file's bytes into sparse sheets; xlsx worksheets
 /// are held to `limits` cell by cell as calamine streams them.
-pub fn open(bytes: &[u8], format: Format, limits: &Limits) -> Result<RawWorkbook, OpenError> {
+pub(crate) fn open(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+) -> Result<RawWorkbook, OpenError> {
     match format {
         Format::Xlsx => open_xlsx(bytes, limits),
         Format::Xlsb => open_xlsb(bytes),

@@ -6,7 +6,7 @@ use crate::model::{sheet_order, Return};
 use crate::read::normalise::clean;
 use crate::schema::{CoverField, SheetId};
 
-pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
+pub(crate) fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
     let cover = &ret.cover;
     let Some(code) = cover.township_code.as_deref() else {
         return;

@@ -2,13 +2,13 @@
 //! family; each pushes `Finding`s and none stops the others. The rule table
 //! itself (codes, levels, titles) is `crate::finding::RULES`.
 
-pub mod cover;
-pub mod duty;
-pub mod period;
-pub mod returns;
-pub mod rooms;
-pub mod signs;
-pub mod stars;
+pub(crate) mod cover;
+pub(crate) mod duty;
+pub(crate) mod period;
+pub(crate) mod returns;
+pub(crate) mod rooms;
+pub(crate) mod signs;
+pub(crate) mod stars;
 
 use crate::finding::Finding;
 use crate::model::Return;
@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 /// One village of the roster (名册).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RosterEntry {
+pub(crate) struct RosterEntry {
     pub township_code: String,
     pub township_name: String,
     pub village_code: String,
@@ -42,7 +42,7 @@ pub struct Roster {
 
 impl Roster {
     /// A code listed twice keeps its last entry.
-    pub fn new(entries: impl IntoIterator<Item = RosterEntry>) -> Roster {
+    pub(crate) fn new(entries: impl IntoIterator<Item = RosterEntry>) -> Roster {
         let mut villages: Vec<RosterEntry> = entries.into_iter().collect();
         // Stable: of one code, the last entry given is the last here.
         villages.sort_by(|a, b| a.village_code.cmp(&b.village_code));
@@ -71,24 +71,24 @@ impl Roster {
     }
 
     /// The roster's entry of a village code.
-    pub fn get(&self, code: &str) -> Option<&RosterEntry> {
+    pub(crate) fn get(&self, code: &str) -> Option<&RosterEntry> {
         self.villages
             .binary_search_by(|v| v.village_code.as_str().cmp(code))
             .ok()
             .map(|i| &self.villages[i])
     }
 
-    pub fn contains(&self, code: &str) -> bool {
+    pub(crate) fn contains(&self, code: &str) -> bool {
         self.get(code).is_some()
     }
 
     /// Every village, by code.
-    pub fn villages(&self) -> &[RosterEntry] {
+    pub(crate) fn villages(&self) -> &[RosterEntry] {
         &self.villages
     }
 
     /// The roster's villages of one township, by code.
-    pub fn villages_of<'a>(
+    pub(crate) fn villages_of<'a>(
         &'a self,
         township: &'a str,
     ) -> impl Iterator<Item = &'a RosterEntry> + 'a {
@@ -114,10 +114,12 @@ pub struct Context<'a> {
 }
 
 /// Where the returns of a period place each village code.
-pub type Placements = BTreeMap<String, (String, String)>;
+pub(crate) type Placements = BTreeMap<String, (String, String)>;
 
 /// Villages of readable returns, each under its own township's code.
-pub fn placements<'a>(files: impl IntoIterator<Item = &'a crate::model::Loaded>) -> Placements {
+pub(crate) fn placements<'a>(
+    files: impl IntoIterator<Item = &'a crate::model::Loaded>,
+) -> Placements {
     let mut out = Placements::new();
     for l in files {
         let (Some(ret), Some(town)) = (&l.ret, l.township_code()) else {
@@ -138,7 +140,7 @@ pub fn placements<'a>(files: impl IntoIterator<Item = &'a crate::model::Loaded>)
 
 /// Run every single-return rule family over a return that has no fatal
 /// finding.
-pub fn check(ret: &Return, ctx: &Context) -> Vec<Finding> {
+pub(crate) fn check(ret: &Return, ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     cover::check(ret, ctx, &mut out);
     returns::check(ret, ctx, &mut out);

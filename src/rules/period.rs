@@ -21,7 +21,7 @@ fn by_code(t: &Table) -> BTreeMap<&str, &Row> {
     m
 }
 
-pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
+pub(crate) fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
     let Some(prev) = ctx.previous else { return };
     let policy = ctx.policy;
     let foreign = super::returns::foreign_codes(ret);
@@ -185,7 +185,7 @@ pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
 }
 
 /// P04 is not reported where H01 is (one mistake, one finding).
-pub fn suppress(findings: &mut Vec<Finding>) {
+pub(crate) fn suppress(findings: &mut Vec<Finding>) {
     let h01: HashSet<(Option<String>, Option<String>)> = findings
         .iter()
         .filter(|f| f.code == Code::H01)

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Village codes of this return that fail V06 (not under the township).
-pub fn foreign_codes(ret: &Return) -> HashSet<String> {
+pub(crate) fn foreign_codes(ret: &Return) -> HashSet<String> {
     let Some(town) = ret.cover.township_code.as_deref() else {
         return HashSet::new();
     };
@@ -23,7 +23,7 @@ pub fn foreign_codes(ret: &Return) -> HashSet<String> {
         .collect()
 }
 
-pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
+pub(crate) fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
     let foreign = foreign_codes(ret);
     let town = ret.cover.township_code.as_deref().unwrap_or("");
     let town_fails_c04 = ctx.office_code.is_some_and(|o| !town.starts_with(o))
@@ -80,7 +80,6 @@ pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
     for t in &ret.tables {
         totals(t, out);
     }
-    let codes_unreadable = village_tables.iter().any(|t| t.has_unreadable_codes());
     if let Some(roster) = ctx.roster {
         if !town_fails_c04 {
             let present: BTreeSet<&str> = village_tables
@@ -91,7 +90,7 @@ pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
                 .table(SheetId::Signs)
                 .map(|t| (t.name.clone(), t.order()));
             for v in roster.villages_of(town) {
-                if !present.contains(v.village_code.as_str()) && !codes_unreadable {
+                if !present.contains(v.village_code.as_str()) {
                     let f = Finding::new(
                         Code::X04,
                         format!(
@@ -183,12 +182,13 @@ fn presence(tables: &[&Table], out: &mut Vec<Finding>) {
             if !done.insert(code) {
                 continue;
             }
-            // A sheet with an unreadable code may hold this village under
-            // it: the V06 there is the one finding for that mistake.
+            // Also where a sheet has an unreadable code (V06) that may
+            // stand for this village: the clerk learns which village the
+            // broken code was (`rules.md`, V06).
             let all: Vec<&str> = tables
                 .iter()
                 .zip(&sets)
-                .filter(|(t, s)| !s.contains(code) && !t.has_unreadable_codes())
+                .filter(|(_, s)| !s.contains(code))
                 .map(|(t, _)| t.spec.name)
                 .collect();
             if !all.is_empty() {
@@ -214,9 +214,6 @@ fn sign_rows(ret: &Return, out: &mut Vec<Finding>) {
     else {
         return;
     };
-    if detail.has_unreadable_codes() {
-        return; // the rows' villages are not all known: V06 says why
-    }
     let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
     for row in &detail.rows {
         if let Some(code) = detail.code(row) {

@@ -6,7 +6,7 @@ use crate::model::Return;
 use crate::schema::{Col, SheetId};
 use rust_decimal::Decimal;
 
-pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
+pub(crate) fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
     let limits = &ctx.policy.limits;
     let Some(t) = ret.table(SheetId::Rooms) else {
         return;

@@ -12,17 +12,17 @@ use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
 /// The catalogue category whose signs P06 counts.
-pub const ROOM_CATEGORY: &str = "功能室";
+pub(crate) const ROOM_CATEGORY: &str = "功能室";
 
 /// How a sign name is identified for duplicates and rebounds: its catalogue
 /// (or negative-list) entry, else its normalised name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SignIdentity {
+pub(crate) enum SignIdentity {
     Entry(SignMatch),
     Name(String),
 }
 
-pub fn identity(policy: &Policy, name: &str) -> SignIdentity {
+pub(crate) fn identity(policy: &Policy, name: &str) -> SignIdentity {
     identity_of(name, policy.match_sign(name))
 }
 
@@ -34,7 +34,7 @@ fn identity_of(name: &str, m: Option<SignMatch>) -> SignIdentity {
     }
 }
 
-pub fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
+pub(crate) fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
     let policy = ctx.policy;
     let limits = &policy.limits;
     let mut room_signs: BTreeMap<&str, i64> = BTreeMap::new();

@@ -5,7 +5,7 @@ use crate::finding::{Code, Finding};
 use crate::model::Return;
 use crate::schema::{Col, SheetId};
 
-pub fn check(ret: &Return, _ctx: &Context, out: &mut Vec<Finding>) {
+pub(crate) fn check(ret: &Return, _ctx: &Context, out: &mut Vec<Finding>) {
     let Some(t) = ret.table(SheetId::Stars) else {
         return;
     };

@@ -224,17 +224,12 @@ pub fn write_workbook(
         ws.write_with_format(r, 3, &l.password, &mono)?;
         ws.write_with_format(r, 4, url, &cell)?;
     }
-    for (c, w) in [14.0, 16.0, 14.0, 16.0, 30.0].iter().enumerate() {
+    let widths = [14.0, 16.0, 14.0, 16.0, 30.0];
+    for (c, w) in widths.iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
     ws.set_freeze_panes(1, 0)?;
-    ws.set_paper_size(9); // A4
-    ws.set_portrait();
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(0, 0)?;
-    ws.set_header(format!("&C&\"-,Bold\"{title}"));
-    ws.set_footer("&C第 &P 页 共 &N 页");
-    ws.set_print_gridlines(false);
+    engine::set_up_page(ws, &title, widths.iter().sum(), 1)?;
     wb.set_properties(
         &rust_xlsxwriter::DocProperties::new()
             .set_title(&title)

@@ -1,50 +1,50 @@
 //! The one door from the reporting service into the batch engine. Every
 //! call the service makes into reading, checking, writing and
-//! consolidating is a function of this file, so the engine can change
-//! underneath without the service noticing: the service never calls
-//! `crate::read`, `crate::rules`, `crate::write` or `crate::cmd` elsewhere.
+//! consolidating is a function of this file, and each is a thin call into
+//! the pipeline API (`crate::pipeline`) that the commands use too: the
+//! upload check is `huizong check`'s checker, the template is `huizong
+//! template`'s, the 汇总 button is `huizong consolidate`'s run, and the
+//! board lists, reads, checks and decides a period folder's files with the
+//! same functions a consolidation does. The service never calls
+//! `crate::read`, `crate::rules`, `crate::write`, `crate::pipeline` or
+//! `crate::cmd` elsewhere.
 
-use crate::batch::{Batch, Expected, Status};
+use crate::batch::{Batch, Expected, Ignored, Status};
+use crate::finding::Code;
 use crate::model::{Loaded, Return};
+use crate::pipeline::{self, Checker};
 use crate::policy::Policy;
-use crate::read::normalise::{Date, Period};
-use crate::rules::{Context, Roster, RosterEntry};
+use crate::read::normalise::Period;
+use crate::rules::{Context, Placements, Roster};
 use crate::workspace::{self, CountyConfig};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub use crate::batch::Status as FileStatus;
 pub use crate::finding::{Finding, Level};
-pub use crate::model::Loaded as Checked;
+pub use crate::pipeline::Progress;
 pub use crate::read::normalise::Period as Month;
 
-/// What a workspace gives the service: county, roster, rules.
+/// What a workspace gives the service: county, policy, roster.
 pub struct Setup {
     pub workspace: PathBuf,
     pub county: CountyConfig,
+    /// The policy in force ([`Policy::in_force`]): `--rules`, else the
+    /// workspace's `rules.toml`, else the shipped default — as every
+    /// command decides it.
     pub policy: Policy,
-    /// The rules file in force (`--rules`, else `<workspace>/rules.toml`
-    /// when present); `None` for the shipped default.
-    pub rules_path: Option<PathBuf>,
-    pub roster: Option<Roster>,
+    /// `--rules` as given to `serve`, handed on to every pipeline call.
+    pub rules: Option<PathBuf>,
+    pub(crate) roster: Option<Roster>,
+    /// The roster's townships as a consolidation expects them (file order,
+    /// with their county), empty without a roster.
+    expected: Vec<Expected>,
     /// The roster's townships (code, name) in code order.
     pub townships: Vec<(String, String)>,
 }
 
-/// The rules file a workspace uses (`outputs.md` "Workspace rules").
-pub fn rules_file(workspace: &Path, rules: Option<&Path>) -> Option<PathBuf> {
-    match rules {
-        Some(p) => Some(p.to_path_buf()),
-        None => {
-            let p = workspace.join("rules.toml");
-            p.is_file().then_some(p)
-        }
-    }
-}
-
-/// Load county, roster and rules of a workspace.
+/// Load county, policy and roster of a workspace, as `pipeline::plan` does.
 pub fn load(workspace: &Path, rules: Option<&Path>) -> anyhow::Result<Setup> {
     if !workspace.is_dir() {
         anyhow::bail!(
@@ -53,23 +53,12 @@ pub fn load(workspace: &Path, rules: Option<&Path>) -> anyhow::Result<Setup> {
         );
     }
     let county = workspace::load_county(&workspace.join(workspace::COUNTY_FILE))?;
-    let rules_path = rules_file(workspace, rules);
-    let policy = match &rules_path {
-        Some(p) => Policy::load(p)?,
-        None => Policy::default_rules(),
-    };
+    let policy = Policy::in_force(rules, Some(workspace))?;
     let roster_path = workspace.join(workspace::ROSTER_FILE);
-    let (roster, townships) = if roster_path.exists() {
-        let rows = workspace::load_roster(&roster_path)?;
-        let mut townships = workspace::roster_townships(&rows);
-        townships.sort();
-        let roster = Roster::new(rows.into_iter().map(|v| RosterEntry {
-            township_code: v.township_code,
-            township_name: v.township_name,
-            village_code: v.village_code,
-            village_name: v.village_name,
-        }));
-        (Some(roster), townships)
+    let (roster, expected) = if roster_path.exists() {
+        let rows = workspace::load_roster(&roster_path, &policy)?;
+        let expected = workspace::expected_townships(&rows);
+        (Some(workspace::roster_index(rows)), expected)
     } else {
         (None, Vec::new())
     };
@@ -77,19 +66,30 @@ pub fn load(workspace: &Path, rules: Option<&Path>) -> anyhow::Result<Setup> {
         workspace: workspace.to_path_buf(),
         county,
         policy,
-        rules_path,
+        rules: rules.map(Path::to_path_buf),
         roster,
-        townships,
+        townships: code_order(&expected),
+        expected,
     })
 }
 
-/// The roster's townships of a workspace (for `huizong accounts`).
+/// (code, name) of townships, in code order.
+fn code_order(expected: &[Expected]) -> Vec<(String, String)> {
+    let mut t: Vec<(String, String)> = expected
+        .iter()
+        .map(|e| (e.code.clone(), e.name.clone()))
+        .collect();
+    t.sort();
+    t
+}
+
+/// The roster's townships of a workspace, in code order (for `huizong
+/// accounts`); the roster is read under the workspace's policy.
 pub fn roster_townships(workspace: &Path) -> anyhow::Result<(CountyConfig, Vec<(String, String)>)> {
     let county = workspace::load_county(&workspace.join(workspace::COUNTY_FILE))?;
-    let rows = workspace::load_roster(&workspace.join(workspace::ROSTER_FILE))?;
-    let mut t = workspace::roster_townships(&rows);
-    t.sort();
-    Ok((county, t))
+    let policy = Policy::in_force(None, Some(workspace))?;
+    let rows = workspace::load_roster(&workspace.join(workspace::ROSTER_FILE), &policy)?;
+    Ok((county, code_order(&workspace::expected_townships(&rows))))
 }
 
 /// Upload limit in bytes: the rules' {max_file_mb}, as the pre-scan counts it.
@@ -103,8 +103,9 @@ pub fn return_extensions() -> &'static [&'static str] {
 }
 
 /// Check one uploaded file exactly as `huizong check FILE --period P
-/// --roster R --rules X --previous PREV` does. `file` is the name shown
-/// (the name as uploaded); `stored` is where its bytes are kept.
+/// --roster R --rules X --previous PREV` does (`pipeline::Checker`).
+/// `file` is the name shown (the name as uploaded); `stored` is where its
+/// bytes are kept.
 pub fn check_bytes(
     setup: &Setup,
     file: &str,
@@ -113,16 +114,13 @@ pub fn check_bytes(
     period: Period,
     previous: Option<&Return>,
 ) -> Loaded {
-    let mut loaded = crate::read::read_bytes(file, stored, bytes, &setup.policy, Some(period));
-    let ctx = Context {
+    let checker = Checker {
         policy: &setup.policy,
-        office_code: None,
         roster: setup.roster.as_ref(),
         previous,
-        placements: None,
+        period: Some(period),
     };
-    crate::rules::check_loaded(&mut loaded, &ctx);
-    loaded
+    checker.check_bytes(file, stored, bytes)
 }
 
 /// A finding as `check --format json` prints it.
@@ -130,53 +128,47 @@ pub fn finding_json(f: &Finding) -> serde_json::Value {
     serde_json::to_value(f).unwrap_or(serde_json::Value::Null)
 }
 
-/// The township's name as its cover gives it, and its code.
-pub fn cover_township(l: &Loaded) -> (Option<String>, Option<String>) {
-    match &l.cover {
-        Some(c) => (c.township_code.clone(), c.township.clone()),
-        None => (None, None),
-    }
+/// The township code on a checked file's cover.
+pub fn cover_code(l: &Loaded) -> Option<&str> {
+    l.cover.as_ref().and_then(|c| c.township_code.as_deref())
 }
 
-/// The 填报日期 on a checked file's cover.
-pub fn fill_date(l: &Loaded) -> Option<Date> {
-    l.cover.as_ref().and_then(|c| c.fill_date)
+/// Write the annotated feedback workbook of a checked file into `dir`
+/// (`pipeline::write_file_feedback`, as `check --feedback`): its path, or
+/// `None` when the file has no finding.
+pub fn write_feedback(
+    setup: &Setup,
+    l: &Loaded,
+    period: Period,
+    dir: &Path,
+) -> anyhow::Result<Option<PathBuf>> {
+    pipeline::write_file_feedback(dir, l, &setup.policy, Some(period))
 }
 
-/// Write the annotated feedback workbook of a checked file.
-pub fn write_feedback(l: &Loaded, period: Period, path: &Path) -> anyhow::Result<()> {
-    crate::write::feedback::write_file(&l.raw, &l.findings, &l.file, Some(period), path)
-}
-
-/// Write this month's template for a township, pre-filled as `huizong
-/// template --workspace --township --period` does.
+/// Write this month's template for a township (`pipeline::Template`, as
+/// `huizong template --workspace --township --period`).
 pub fn write_template(
     setup: &Setup,
     township: &str,
     period: Period,
     path: &Path,
 ) -> anyhow::Result<()> {
-    use crate::schema::CoverField;
-    use crate::write::template::{Fill, TemplateInput, Value};
-    let mut fill = Fill::default();
-    fill.cover
-        .insert(CoverField::Period, Value::Text(period.to_string()));
-    crate::cmd::template::prefill(&mut fill, &setup.workspace, township)?;
-    let input = TemplateInput {
-        policy: &setup.policy,
-        period: Some(period),
-        fill: &fill,
-    };
-    crate::write::template::write_file(&input, path)
+    pipeline::Template::for_township(
+        &setup.workspace,
+        township,
+        Some(period),
+        setup.rules.as_deref(),
+    )?
+    .write(path)
 }
 
-/// A period folder's state, for the cache: every file's name, size and
+/// A folder's state, for the caches: every file's name, size and
 /// modification time.
 pub type Signature = Vec<(String, u64, Option<SystemTime>)>;
 
-fn signature(files: &[PathBuf]) -> Signature {
+fn signature<'a>(files: impl IntoIterator<Item = &'a PathBuf>) -> Signature {
     files
-        .iter()
+        .into_iter()
         .map(|p| {
             let m = std::fs::metadata(p).ok();
             (
@@ -188,30 +180,17 @@ fn signature(files: &[PathBuf]) -> Signature {
         .collect()
 }
 
-/// The returns of a period folder as consolidate lists them.
-fn period_files(setup: &Setup, period: Period) -> Vec<PathBuf> {
-    let dir = setup.workspace.join(period.to_string());
-    crate::read::spreadsheet_files(&dir)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| !crate::cmd::consolidate::is_own_output(&crate::read::display_name(p)))
-        .collect()
+/// A period folder's files as a consolidation lists them
+/// (`pipeline::list_returns`): the returns, and the files not read as
+/// returns with the reason. A missing folder has none.
+fn list_folder(setup: &Setup, dir: &Path, period: Period) -> (Vec<PathBuf>, Vec<Ignored>) {
+    pipeline::list_returns(dir, &output_folder(setup, period)).unwrap_or_default()
 }
 
-fn expected(setup: &Setup) -> Vec<Expected> {
-    expected_from(&setup.townships)
-}
-
-fn expected_from(townships: &[(String, String)]) -> Vec<Expected> {
-    townships
-        .iter()
-        .map(|(code, name)| Expected {
-            code: code.clone(),
-            name: name.clone(),
-            county_code: None,
-            county_name: None,
-        })
-        .collect()
+/// Signature of a folder listing: the returns and the other files.
+fn listing_signature(dir: &Path, returns: &[PathBuf], ignored: &[Ignored]) -> Signature {
+    let others: Vec<PathBuf> = ignored.iter().map(|i| dir.join(&i.file)).collect();
+    signature(returns.iter().chain(&others))
 }
 
 /// The previous period's used returns, by township code.
@@ -225,67 +204,55 @@ pub struct Previous {
     pub townships: Vec<(String, String)>,
 }
 
-/// The latest month folder of the workspace before `period`.
-pub fn previous_folder(workspace: &Path, period: Period) -> Option<PathBuf> {
-    std::fs::read_dir(workspace)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let p = Period::parse(&name)?;
-            (p < period && p.to_string() == name).then(|| (p, e.path()))
-        })
-        .max_by_key(|(p, _)| *p)
-        .map(|(_, d)| d)
-}
-
 /// Is the cached previous period still what the folder holds?
-pub fn previous_is_current(cached: &Previous, workspace: &Path, period: Period) -> bool {
-    let folder = previous_folder(workspace, period);
+pub fn previous_is_current(cached: &Previous, setup: &Setup, period: Period) -> bool {
+    let found = pipeline::previous_folder(&setup.workspace, period);
+    let folder = found.as_ref().map(|(_, d)| d.clone());
     if folder != cached.folder {
         return false;
     }
-    let files = folder
-        .as_deref()
-        .map(|d| crate::read::spreadsheet_files(d).unwrap_or_default())
-        .unwrap_or_default();
+    let files = match &found {
+        Some((_, dir)) => list_folder(setup, dir, period).0,
+        None => Vec::new(),
+    };
     signature(&files) == cached.signature
 }
 
-/// Every township's used return of the previous period (the latest month
-/// folder before `period`): what `consolidate` takes as its baseline —
-/// per township the file with the latest 填报日期, even with errors.
-pub fn previous_returns(setup: &Setup, period: Period) -> Previous {
-    let Some(folder) = previous_folder(&setup.workspace, period) else {
-        return Previous::default();
-    };
-    let files: Vec<PathBuf> = crate::read::spreadsheet_files(&folder)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| !crate::cmd::consolidate::is_own_output(&crate::read::display_name(p)))
-        .collect();
-    let sig = signature(&files);
+/// The previous period decided as a consolidation decides it
+/// (`pipeline::previous_folder`, `ingest::decide_previous` against the
+/// roster's townships), every return cut for comparison.
+fn decide_previous(setup: &Setup, period: Period) -> Option<(PathBuf, Vec<PathBuf>, Batch)> {
+    use rayon::prelude::*;
+    let (p, folder) = pipeline::previous_folder(&setup.workspace, period)?;
+    let files = list_folder(setup, &folder, period).0;
     let loaded: Vec<Loaded> = files
-        .iter()
-        .map(|p| {
-            let mut l = crate::read::read_file_lean(p, &setup.policy, None);
+        .par_iter()
+        .map(|f| {
+            let mut l = crate::read::read_file_lean(f, &setup.policy, None);
             if let Some(r) = &mut l.ret {
                 r.keep_for_comparison();
             }
             l
         })
         .collect();
-    let prev_period =
-        Period::parse(&crate::read::display_name(&folder)).unwrap_or(period.previous());
-    let mut batch = crate::ingest::decide_previous(prev_period, loaded, &expected(setup));
-    let mut returns = HashMap::new();
+    let batch = crate::ingest::decide_previous(p, loaded, &setup.expected);
+    Some((folder, files, batch))
+}
+
+/// Every township's used return of the previous period: the baselines a
+/// consolidation checks this period against — per township the file with
+/// the latest 填报日期, even with errors.
+pub fn previous_returns(setup: &Setup, period: Period) -> Previous {
+    let Some((folder, files, mut batch)) = decide_previous(setup, period) else {
+        return Previous::default();
+    };
     let townships = batch
         .townships
         .iter()
         .filter(|t| !t.files.is_empty())
         .map(|t| (t.code.clone(), t.name.clone()))
         .collect();
+    let mut returns = HashMap::new();
     for t in &batch.townships {
         if let Some(i) = t.judged {
             if let Some(r) = batch.files[i].loaded.ret.take() {
@@ -293,25 +260,19 @@ pub fn previous_returns(setup: &Setup, period: Period) -> Previous {
             }
         }
     }
-    batch.files.clear();
     Previous {
         folder: Some(folder),
-        signature: sig,
+        signature: signature(&files),
         returns,
         townships,
     }
 }
 
-/// The file a township's previous return came from (for tests and the
-/// command line equivalent): same choice as [`previous_returns`].
+/// The file a township's previous return came from (for tests: the
+/// `--previous` of the equivalent `huizong check`), chosen as
+/// [`previous_returns`] chooses it.
 pub fn previous_file(setup: &Setup, period: Period, township: &str) -> Option<PathBuf> {
-    let folder = previous_folder(&setup.workspace, period)?;
-    let files = crate::read::spreadsheet_files(&folder).ok()?;
-    let loaded: Vec<Loaded> = files
-        .iter()
-        .map(|p| crate::read::read_file_lean(p, &setup.policy, None))
-        .collect();
-    let batch = crate::ingest::decide_previous(period.previous(), loaded, &expected(setup));
+    let (_, _, batch) = decide_previous(setup, period)?;
     let t = batch.townships.iter().find(|t| t.code == township)?;
     t.judged.map(|i| batch.files[i].loaded.path.clone())
 }
@@ -334,23 +295,35 @@ pub struct FolderTownship {
 pub struct FolderScan {
     pub signature: Signature,
     pub townships: HashMap<String, FolderTownship>,
-    /// `已汇总 x/y 个乡镇,…` as consolidate prints it.
+    /// `pipeline::summary_line`: what `consolidate` would print.
     pub summary: String,
+    /// `pipeline::not_used_lines`: one line per township not used.
+    pub not_used: Vec<String>,
 }
 
-/// Files already read, kept while their size and time do not change.
+/// Files already read and checked, kept while their size and time, the
+/// baselines they were checked against and (without a roster) the
+/// placements their V06 messages name do not change.
 #[derive(Default)]
 pub struct FileCache {
     files: HashMap<PathBuf, (u64, Option<SystemTime>, Loaded)>,
+    /// The previous period the cached files were checked against.
+    baseline: Option<(Option<PathBuf>, Signature)>,
+    placements: Placements,
 }
 
 /// Has the period folder changed since `scan`?
 pub fn folder_changed(setup: &Setup, period: Period, scan: &FolderScan) -> bool {
-    signature(&period_files(setup, period)) != scan.signature
+    let dir = setup.workspace.join(period.to_string());
+    let (returns, ignored) = list_folder(setup, &dir, period);
+    listing_signature(&dir, &returns, &ignored) != scan.signature
 }
 
-/// Read the period folder (only files new or changed since the cache saw
-/// them), check each file and decide statuses as `consolidate` does.
+/// The period folder as a consolidation would see it: its files listed,
+/// read, checked against the previous period (same context as
+/// `ingest::check_and_decide`) and decided by `batch::decide` (the tool's
+/// own workbooks and other files ignored, feedback workbooks read as
+/// returns). Only files new or changed since the cache saw them are read.
 pub fn scan_folder(
     setup: &Setup,
     period: Period,
@@ -358,9 +331,16 @@ pub fn scan_folder(
     cache: &mut FileCache,
 ) -> FolderScan {
     use rayon::prelude::*;
-    let files = period_files(setup, period);
+    let dir = setup.workspace.join(period.to_string());
+    let (files, ignored) = list_folder(setup, &dir, period);
+    let listing = listing_signature(&dir, &files, &ignored);
     let sig = signature(&files);
-    let hits: Vec<Option<Loaded>> = files
+    let baseline = Some((previous.folder.clone(), previous.signature.clone()));
+    if cache.baseline != baseline {
+        cache.files.clear();
+        cache.baseline = baseline;
+    }
+    let mut hits: Vec<Option<Loaded>> = files
         .iter()
         .zip(&sig)
         .map(|(path, (_, len, modified))| {
@@ -372,43 +352,87 @@ pub fn scan_folder(
         })
         .collect();
     // Files new or changed since the last scan are read in parallel.
-    let loaded: Vec<Loaded> = files
+    let mut fresh: Vec<Option<Loaded>> = files
         .par_iter()
-        .zip(hits)
+        .zip(&hits)
         .map(|(path, hit)| {
-            hit.unwrap_or_else(|| {
-                let mut l = crate::read::read_file_lean(path, &setup.policy, Some(period));
-                let prev = l
-                    .township_code()
-                    .and_then(|c| previous.returns.get(c))
-                    .map(|r| r.as_ref());
-                let ctx = Context {
-                    policy: &setup.policy,
-                    office_code: Some(&setup.county.code),
-                    roster: setup.roster.as_ref(),
-                    previous: prev,
-                    placements: None,
-                };
-                crate::rules::check_loaded(&mut l, &ctx);
-                l
-            })
+            hit.is_none()
+                .then(|| crate::read::read_file_lean(path, &setup.policy, Some(period)))
         })
         .collect();
+    // Without a roster V06 names the township whose return holds a foreign
+    // village: a cached V06 message is stale when the placements moved.
+    let placements = crate::rules::placements(
+        hits.iter()
+            .zip(&fresh)
+            .filter_map(|(h, f)| h.as_ref().or(f.as_ref())),
+    );
+    if setup.roster.is_none() && placements != cache.placements {
+        for (i, hit) in hits.iter_mut().enumerate() {
+            if hit
+                .as_ref()
+                .is_some_and(|l| l.findings.iter().any(|f| f.code == Code::V06))
+            {
+                *hit = None;
+                fresh[i] = Some(crate::read::read_file_lean(
+                    &files[i],
+                    &setup.policy,
+                    Some(period),
+                ));
+            }
+        }
+    }
+    let ctx_of = |l: &Loaded| {
+        let previous = l
+            .township_code()
+            .and_then(|c| previous.returns.get(c))
+            .map(|r| r.as_ref());
+        Context {
+            policy: &setup.policy,
+            office_code: Some(&setup.county.code),
+            roster: setup.roster.as_ref(),
+            previous,
+            placements: Some(&placements),
+        }
+    };
+    fresh.par_iter_mut().flatten().for_each(|l| {
+        let ctx = ctx_of(l);
+        crate::rules::check_loaded(l, &ctx);
+    });
+    let loaded: Vec<Loaded> = hits
+        .into_iter()
+        .zip(fresh)
+        .map(|(hit, fresh)| hit.or(fresh).expect("every file is cached or read"))
+        .collect();
+    cache.placements = placements;
     cache.files = files
         .iter()
         .zip(&sig)
         .zip(&loaded)
         .map(|((path, (_, len, modified)), l)| (path.clone(), (*len, *modified, l.clone())))
         .collect();
-    let mut exp = expected(setup);
-    if setup.roster.is_none() {
-        exp = expected_from(&previous.townships);
-    }
-    let batch = crate::batch::decide(period, loaded, &exp, false);
+    let expected = if setup.roster.is_some() {
+        setup.expected.clone()
+    } else {
+        previous
+            .townships
+            .iter()
+            .map(|(code, name)| Expected {
+                code: code.clone(),
+                name: name.clone(),
+                county_code: None,
+                county_name: None,
+            })
+            .collect()
+    };
+    let mut batch = crate::batch::decide(period, loaded, &expected, false);
+    batch.ignored.extend(ignored);
+    batch.ignored.sort_by(|a, b| a.file.cmp(&b.file));
     FolderScan {
-        signature: sig,
+        signature: listing,
         townships: townships_of(&batch),
-        summary: crate::cmd::consolidate::summary_line(&batch),
+        summary: pipeline::summary_line(&batch),
+        not_used: pipeline::not_used_lines(&batch),
     }
 }
 
@@ -436,14 +460,21 @@ fn townships_of(batch: &Batch) -> HashMap<String, FolderTownship> {
         .collect()
 }
 
-/// What a consolidation wrote.
+/// What a consolidation wrote and said.
 pub struct Consolidated {
     /// The county workbook.
-    pub county: PathBuf,
+    pub county: Option<PathBuf>,
     /// The tier workbook, when county scores exist.
     pub tiers: Option<PathBuf>,
-    /// The feedback workbooks folder (`反馈/`), when any was written.
-    pub feedback: Vec<PathBuf>,
+    /// Feedback workbooks in `反馈/`.
+    pub feedback: usize,
+    /// `pipeline::summary_line` of the run.
+    pub summary: String,
+    /// The rating's line, when there was a rating.
+    pub tier_summary: Option<String>,
+    /// Notes (no roster, no county scores…) and one line per township not
+    /// used.
+    pub notes: Vec<String>,
     /// True when a return had errors (exit code 1 of the command line).
     pub findings: bool,
 }
@@ -451,6 +482,11 @@ pub struct Consolidated {
 /// The output folder of a period's consolidation.
 pub fn output_folder(setup: &Setup, period: Period) -> PathBuf {
     setup.workspace.join("输出").join(period.to_string())
+}
+
+/// The feedback workbooks' folder of a period's consolidation.
+pub fn feedback_folder(setup: &Setup, period: Period) -> PathBuf {
+    output_folder(setup, period).join(crate::write::feedback::FOLDER)
 }
 
 /// The file names of the county and tier workbooks of a period.
@@ -461,36 +497,49 @@ pub fn output_names(setup: &Setup, period: Period) -> (String, String) {
     )
 }
 
+/// Is the period's output folder free? Its lock is taken and let go at
+/// once; the message of the run that holds it otherwise (a `huizong
+/// consolidate` from the command line).
+pub fn output_free(setup: &Setup, period: Period) -> Result<(), String> {
+    crate::write::atomic::Lock::take(&output_folder(setup, period))
+        .map(drop)
+        .map_err(|e| format!("{e:#}"))
+}
+
 /// Run `huizong consolidate WORKSPACE --period P` (with the service's
-/// rules file) into `输出/<period>/`. Takes the output folder's lock.
-pub fn consolidate(setup: &Setup, period: Period) -> anyhow::Result<Consolidated> {
-    let mut inputs = crate::cmd::consolidate::Inputs::new(&setup.workspace, period);
-    inputs.rules = setup.rules_path.clone();
-    let started = SystemTime::now();
-    let outcome = crate::cmd::consolidate::run(inputs)?;
-    let out = output_folder(setup, period);
-    let county = out.join(crate::write::county::file_name(&setup.county.name, period));
-    let tiers = out.join(crate::write::tiers::file_name(&setup.county.name, period));
-    let tiers_fresh = std::fs::metadata(&tiers)
-        .and_then(|m| m.modified())
-        .is_ok_and(|m| m >= started);
-    let mut feedback: Vec<PathBuf> = std::fs::read_dir(out.join("反馈"))
+/// `--rules`) into `输出/<period>/`: `pipeline::plan` then `pipeline::run`,
+/// which holds the output folder's lock and writes the workbooks as one
+/// set. `progress` hears of every file read.
+pub fn consolidate(
+    setup: &Setup,
+    period: Period,
+    progress: &dyn Progress,
+) -> anyhow::Result<Consolidated> {
+    let plan = pipeline::plan(&pipeline::Inputs {
+        rules: setup.rules.clone(),
+        ..pipeline::Inputs::new(&setup.workspace, period)
+    })?;
+    let report = pipeline::run(plan, pipeline::Job::Consolidate, progress)?;
+    let feedback = std::fs::read_dir(feedback_folder(setup, period))
         .map(|d| {
             d.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| {
-                    let n = crate::read::display_name(p);
+                .filter(|e| {
+                    let n = e.file_name().to_string_lossy().into_owned();
                     n.ends_with(".xlsx") && !n.starts_with('.')
                 })
-                .collect()
+                .count()
         })
-        .unwrap_or_default();
-    feedback.sort();
+        .unwrap_or(0);
+    let mut notes = report.notes;
+    notes.extend(report.not_used);
     Ok(Consolidated {
-        county,
-        tiers: tiers_fresh.then_some(tiers),
+        county: report.county_workbook,
+        tiers: report.tier_workbook,
         feedback,
-        findings: outcome == crate::cmd::Outcome::Findings,
+        summary: report.summary,
+        tier_summary: report.tier_summary,
+        notes,
+        findings: report.any_error,
     })
 }
 
@@ -508,11 +557,6 @@ pub fn roster_name<'a>(setup: &'a Setup, code: &str) -> Option<&'a str> {
         .map(|i| setup.townships[i].1.as_str())
 }
 
-/// A file name made safe for the file system (as the writers do).
-pub fn safe_file_name(name: &str) -> String {
-    crate::write::safe_file_name(name)
-}
-
 /// A village's name in the roster.
 pub fn village_name<'a>(setup: &'a Setup, code: &str) -> Option<&'a str> {
     setup
@@ -520,6 +564,30 @@ pub fn village_name<'a>(setup: &'a Setup, code: &str) -> Option<&'a str> {
         .as_ref()
         .and_then(|r| r.get(code))
         .map(|v| v.village_name.as_str())
+}
+
+/// Print a sheet the service writes as every workbook of the tool prints
+/// (`write::page::Page`): A4, orientation by `width` (the columns' widths
+/// in characters), fit to width, the first `header_rows` rows on every
+/// page, `title` in the page header, `第 N 页 共 M 页` in the footer.
+pub fn set_up_page(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    title: &str,
+    width: f64,
+    header_rows: u32,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    crate::write::page::Page {
+        title,
+        width,
+        repeat: header_rows.checked_sub(1).map(|last| (0, last)),
+        one_page: false,
+    }
+    .set_up(ws)
+}
+
+/// A file name made safe for the file system (as the writers do).
+pub fn safe_file_name(name: &str) -> String {
+    crate::write::safe_file_name(name)
 }
 
 /// Lower-case hex SHA-256 of bytes, as the engine writes file hashes.

@@ -668,6 +668,7 @@ async fn api_job(State(app): St, who: Who, Path(id): Path<String>) -> Result<Res
     Ok(Json(json!({
         "state": j.state,
         "progress": j.progress,
+        "stage": j.stage,
         "summary": j.summary,
         "files": j.files,
     }))

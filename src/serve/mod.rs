@@ -2,8 +2,9 @@
 //! check and submit their returns in a browser; the county watches who has
 //! reported and consolidates with a button.
 //!
-//! Layout: `engine` is the one door into the batch engine; `service` is
-//! what the service does (no HTTP); `http` the router, guard and JSON API;
+//! Layout: `engine` is the one door into the batch engine (the pipeline
+//! API the commands use); `service` is what the service does (no HTTP),
+//! one file per concern; `http` the router, guard and JSON API;
 //! `pages` the HTML; `store` the files; `db` the database; `accounts` the
 //! logins; `clock` Beijing time.
 

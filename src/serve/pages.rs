@@ -511,6 +511,12 @@ pub fn board_markup(s: &Session, b: &Board, last_job: Option<i64>) -> Markup {
             }
         }
         p.muted { "按 huizong consolidate 的规则看本期文件夹:" (b.summary) }
+        @if !b.not_used.is_empty() {
+            details.noprint {
+                summary { "未计入汇总的乡镇(" (b.not_used.len()) ")" }
+                ul { @for line in &b.not_used { li { (line) } } }
+            }
+        }
         div.controls.noprint {
             form method="post" action="/county/deadline" {
                 input type="hidden" name="csrf" value=(s.csrf);
@@ -653,6 +659,7 @@ async fn job_page(State(app): St, who: Who, Path(id): Path<String>) -> Result<Re
             progress.job max="100" value=(j.progress) { (j.progress) "%" }
             p.stage { @match j.state { "running" => { (j.stage) "……(页面会自动刷新)" }, "done" => "汇总完成", _ => "汇总失败" } }
             @if let Some(sm) = &j.summary { p.summary { (sm) } }
+            @if !j.notes.is_empty() { ul.notes { @for n in &j.notes { li { (n) } } } }
             @if !j.files.is_empty() {
                 h2 { "下载" }
                 ul { @for f in &j.files { li { a href=(f) { (file_label(f)) } } } }

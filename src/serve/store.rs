@@ -161,6 +161,14 @@ pub fn scratch_path(ws: &Path, ext: &str) -> PathBuf {
     dir.join(format!("{}-{n}-{r}.{ext}", std::process::id()))
 }
 
+/// A new empty scratch folder for workbooks made on request (removed by
+/// the caller; whatever a crash leaves is removed at the next start).
+pub fn scratch_dir(ws: &Path) -> io::Result<PathBuf> {
+    let dir = scratch_path(ws, "d");
+    fs::create_dir(&dir)?;
+    Ok(dir)
+}
+
 /// Remove the service's temporary files left by a crash: in `报送/`
 /// (recursively) and in each month folder of the workspace.
 pub fn remove_temp_files(ws: &Path) -> Vec<PathBuf> {

@@ -4,6 +4,10 @@
 //! to disk, and the temporary file is renamed over the target. A crash or an
 //! error at any step leaves either the old file or the complete new one —
 //! never a half-written workbook — and the temporary file is removed.
+//!
+//! The output folder's lock (one run at a time) and the clean-up of an
+//! interrupted run's temporary files live here too: they guard the same
+//! writes.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -16,26 +20,36 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// Save a workbook atomically at `path`, streamed into the temporary file
 /// (a large workbook is never held whole in memory).
 pub fn save(workbook: &mut rust_xlsxwriter::Workbook, path: &Path) -> io::Result<()> {
-    write_with(path, |f| {
-        let mut w = io::BufWriter::new(f);
-        workbook
-            .save_to_writer(&mut w)
-            .map_err(|e| io::Error::other(format!("无法生成工作簿:{e}")))?;
-        w.flush()
-    })
+    write_with(path, |f| stream_workbook(workbook, f))
 }
 
+/// Stream a workbook into an open file.
+pub(crate) fn stream_workbook(
+    workbook: &mut rust_xlsxwriter::Workbook,
+    f: &fs::File,
+) -> io::Result<()> {
+    let mut w = io::BufWriter::new(f);
+    workbook
+        .save_to_writer(&mut w)
+        .map_err(|e| io::Error::other(format!("无法生成工作簿:{e}")))?;
+    w.flush()
+}
+
+#[cfg(test)]
 /// Write `bytes` to `path` atomically (temporary file, fsync, rename).
-pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_with(path, |mut f| f.write_all(bytes))
 }
 
 /// Let `fill` write the temporary file, then flush it to disk and rename it
 /// into place; on any error the temporary file is removed.
 fn write_with(path: &Path, fill: impl FnOnce(&fs::File) -> io::Result<()>) -> io::Result<()> {
-    let tmp = temp_path(path)?;
-    match write_and_rename(&tmp, path, fill) {
-        Ok(()) => Ok(()),
+    let tmp = stage(path, fill)?;
+    match fs::rename(&tmp, path) {
+        Ok(()) => {
+            sync_dir(path.parent().unwrap_or(Path::new(".")));
+            Ok(())
+        }
         Err(e) => {
             let _ = fs::remove_file(&tmp);
             Err(e)
@@ -43,8 +57,34 @@ fn write_with(path: &Path, fill: impl FnOnce(&fs::File) -> io::Result<()>) -> io
     }
 }
 
-/// The temporary file's path: same folder, hidden, ends with `.tmp`.
-fn temp_path(path: &Path) -> io::Result<PathBuf> {
+/// Let `fill` write a temporary file beside `path` and flush it to disk;
+/// the temporary file's path (removed again on any error).
+pub(crate) fn stage(
+    path: &Path,
+    fill: impl FnOnce(&fs::File) -> io::Result<()>,
+) -> io::Result<PathBuf> {
+    let tmp = hidden_beside(path, "tmp")?;
+    let written = (|| {
+        let f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        fill(&f)?;
+        f.sync_all()
+    })();
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Where a file is moved aside while a new set goes in.
+pub(crate) fn aside_path(path: &Path) -> PathBuf {
+    hidden_beside(path, "old").unwrap_or_else(|_| path.with_extension("old"))
+}
+
+/// `.<name>.<pid>.<n>.<ending>` in the folder of `path`.
+fn hidden_beside(path: &Path, ending: &str) -> io::Result<PathBuf> {
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -52,47 +92,127 @@ fn temp_path(path: &Path) -> io::Result<PathBuf> {
         )
     })?;
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp_name = format!(
-        ".{}.{}.{}.tmp",
+    let hidden = format!(
+        ".{}.{}.{}.{ending}",
         name.to_string_lossy(),
         std::process::id(),
         n
     );
     Ok(match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.join(tmp_name),
-        _ => PathBuf::from(tmp_name),
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(hidden),
+        _ => PathBuf::from(hidden),
     })
 }
 
-fn write_and_rename(
-    tmp: &Path,
-    path: &Path,
-    fill: impl FnOnce(&fs::File) -> io::Result<()>,
-) -> io::Result<()> {
-    {
-        let f = OpenOptions::new().write(true).create_new(true).open(tmp)?;
-        fill(&f)?;
-        f.sync_all()?;
-    }
-    fs::rename(tmp, path)?;
-    sync_dir(path);
-    Ok(())
+/// The temporary file's path: same folder, hidden, ends with `.tmp`.
+#[cfg(test)]
+fn temp_path(path: &Path) -> io::Result<PathBuf> {
+    hidden_beside(path, "tmp")
 }
 
-/// Flush the folder entry of the rename (best effort; not all systems can).
-fn sync_dir(path: &Path) {
+/// Flush a folder's entries (best effort; not all systems can).
+pub(crate) fn sync_dir(dir: &Path) {
     #[cfg(unix)]
     {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
         };
         if let Ok(d) = fs::File::open(dir) {
             let _ = d.sync_all();
         }
     }
     #[cfg(not(unix))]
-    let _ = path;
+    let _ = dir;
+}
+
+/// A file-system error in words a clerk can act on (`outputs.md`: never a
+/// bare operating-system error): the file open in Excel/WPS, a folder in
+/// the way, the disk full, a folder not writable.
+pub(crate) fn explain(e: &io::Error, path: &Path) -> String {
+    use io::ErrorKind as K;
+    let p = path.display();
+    // Windows: the file is open in another program (sharing/lock violation).
+    if matches!(e.raw_os_error(), Some(32 | 33)) {
+        return format!("无法写入 {p}:文件正在被其他程序使用(可能在 Excel 或 WPS 中打开)。请关闭该文件后重新运行");
+    }
+    match e.kind() {
+        K::IsADirectory => format!("无法写入 {p}:这个位置有一个同名的文件夹。请把该文件夹移走或改名后重新运行"),
+        K::StorageFull => format!("无法写入 {p}:磁盘空间不足。请腾出输出文件夹所在磁盘的空间后重新运行"),
+        K::ReadOnlyFilesystem => format!("无法写入 {p}:所在的磁盘是只读的。请用 -o 指定一个可以写入的文件夹"),
+        K::PermissionDenied => format!("无法写入 {p}:没有写入权限,或文件正在 Excel 或 WPS 中打开。请关闭该文件、确认对输出文件夹有写入权限后重新运行"),
+        K::NotFound => format!("无法写入 {p}:所在的文件夹不存在或已被移走。请确认输出文件夹存在后重新运行"),
+        K::DirectoryNotEmpty => format!("无法写入 {p}:这个位置有一个同名的文件夹。请把该文件夹移走或改名后重新运行"),
+        _ => format!("无法写入 {p}:{e}。请确认输出文件夹可以写入、文件没有在 Excel 或 WPS 中打开后重新运行"),
+    }
+}
+
+/// A lock file in the output folder: a second run into the same folder
+/// stops with exit 2 while this one runs. A lock left by a process that is
+/// gone is taken over.
+pub(crate) struct Lock {
+    path: PathBuf,
+}
+
+impl Lock {
+    pub(crate) fn take(dir: &Path) -> anyhow::Result<Lock> {
+        use anyhow::{bail, Context as _};
+        fs::create_dir_all(dir).with_context(|| format!("无法创建输出文件夹 {}", dir.display()))?;
+        let path = dir.join(".huizong.lock");
+        for _ in 0..2 {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    let _ = write!(f, "{}", std::process::id());
+                    return Ok(Lock { path });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let pid = fs::read_to_string(&path).unwrap_or_default();
+                    let alive = pid
+                        .trim()
+                        .parse::<u32>()
+                        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                    if alive || !Path::new("/proc/self").exists() {
+                        bail!(
+                            "另一个汇总(进程 {})正在写入 {}。请等它结束后再运行;如确认没有在运行,删除 {} 后重试",
+                            pid.trim(),
+                            dir.display(),
+                            path.display()
+                        );
+                    }
+                    let _ = fs::remove_file(&path);
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("无法在输出文件夹 {} 中创建锁文件", dir.display())
+                    })
+                }
+            }
+        }
+        bail!("无法取得输出文件夹 {} 的锁", dir.display())
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Temporary files of an interrupted earlier run in `dir` and its `反馈/`
+/// (call with the lock held, so no other run is writing them).
+pub(crate) fn remove_stale_temp_files(dir: &Path) {
+    for d in [dir.to_path_buf(), dir.join("反馈")] {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 #[cfg(test)]

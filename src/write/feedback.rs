@@ -9,13 +9,14 @@ use crate::finding::{Finding, Level};
 use crate::read::normalise::{sheet_key, Period};
 use crate::read::workbook::{CellValue, RawSheet, RawWorkbook};
 use crate::schema::{cell_ref, col_letters};
-use crate::write::{atomic, style, template};
+use crate::write::set::OutputSet;
+use crate::write::{style, template};
 use rust_xlsxwriter::{Format, Note, Url, Workbook, Worksheet, XlsxError};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 /// Name of the first sheet, listing every finding.
-pub const RESULTS_SHEET: &str = "校验结果";
+pub(crate) const RESULTS_SHEET: &str = "校验结果";
 
 /// Headers of 校验结果.
 pub const RESULT_HEADERS: [&str; 9] = [
@@ -51,7 +52,7 @@ pub fn build(
     period: Option<Period>,
 ) -> Result<Workbook, XlsxError> {
     let mut wb = Workbook::new();
-    wb.set_properties(&template::properties(period, title)?);
+    wb.set_properties(&template::properties(period, title, None)?);
 
     let names = written_sheet_names(raw);
     let mut order: Vec<&Finding> = findings.iter().collect();
@@ -79,18 +80,56 @@ pub fn build(
     Ok(wb)
 }
 
-/// Build and save the feedback workbook atomically.
-pub fn write_file(
+/// The folder of the output folder that holds the feedback workbooks.
+pub(crate) const FOLDER: &str = "反馈";
+
+/// Whose feedback a workbook is, which decides its file name.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FeedbackOf<'a> {
+    /// A township's judged return: `<乡镇代码>_<乡镇名>_<period>.xlsx`.
+    Township {
+        code: &'a str,
+        name: &'a str,
+        period: Period,
+    },
+    /// One file on its own (`check`, a Y03 file, an unreadable file of no
+    /// known township): `<file name without extension>_校验结果.xlsx`.
+    File(&'a str),
+}
+
+/// The feedback workbook's file name, safe as a file name.
+pub(crate) fn file_name(of: FeedbackOf<'_>) -> String {
+    let name = match of {
+        FeedbackOf::Township { code, name, period } => format!("{code}_{name}_{period}.xlsx"),
+        FeedbackOf::File(file) => {
+            let stem = Path::new(file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!("{stem}_校验结果.xlsx")
+        }
+    };
+    crate::write::safe_file_name(&name)
+}
+
+/// Write the feedback workbook of `of` into folder `dir` (made if need
+/// be) as part of `set`; its path.
+pub(crate) fn write_into(
+    set: &OutputSet,
+    dir: &Path,
+    of: FeedbackOf<'_>,
     raw: &RawWorkbook,
     findings: &[Finding],
     title: &str,
     period: Option<Period>,
-    path: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<std::path::PathBuf> {
+    use anyhow::Context as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("无法创建文件夹 {}", dir.display()))?;
+    let path = dir.join(file_name(of));
     let mut wb = build(raw, findings, title, period)
         .map_err(|e| anyhow::anyhow!("无法生成反馈工作簿 {}:{e}", path.display()))?;
-    atomic::save(&mut wb, path).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", path.display()))?;
-    Ok(())
+    set.save(&mut wb, &path)?;
+    Ok(path)
 }
 
 /// The findings on one cell.

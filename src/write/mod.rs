@@ -1,24 +1,59 @@
 //! Writers, one per workbook, plus the shared styles and the atomic save.
 
 pub mod atomic;
-pub mod county;
+pub(crate) mod columns;
+pub(crate) mod county;
 pub mod feedback;
-pub mod style;
+pub(crate) mod grid;
+pub(crate) mod page;
+pub(crate) mod readme;
+pub(crate) mod set;
+pub(crate) mod style;
 pub mod template;
-pub mod tiers;
+pub(crate) mod tiers;
+
+/// The custom document property that marks a workbook as one the tool
+/// wrote for the county (`outputs.md`: own outputs are recognised by a
+/// marker inside them, never by file name). Feedback workbooks carry none:
+/// a township may correct one and send it back as its return.
+pub const OUTPUT_MARKER: &str = "huizong 输出";
+
+/// Which of the county's workbooks a file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputKind {
+    County,
+    Tiers,
+}
+
+impl OutputKind {
+    /// The marker's value, in words a clerk reads.
+    pub fn marker(self) -> &'static str {
+        match self {
+            OutputKind::County => "县级汇总表",
+            OutputKind::Tiers => "星级经费分档表",
+        }
+    }
+
+    /// The kind a marker value names.
+    pub fn from_marker(value: &str) -> Option<OutputKind> {
+        [OutputKind::County, OutputKind::Tiers]
+            .into_iter()
+            .find(|k| k.marker() == value)
+    }
+}
 
 /// Zip level of the county and tier workbooks, chosen by measurement
 /// (README “性能”): at N = 2500 the county workbook took 8.7 s at level 1
 /// (73 MB), 10.0 s at 3 (50 MB) and 11.8 s at rust_xlsxwriter's default 6
 /// (42 MB). Writing is the one stage that cannot be spread over cores, so
 /// speed wins over a smaller local file.
-pub const ZIP_LEVEL: u8 = 1;
+pub(crate) const ZIP_LEVEL: u8 = 1;
 
 /// A file name built from user text (a township or file name) that cannot
 /// escape its folder: no path separators, `..`, control or Windows-reserved
 /// characters, no reserved device names, at most 120 characters and
 /// [`MAX_FILE_NAME_BYTES`] bytes, the extension kept when it is cut.
-pub fn safe_file_name(name: &str) -> String {
+pub(crate) fn safe_file_name(name: &str) -> String {
     let mut s: String = name
         .chars()
         .map(|c| match c {
@@ -46,7 +81,7 @@ pub fn safe_file_name(name: &str) -> String {
 
 /// Longest file name written, in UTF-8 bytes: file systems allow 255, and
 /// the atomic save's temporary name adds up to 34 (`.<name>.<pid>.<n>.tmp`).
-pub const MAX_FILE_NAME_BYTES: usize = 200;
+pub(crate) const MAX_FILE_NAME_BYTES: usize = 200;
 
 /// At most 120 characters and [`MAX_FILE_NAME_BYTES`] bytes, cut from the
 /// stem so a short extension (`.xlsx`) stays.

@@ -7,27 +7,28 @@
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder};
 
 /// Light fill of header rows.
-pub const HEADER_FILL: u32 = 0xDDEBF7;
+pub(crate) const HEADER_FILL: u32 = 0xDDEBF7;
 /// Red fill of a cell with an error (Excel's "light red fill").
-pub const ERROR_FILL: u32 = 0xFFC7CE;
+pub(crate) const ERROR_FILL: u32 = 0xFFC7CE;
 /// Dark red text that goes with [`ERROR_FILL`].
-pub const ERROR_FONT: u32 = 0x9C0006;
+pub(crate) const ERROR_FONT: u32 = 0x9C0006;
 /// Yellow fill of a cell with a warning (Excel's "yellow fill").
-pub const WARNING_FILL: u32 = 0xFFEB9C;
+pub(crate) const WARNING_FILL: u32 = 0xFFEB9C;
 /// Dark yellow text that goes with [`WARNING_FILL`].
-pub const WARNING_FONT: u32 = 0x9C5700;
+pub(crate) const WARNING_FONT: u32 = 0x9C5700;
 
 /// Number formats used across the workbooks.
-pub const NUM_TEXT: &str = "@";
-pub const NUM_INTEGER: &str = "0";
-pub const NUM_ONE_DECIMAL: &str = "0.0";
-pub const NUM_PERCENT: &str = "0.0%";
-pub const NUM_MONEY: &str = "#,##0";
-pub const NUM_DATE: &str = "yyyy-mm-dd";
-pub const NUM_DATETIME: &str = "yyyy-mm-dd hh:mm:ss";
+pub(crate) const NUM_TEXT: &str = "@";
+pub(crate) const NUM_INTEGER: &str = "0";
+pub(crate) const NUM_ONE_DECIMAL: &str = "0.0";
+pub(crate) const NUM_PERCENT: &str = "0.0%";
+pub(crate) const NUM_MONEY: &str = "#,##0";
+pub(crate) const NUM_FACTOR: &str = "0.000000";
+pub(crate) const NUM_DATE: &str = "yyyy-mm-dd";
+pub(crate) const NUM_DATETIME: &str = "yyyy-mm-dd hh:mm:ss";
 
 /// Header cells: bold, light fill, thin border, wrapped, centred.
-pub fn header() -> Format {
+pub(crate) fn header() -> Format {
     Format::new()
         .set_bold()
         .set_background_color(Color::RGB(HEADER_FILL))
@@ -38,7 +39,7 @@ pub fn header() -> Format {
 }
 
 /// A sheet's title row: bold, larger, centred.
-pub fn title() -> Format {
+pub(crate) fn title() -> Format {
     Format::new()
         .set_bold()
         .set_font_size(14)
@@ -47,84 +48,79 @@ pub fn title() -> Format {
 }
 
 /// A bold label (section headings in instructions, cover labels).
-pub fn bold() -> Format {
+pub(crate) fn bold() -> Format {
     Format::new().set_bold()
 }
 
 /// Wrapped text, aligned to the top (long instructions, messages).
-pub fn wrap() -> Format {
+pub(crate) fn wrap() -> Format {
     Format::new().set_text_wrap().set_align(FormatAlign::Top)
 }
 
 /// An input cell: unlocked, so it can be edited on a protected sheet.
-pub fn unlocked() -> Format {
+pub(crate) fn unlocked() -> Format {
     Format::new().set_unlocked()
 }
 
 /// Text number format `@`: what is typed stays text (codes, phone numbers).
-pub fn text() -> Format {
+pub(crate) fn text() -> Format {
     Format::new().set_num_format(NUM_TEXT)
 }
 
 /// An unlocked text input cell.
-pub fn text_unlocked() -> Format {
+pub(crate) fn text_unlocked() -> Format {
     text().set_unlocked()
 }
 
 /// Whole numbers.
-pub fn integer() -> Format {
+pub(crate) fn integer() -> Format {
     Format::new().set_num_format(NUM_INTEGER)
 }
 
 /// One decimal (areas, scores).
-pub fn one_decimal() -> Format {
+pub(crate) fn one_decimal() -> Format {
     Format::new().set_num_format(NUM_ONE_DECIMAL)
 }
 
 /// Percent with one decimal (shares, rates).
-pub fn percent() -> Format {
+pub(crate) fn percent() -> Format {
     Format::new().set_num_format(NUM_PERCENT)
 }
 
 /// Whole yuan with thousands separators.
-pub fn money() -> Format {
+pub(crate) fn money() -> Format {
     Format::new().set_num_format(NUM_MONEY)
 }
 
 /// A date cell shown as `2024-06-28`.
-pub fn date() -> Format {
+pub(crate) fn date() -> Format {
     Format::new().set_num_format(NUM_DATE)
 }
 
 /// A date-time cell shown as `2024-06-28 09:30:00`.
-pub fn datetime() -> Format {
+pub(crate) fn datetime() -> Format {
     Format::new().set_num_format(NUM_DATETIME)
 }
 
 /// Add the red error fill (and dark red text) to a format.
-pub fn with_error_fill(f: Format) -> Format {
+pub(crate) fn with_error_fill(f: Format) -> Format {
     f.set_background_color(Color::RGB(ERROR_FILL))
         .set_font_color(Color::RGB(ERROR_FONT))
 }
 
 /// Add the yellow warning fill (and dark yellow text) to a format.
-pub fn with_warning_fill(f: Format) -> Format {
+pub(crate) fn with_warning_fill(f: Format) -> Format {
     f.set_background_color(Color::RGB(WARNING_FILL))
         .set_font_color(Color::RGB(WARNING_FONT))
 }
 
 /// A cell with an error: red fill.
-pub fn error_fill() -> Format {
+pub(crate) fn error_fill() -> Format {
     with_error_fill(Format::new())
 }
 
-/// A cell with a warning: yellow fill.
-pub fn warning_fill() -> Format {
-    with_warning_fill(Format::new())
-}
-
 /// Is this character drawn two columns wide (CJK, full-width forms)?
-pub fn is_wide(c: char) -> bool {
+pub(crate) fn is_wide(c: char) -> bool {
     matches!(c as u32,
         0x1100..=0x115F      // Hangul Jamo
         | 0x2E80..=0x303E    // CJK radicals, punctuation
@@ -144,7 +140,7 @@ pub fn is_wide(c: char) -> bool {
 
 /// Display width of a text in Excel's column units: CJK and full-width
 /// characters count 2, everything else 1. The widest line counts.
-pub fn text_width(s: &str) -> f64 {
+pub(crate) fn text_width(s: &str) -> f64 {
     s.lines()
         .map(|line| {
             line.chars()
@@ -156,13 +152,13 @@ pub fn text_width(s: &str) -> f64 {
 
 /// A column width that fits the widest of `texts`, plus a little padding,
 /// kept within `min..=max`.
-pub fn fit_width<'a>(texts: impl IntoIterator<Item = &'a str>, min: f64, max: f64) -> f64 {
+pub(crate) fn fit_width<'a>(texts: impl IntoIterator<Item = &'a str>, min: f64, max: f64) -> f64 {
     let widest = texts.into_iter().map(text_width).fold(0.0, f64::max);
     (widest + 2.0).clamp(min, max)
 }
 
 /// How many lines a text needs in a wrapped cell `width` units wide.
-pub fn wrapped_lines(s: &str, width: f64) -> u32 {
+pub(crate) fn wrapped_lines(s: &str, width: f64) -> u32 {
     let usable = (width - 1.0).max(1.0);
     s.lines()
         .map(|line| {
@@ -175,15 +171,15 @@ pub fn wrapped_lines(s: &str, width: f64) -> u32 {
 
 /// Cut a text to Excel's cell limit of 32,767 UTF-16 units (on a character
 /// boundary). Returns the text unchanged when it fits.
-pub fn cut_to_excel_limit(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn cut_to_excel_limit(s: &str) -> std::borrow::Cow<'_, str> {
     cut_utf16(s, EXCEL_MAX_TEXT)
 }
 
 /// Excel's limit on the characters in one cell.
-pub const EXCEL_MAX_TEXT: usize = 32_767;
+pub(crate) const EXCEL_MAX_TEXT: usize = 32_767;
 
 /// Cut a text to at most `max` UTF-16 units, on a character boundary.
-pub fn cut_utf16(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+pub(crate) fn cut_utf16(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
     // A character never takes more UTF-16 units than UTF-8 bytes.
     if s.len() <= max {
         return std::borrow::Cow::Borrowed(s);
@@ -196,6 +192,21 @@ pub fn cut_utf16(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Borrowed(s)
+}
+
+/// Write text as text (never a formula), cut to Excel's limit; empty text
+/// writes nothing.
+pub(crate) fn write_text(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    col: u16,
+    s: &str,
+    format: &Format,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    if !s.is_empty() {
+        ws.write_string_with_format(row, col, cut_to_excel_limit(s), format)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -231,19 +242,4 @@ mod tests {
             std::borrow::Cow::Borrowed(_)
         ));
     }
-}
-
-/// Write text as text (never a formula), cut to Excel's limit; empty text
-/// writes nothing.
-pub fn write_text(
-    ws: &mut rust_xlsxwriter::Worksheet,
-    row: u32,
-    col: u16,
-    s: &str,
-    format: &Format,
-) -> Result<(), rust_xlsxwriter::XlsxError> {
-    if !s.is_empty() {
-        ws.write_string_with_format(row, col, cut_to_excel_limit(s), format)?;
-    }
-    Ok(())
 }

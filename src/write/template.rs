@@ -70,21 +70,21 @@ pub const HEADER_ROW: u32 = 1;
 /// First data row (0-based) of a data sheet.
 pub const FIRST_DATA_ROW: u32 = 2;
 /// Input rows (validation, unlocked) of a sheet with one row per village.
-pub const VILLAGE_INPUT_ROWS: u32 = 200;
+pub(crate) const VILLAGE_INPUT_ROWS: u32 = 200;
 /// Input rows of 标牌明细.
-pub const DETAIL_INPUT_ROWS: u32 = 3000;
+pub(crate) const DETAIL_INPUT_ROWS: u32 = 3000;
 /// Input rows of 情况说明.
-pub const EXPLANATION_INPUT_ROWS: u32 = 200;
+pub(crate) const EXPLANATION_INPUT_ROWS: u32 = 200;
 /// Spare input rows kept below pre-filled rows.
 const SPARE_ROWS: u32 = 50;
 /// First cover row (0-based) holding a label; the cover is in schema order.
-pub const COVER_FIRST_ROW: u32 = 2;
+pub(crate) const COVER_FIRST_ROW: u32 = 2;
 /// Column of the cover's labels, values and help.
-pub const COVER_LABEL_COL: u16 = 0;
-pub const COVER_VALUE_COL: u16 = 1;
-pub const COVER_HELP_COL: u16 = 2;
+pub(crate) const COVER_LABEL_COL: u16 = 0;
+pub(crate) const COVER_VALUE_COL: u16 = 1;
+pub(crate) const COVER_HELP_COL: u16 = 2;
 /// Hidden sheet holding drop-down lists longer than Excel's 255 characters.
-pub const LISTS_SHEET: &str = "_lists";
+pub(crate) const LISTS_SHEET: &str = "_lists";
 /// Excel's limit for a drop-down list written into the validation itself.
 const MAX_INLINE_LIST: usize = 255;
 /// The canonical yes/no values of the drop-down (the reader accepts more).
@@ -106,7 +106,7 @@ pub fn last_col(sheet: &SheetSpec) -> u16 {
 }
 
 /// Worksheet row of the cover field (its label in A, value in B).
-pub fn cover_row(id: CoverField) -> u32 {
+pub(crate) fn cover_row(id: CoverField) -> u32 {
     let i = COVER
         .iter()
         .position(|c| c.id == id)
@@ -115,7 +115,7 @@ pub fn cover_row(id: CoverField) -> u32 {
 }
 
 /// The table title of a data sheet, e.g. "标牌清理情况表".
-pub fn sheet_title(id: SheetId) -> &'static str {
+pub(crate) fn sheet_title(id: SheetId) -> &'static str {
     match id {
         SheetId::Signs => "标牌清理情况表",
         SheetId::SignDetail => "标牌明细表",
@@ -143,7 +143,7 @@ fn base_input_rows(sheet: &SheetSpec) -> u32 {
 // Words about kinds (for 填报说明 and the validation messages)
 
 /// The kind's constraint in plain Chinese, e.g. "须为0或正整数".
-pub fn kind_rule(kind: Kind, policy: &Policy) -> String {
+pub(crate) fn kind_rule(kind: Kind, policy: &Policy) -> String {
     if let Some(n) = kind.numeric() {
         let decimals = if n.decimals == 0 {
             String::new()
@@ -187,7 +187,7 @@ fn join_sentences(a: &str, b: &str) -> String {
 }
 
 /// 填写要求 of a column: its help and its kind's constraint.
-pub fn column_requirement(col: &Column, policy: &Policy) -> String {
+pub(crate) fn column_requirement(col: &Column, policy: &Policy) -> String {
     join_sentences(col.help, &kind_rule(col.kind, policy))
 }
 
@@ -205,7 +205,11 @@ fn required_word(required: bool) -> &'static str {
 /// Build the template workbook in memory.
 pub fn build(input: &TemplateInput) -> Result<Workbook, XlsxError> {
     let mut wb = Workbook::new();
-    wb.set_properties(&properties(input.period, "乡镇(街道)党群服务中心月报")?);
+    wb.set_properties(&properties(
+        input.period,
+        "乡镇(街道)党群服务中心月报",
+        None,
+    )?);
 
     let lists = ListSource::new(input.policy);
     let title_prefix = title_prefix(input);
@@ -239,20 +243,28 @@ pub fn build(input: &TemplateInput) -> Result<Workbook, XlsxError> {
 /// Build and save the template atomically.
 pub fn write_file(input: &TemplateInput, path: &Path) -> anyhow::Result<()> {
     let mut wb = build(input).map_err(|e| anyhow::anyhow!("无法生成模板:{e}"))?;
-    atomic::save(&mut wb, path).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", path.display()))?;
+    atomic::save(&mut wb, path).map_err(|e| anyhow::anyhow!(atomic::explain(&e, path)))?;
     Ok(())
 }
 
 /// Document properties with a fixed creation date: the first day of the
 /// period at 00:00:00, or 2025-01-01 without a period — so the same input
 /// always gives the same bytes.
-pub fn properties(period: Option<Period>, title: &str) -> Result<DocProperties, XlsxError> {
+pub(crate) fn properties(
+    period: Option<Period>,
+    title: &str,
+    output: Option<crate::write::OutputKind>,
+) -> Result<DocProperties, XlsxError> {
     let (y, m) = period.map(|p| (p.year, p.month)).unwrap_or((2025, 1));
     let date = ExcelDateTime::from_ymd(y as u16, m as u8, 1)?;
-    Ok(DocProperties::new()
+    let props = DocProperties::new()
         .set_title(title)
         .set_author("huizong")
-        .set_creation_datetime(&date))
+        .set_creation_datetime(&date);
+    Ok(match output {
+        Some(kind) => props.set_custom_property(crate::write::OUTPUT_MARKER, kind.marker()),
+        None => props,
+    })
 }
 
 /// "白砂镇2024年6月" when the cover is pre-filled, else "".

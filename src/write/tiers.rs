@@ -1,12 +1,11 @@
 //! The tier workbook `星级经费分档_<县名>_<period>.xlsx` (`outputs.md` "Tier
-//! workbook"): 说明, 分档明细 (one row per village), 乡镇小计, 星级分布
-//! (with a chart), 预算 and 规则 (the policy in force).
+//! workbook"): 说明, 分档明细 (one row per village; the sheet it opens on),
+//! 乡镇小计, 星级分布 (with a chart), 预算 and 规则 (the policy in force).
 //!
-//! The figures come from `crate::rating`; this file only lays them out, the
-//! way the county workbook does: styled, frozen header rows, an autofilter
-//! on every table, widths that fit Chinese text, text always written as
-//! text, money as whole yuan in `#,##0`, and the document date fixed to the
-//! first day of the period so the same input gives the same bytes.
+//! The figures come from `crate::rating`; this file only lays them out on
+//! the writer core, as the county workbook is laid out. When not every
+//! expected township's return is used, the rating is provisional and every
+//! page header, the first row of 分档明细 and 预算, and 结余 say so.
 
 use crate::batch::Batch;
 use crate::policy::Policy;
@@ -14,22 +13,26 @@ use crate::rating::{RowStatus, TierRow, Tiers, TownshipTally, TIER_HEADERS};
 use crate::read::normalise::{decimal_to_f64, Period};
 use crate::scores::CountyScores;
 use crate::workspace::CountyConfig;
-use crate::write::{atomic, county::FILE_HEADERS, style, template};
+use crate::write::grid::{write_table, Cell, CellRef, ColFmt, Column, Grid, Looks, Table};
+use crate::write::page::Page;
+use crate::write::readme::{audit_lines, files_table, write_sheet};
+use crate::write::set::OutputSet;
+use crate::write::{columns, style, template, OutputKind};
 use rust_decimal::Decimal;
-use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
-use std::borrow::Cow;
+use rust_xlsxwriter::{Chart, ChartDataLabel, ChartType, Workbook, Worksheet, XlsxError};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// Sheet names.
-pub const README_SHEET: &str = "说明";
-pub const DETAIL_SHEET: &str = "分档明细";
-pub const TOWNSHIP_SHEET: &str = "乡镇小计";
-pub const DISTRIBUTION_SHEET: &str = "星级分布";
-pub const BUDGET_SHEET: &str = "预算";
-pub const RULES_SHEET: &str = "规则";
+pub(crate) const README_SHEET: &str = "说明";
+pub(crate) const DETAIL_SHEET: &str = "分档明细";
+pub(crate) const TOWNSHIP_SHEET: &str = "乡镇小计";
+pub(crate) const DISTRIBUTION_SHEET: &str = "星级分布";
+pub(crate) const BUDGET_SHEET: &str = "预算";
+pub(crate) const RULES_SHEET: &str = "规则";
 
 /// Headers of 乡镇小计.
-pub const TOWNSHIP_HEADERS: [&str; 13] = [
+pub(crate) const TOWNSHIP_HEADERS: [&str; 13] = [
     "乡镇(街道)代码",
     "乡镇(街道)",
     "村(社区)数",
@@ -46,15 +49,15 @@ pub const TOWNSHIP_HEADERS: [&str; 13] = [
 ];
 
 /// Headers of 星级分布.
-pub const DISTRIBUTION_HEADERS: [&str; 4] =
-    ["核定星级", "村(社区)数", "每村档次经费(元)", "核拨经费(元)"];
+pub(crate) const DISTRIBUTION_HEADERS: [&str; 4] =
+    ["星级", "村(社区)数", "每村档次经费(元)", "核拨经费(元)"];
 
 /// Headers of 预算 and 规则.
-pub const BUDGET_HEADERS: [&str; 3] = ["项目", "数值", "说明"];
-pub const RULES_HEADERS: [&str; 4] = ["类别", "项目", "值", "说明"];
+pub(crate) const BUDGET_HEADERS: [&str; 3] = ["项目", "数值", "说明"];
+pub(crate) const RULES_HEADERS: [&str; 4] = ["类别", "项目", "值", "说明"];
 
 /// Labels of the 预算 rows, in order.
-pub const BUDGET_LABELS: [&str; 8] = [
+pub(crate) const BUDGET_LABELS: [&str; 8] = [
     "预算(元)",
     "档次经费合计(元)",
     "是否超出预算",
@@ -65,8 +68,11 @@ pub const BUDGET_LABELS: [&str; 8] = [
     "已评定村(社区)数",
 ];
 
+/// The 预算 row whose label says 结余.
+const LEFT_OVER: &str = "结余(元)";
+
 /// What the tier workbook is made of.
-pub struct TierWorkbookInput<'a> {
+pub(crate) struct TierWorkbookInput<'a> {
     pub county: &'a CountyConfig,
     pub period: Period,
     /// The period's batch: the input files for 说明.
@@ -80,108 +86,141 @@ pub struct TierWorkbookInput<'a> {
 }
 
 /// `星级经费分档_<县名>_<period>.xlsx`, safe as a file name.
-pub fn file_name(county: &str, period: Period) -> String {
+pub(crate) fn file_name(county: &str, period: Period) -> String {
     crate::write::safe_file_name(&format!("星级经费分档_{county}_{period}.xlsx"))
 }
 
+/// The workbook's title (document title and page header).
+pub(crate) fn workbook_title(county: &str, p: Period) -> String {
+    format!("{county}{}年{}月星级评定与经费分档", p.year, p.month)
+}
+
+/// `临时结果:已汇总 2/8 个乡镇,未评定的村不计入经费` when not every expected
+/// township's return is used (`outputs.md` "provisional").
+pub(crate) fn provisional(batch: &Batch) -> Option<String> {
+    let expected = batch.townships.iter().filter(|t| t.expected);
+    let (mut used, mut all) = (0, 0);
+    for t in expected {
+        all += 1;
+        used += t.status.is_used() as usize;
+    }
+    (used < all).then(|| format!("临时结果:已汇总 {used}/{all} 个乡镇,未评定的村不计入经费"))
+}
+
 /// Build the tier workbook in memory.
-pub fn build(input: &TierWorkbookInput) -> Result<Workbook, XlsxError> {
+pub(crate) fn build(input: &TierWorkbookInput) -> Result<Workbook, XlsxError> {
     let mut wb = Workbook::new();
     wb.set_zip_compression_level(super::ZIP_LEVEL);
-    let title = format!("{}{}星级经费分档", input.county.name, input.period);
-    wb.set_properties(&template::properties(Some(input.period), &title)?);
-    write_readme(wb.add_worksheet().set_name(README_SHEET)?, input)?;
-    // One row per village: the long sheet, written row by row, each row's
-    // cells made from its village's rating as it is written.
+    let name = workbook_title(&input.county.name, input.period);
+    wb.set_properties(&template::properties(
+        Some(input.period),
+        &name,
+        Some(OutputKind::Tiers),
+    )?);
+    let provisional = provisional(input.batch);
+    // Every page of a provisional split says so at its top.
+    let title = match &provisional {
+        Some(p) => format!("{name}({p})"),
+        None => name,
+    };
+    let looks = Looks::new();
+    looks.register(&mut wb)?;
+    write_readme(
+        wb.add_worksheet().set_name(README_SHEET)?,
+        input,
+        &looks,
+        &title,
+    )?;
+    // One row per village: the long sheet, written row by row in
+    // constant-memory mode.
     let ws = wb
         .add_worksheet_with_constant_memory()?
         .set_name(DETAIL_SHEET)?;
-    let rows = &input.tiers.rows;
-    write_rows(ws, 0, &detail_layout(), rows.len(), |i| {
-        Cow::Owned(detail_row(&rows[i]))
-    })?;
+    let top = statement(ws, provisional.as_deref(), TIER_HEADERS.len())?;
+    let grid = TierGrid::new(&input.tiers.rows);
+    let n = grid.len();
+    let width = write_table(ws, top, &grid, 0..n, &looks)?;
+    page(ws, &title, width, top)?;
+    ws.set_active(true);
+
     let towns = township_table(input.tiers);
-    write_table(wb.add_worksheet().set_name(TOWNSHIP_SHEET)?, 0, &towns)?;
+    let ws = wb.add_worksheet().set_name(TOWNSHIP_SHEET)?;
+    let width = write_table(ws, 0, &towns, 0..towns.rows.len(), &looks)?;
+    page(ws, &title, width, 0)?;
     write_distribution(
         wb.add_worksheet().set_name(DISTRIBUTION_SHEET)?,
         input.tiers,
         input.policy,
+        &looks,
+        &title,
     )?;
-    let budget = budget_table(input.tiers);
-    write_table(wb.add_worksheet().set_name(BUDGET_SHEET)?, 0, &budget)?;
+    let budget = budget_table(input.tiers, provisional.is_some());
+    let ws = wb.add_worksheet().set_name(BUDGET_SHEET)?;
+    let top = statement(ws, provisional.as_deref(), BUDGET_HEADERS.len())?;
+    let width = write_table(ws, top, &budget, 0..budget.rows.len(), &looks)?;
+    page(ws, &title, width, top)?;
     let rules = rules_table(input.policy);
-    write_table(wb.add_worksheet().set_name(RULES_SHEET)?, 0, &rules)?;
+    let ws = wb.add_worksheet().set_name(RULES_SHEET)?;
+    let width = write_table(ws, 0, &rules, 0..rules.rows.len(), &looks)?;
+    page(ws, &title, width, 0)?;
     Ok(wb)
 }
 
-/// Build and save the tier workbook atomically in `dir`; returns its path.
-pub fn write_file(input: &TierWorkbookInput, dir: &Path) -> anyhow::Result<PathBuf> {
+/// Print setup of a sheet whose table's header is at row `top`.
+fn page(ws: &mut Worksheet, title: &str, width: f64, top: u32) -> Result<(), XlsxError> {
+    Page {
+        title,
+        width,
+        repeat: Some((0, top)),
+        one_page: false,
+    }
+    .set_up(ws)
+}
+
+/// The provisional statement in the first row, across the table; the row
+/// the table's header goes to.
+fn statement(ws: &mut Worksheet, text: Option<&str>, cols: usize) -> Result<u32, XlsxError> {
+    let Some(text) = text else { return Ok(0) };
+    let f = style::title().set_font_color(style::ERROR_FONT);
+    ws.merge_range(0, 0, 0, cols as u16 - 1, text, &f)?;
+    ws.set_row_height(0, 24.0)?;
+    Ok(1)
+}
+
+/// Build the tier workbook into `set` for `dir`; returns its path.
+pub(crate) fn write_into(
+    input: &TierWorkbookInput,
+    dir: &Path,
+    set: &OutputSet,
+) -> anyhow::Result<PathBuf> {
     let path = dir.join(file_name(&input.county.name, input.period));
     let mut wb = build(input).map_err(|e| anyhow::anyhow!("无法生成星级经费分档表:{e}"))?;
-    atomic::save(&mut wb, &path).map_err(|e| anyhow::anyhow!("无法写入 {}:{e}", path.display()))?;
+    set.save(&mut wb, &path)?;
     Ok(path)
 }
 
-// ---------------------------------------------------------------------------
-// Tables
-
-/// One cell; numbers carry their own format.
-#[derive(Clone, Debug, PartialEq)]
-enum Cell {
-    Blank,
-    Text(String),
-    /// A count or a star: `0`.
-    Int(i128),
-    /// Whole yuan: `#,##0`.
-    Money(i128),
-    /// A score: `0.0`.
-    OneDecimal(Decimal),
-    /// The scale factor: `0.000000`.
-    Factor(Decimal),
-    /// A policy number as written (weights, limits): General.
-    Plain(Decimal),
+/// A money figure in a column of mixed values (预算, 规则).
+fn money(n: i128) -> Cell {
+    Cell::As(n as f64, ColFmt::Money)
 }
 
-const NUM_FACTOR: &str = "0.000000";
+/// A policy number as written, in a column of mixed values.
+fn plain(d: Decimal) -> Cell {
+    Cell::As(decimal_to_f64(d), ColFmt::Plain)
+}
 
-impl Cell {
-    fn text(s: impl Into<String>) -> Cell {
-        let s = s.into();
-        if s.is_empty() {
-            Cell::Blank
-        } else {
-            Cell::Text(s)
-        }
-    }
+/// The scale factor, six places, in a column of mixed values.
+fn factor(d: Decimal) -> Cell {
+    Cell::As(decimal_to_f64(d), ColFmt::Factor)
+}
 
-    fn count(n: usize) -> Cell {
-        Cell::Int(n as i128)
-    }
-
-    fn opt_dec(d: Option<Decimal>) -> Cell {
-        d.map(Cell::OneDecimal).unwrap_or(Cell::Blank)
-    }
-
-    fn opt_star(s: Option<u8>) -> Cell {
-        s.map(|s| Cell::Int(s as i128)).unwrap_or(Cell::Blank)
-    }
-
-    /// The text Excel shows, for the column width.
-    fn shown(&self) -> String {
-        match self {
-            Cell::Blank => String::new(),
-            Cell::Text(s) => s.clone(),
-            Cell::Int(n) => n.to_string(),
-            Cell::Money(n) => money_text(*n),
-            Cell::OneDecimal(d) => format!("{:.1}", d),
-            Cell::Factor(d) => format!("{:.6}", d),
-            Cell::Plain(d) => d.normalize().to_string(),
-        }
-    }
+/// A count in a column of mixed values.
+fn int(n: usize) -> Cell {
+    Cell::As(n as f64, ColFmt::Integer)
 }
 
 /// `1,100,000`.
-pub fn money_text(n: i128) -> String {
+pub(crate) fn money_text(n: i128) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -197,173 +236,21 @@ pub fn money_text(n: i128) -> String {
     }
 }
 
-/// How a column is laid out.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum ColKind {
-    /// Width fits the values (8–50).
-    Fit,
-    /// Long text wrapped in a column this wide.
-    Wrap(f64),
-}
-
-#[derive(Clone, Debug)]
-struct Table {
-    headers: Vec<String>,
-    cols: Vec<ColKind>,
-    rows: Vec<Vec<Cell>>,
-    /// Rows at the end written bold and left out of the autofilter (合计).
-    totals: usize,
-    /// Columns frozen left of the data.
-    freeze_cols: u16,
-}
-
-impl Table {
-    fn new(headers: &[&str]) -> Table {
-        Table {
-            headers: headers.iter().map(|h| h.to_string()).collect(),
-            cols: vec![ColKind::Fit; headers.len()],
-            rows: Vec::new(),
-            totals: 0,
-            freeze_cols: 0,
-        }
-    }
-
-    fn push(&mut self, row: Vec<Cell>) {
-        debug_assert_eq!(row.len(), self.headers.len());
-        self.rows.push(row);
-    }
-}
-
-fn cell_format(cell: &Cell, wrap: bool, bold: bool) -> Format {
-    let f = match cell {
-        Cell::Int(_) => style::integer(),
-        Cell::Money(_) => style::money(),
-        Cell::OneDecimal(_) => style::one_decimal(),
-        Cell::Factor(_) => Format::new().set_num_format(NUM_FACTOR),
-        Cell::Blank | Cell::Text(_) | Cell::Plain(_) => {
-            if wrap {
-                style::wrap()
-            } else {
-                Format::new()
-            }
-        }
-    };
-    if bold {
-        f.set_bold()
-    } else {
-        f
-    }
-}
-
-fn write_cell(
-    ws: &mut Worksheet,
-    row: u32,
-    col: u16,
-    cell: &Cell,
-    f: &Format,
-) -> Result<(), XlsxError> {
-    match cell {
-        Cell::Blank => {}
-        Cell::Text(s) => style::write_text(ws, row, col, s, f)?,
-        Cell::Int(n) | Cell::Money(n) => {
-            ws.write_number_with_format(row, col, *n as f64, f)?;
-        }
-        Cell::OneDecimal(d) | Cell::Factor(d) | Cell::Plain(d) => {
-            ws.write_number_with_format(row, col, decimal_to_f64(*d), f)?;
-        }
-    }
-    Ok(())
-}
-
-/// Write a table with its header at `top`: header styled and frozen,
-/// autofilter over the rows above the totals, widths that fit.
-fn write_table(ws: &mut Worksheet, top: u32, table: &Table) -> Result<(), XlsxError> {
-    write_rows(ws, top, table, table.rows.len(), |i| {
-        Cow::Borrowed(&table.rows[i][..])
-    })
-}
-
-/// [`write_table`] for `n` rows that `row` gives one at a time (each
-/// twice: once for the widths, once to write), laid out as `table` says
-/// (headers, columns, totals; its own rows are not written).
-fn write_rows<'r>(
-    ws: &mut Worksheet,
-    top: u32,
-    table: &Table,
-    n: usize,
-    row: impl Fn(usize) -> Cow<'r, [Cell]>,
-) -> Result<(), XlsxError> {
-    let ncols = table.headers.len();
-    // The widths in one pass over the rows, one value's text at a time (not
-    // a copy of each column).
-    let fits: Vec<usize> = (0..ncols)
-        .filter(|c| table.cols[*c] == ColKind::Fit)
-        .collect();
-    let mut fit = vec![style::fit_width([], 8.0, 50.0); ncols];
-    if !fits.is_empty() {
-        for i in 0..n {
-            let cells = row(i);
-            for c in &fits {
-                let w = style::fit_width([cells[*c].shown().as_str()], 8.0, 50.0);
-                fit[*c] = fit[*c].max(w);
-            }
-        }
-    }
-    let mut header_lines = 1;
-    for (c, h) in table.headers.iter().enumerate() {
-        let width = match table.cols[c] {
-            ColKind::Wrap(w) => w,
-            ColKind::Fit => fit[c].max(style::text_width(h).min(14.0) + 2.0),
-        };
-        ws.set_column_width(c as u16, width)?;
-        header_lines = header_lines.max(style::wrapped_lines(h, width));
-    }
-    let h = style::header();
-    for (c, text) in table.headers.iter().enumerate() {
-        style::write_text(ws, top, c as u16, text, &h)?;
-    }
-    ws.set_row_height(top, 16.0 * header_lines as f64 + 6.0)?;
-
-    let first_total = n - table.totals;
-    for i in 0..n {
-        let cells = row(i);
-        let row = top + 1 + i as u32;
-        let bold = i >= first_total;
-        let lines = cells
-            .iter()
-            .zip(&table.cols)
-            .map(|(cell, kind)| match (cell, kind) {
-                (Cell::Text(s), ColKind::Wrap(w)) => style::wrapped_lines(s, *w),
-                _ => 1,
-            })
-            .max()
-            .unwrap_or(1);
-        // The height goes before the cells (a constant-memory sheet writes
-        // a row out as the next one starts).
-        if lines > 1 {
-            ws.set_row_height(row, 16.0 * lines.min(20) as f64 + 2.0)?;
-        }
-        for (c, cell) in cells.iter().enumerate() {
-            let wrap = matches!(table.cols[c], ColKind::Wrap(_));
-            write_cell(ws, row, c as u16, cell, &cell_format(cell, wrap, bold))?;
-        }
-    }
-    ws.autofilter(top, 0, top + first_total as u32, (ncols - 1) as u16)?;
-    ws.set_freeze_panes(top + 1, table.freeze_cols)?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------
 // 说明
 
-fn write_readme(ws: &mut Worksheet, input: &TierWorkbookInput) -> Result<(), XlsxError> {
-    let c = input.county;
-    let p = input.period;
-    let t = input.tiers;
-    let title = format!("{}{}年{}月星级评定与经费分档 说明", c.name, p.year, p.month);
-
-    let mut lines =
-        crate::write::county::audit_lines(c, "评定期间", p, input.tool_version, input.policy);
+fn write_readme(
+    ws: &mut Worksheet,
+    input: &TierWorkbookInput,
+    looks: &Looks,
+    title: &str,
+) -> Result<(), XlsxError> {
+    let (c, p, t) = (input.county, input.period, input.tiers);
+    let heading = format!("{}{}年{}月星级评定与经费分档 说明", c.name, p.year, p.month);
+    let mut lines = audit_lines(c, "评定期间", p, input.tool_version, input.policy);
+    if let Some(p) = provisional(input.batch) {
+        lines.push(("评定结果", p));
+    }
     lines.extend([
         ("区级评定文件", input.scores.file.clone()),
         ("区级评定文件 SHA-256", input.scores.sha256.clone()),
@@ -381,77 +268,104 @@ fn write_readme(ws: &mut Worksheet, input: &TierWorkbookInput) -> Result<(), Xls
                 money_text(t.budget.left_over)
             ),
         ),
-        (
-            "评定办法",
-            "综合得分 = 群众代表评议得分 × 权重 + 镇街考核得分 × 权重 + 区级评定得分 × 权重,四舍五入到一位小数;按门槛定测算星级,不超过申报星级,有降星规则所列问题的再降星(见“规则”表)。乡镇报表退回、无法读取或未报送的村不予评定;没有区级评定得分的村待评定;两者都不拨经费".into(),
-        ),
+        ("评定办法", METHOD.into()),
     ]);
-    let row = crate::write::county::write_audit_block(ws, &title, &mut lines, input.notes)?;
-
-    let mut table = Table::new(&FILE_HEADERS);
-    for r in crate::write::county::input_files(input.batch) {
-        table.push(r.iter().map(|v| Cell::text(v.unwrap_or(""))).collect());
-    }
-    table.push(vec![
-        Cell::text(&input.scores.file),
-        Cell::text(&input.scores.sha256),
-        Cell::Blank,
-        Cell::Blank,
-        Cell::text("已读取(区级评定)"),
-    ]);
-    write_table(ws, row, &table)?;
-    // Column A holds both the labels and the file names; B the values and
-    // the hashes. The long 评定办法 line is not counted.
-    let labels = lines.iter().map(|(l, _)| *l);
-    let files = table.rows.iter().filter_map(|r| match &r[0] {
-        Cell::Text(s) => Some(s.as_str()),
-        _ => None,
-    });
-    ws.set_column_width(0, style::fit_width(labels.chain(files), 12.0, 50.0))?;
-    let values = lines
-        .iter()
-        .filter(|(l, _)| *l != "评定办法")
-        .map(|(_, v)| v.as_str());
-    let shas = table.rows.iter().filter_map(|r| match &r[1] {
-        Cell::Text(s) => Some(s.as_str()),
-        _ => None,
-    });
-    ws.set_column_width(1, style::fit_width(values.chain(shas), 20.0, 80.0))?;
-    Ok(())
+    let mut files = files_table(input.batch);
+    files.push(
+        vec![
+            Cell::text(&input.scores.file),
+            Cell::text(&input.scores.sha256),
+            Cell::Blank,
+            Cell::Blank,
+            Cell::text("已读取(区级评定)"),
+        ],
+        false,
+    );
+    write_sheet(
+        ws,
+        &heading,
+        lines,
+        input.notes,
+        &files,
+        &["评定办法"],
+        looks,
+        title,
+    )
 }
+
+/// How a star and its money are reached, in one paragraph of 说明.
+const METHOD: &str = "综合得分 = 群众代表评议得分 × 权重 + 镇街考核得分 × 权重 + 区级评定得分 × 权重,四舍五入到一位小数;按门槛定测算星级,不超过申报星级,有降星规则所列问题的再降星(见“规则”表)。乡镇报表退回、无法读取或未报送的村不予评定;没有区级评定得分的村待评定;两者都不拨经费";
 
 // ---------------------------------------------------------------------------
 // 分档明细
 
-/// 星级评定明细's headers and columns (its rows come from [`detail_row`]).
-fn detail_layout() -> Table {
-    let mut table = Table::new(&TIER_HEADERS);
-    table.cols[10] = ColKind::Wrap(30.0);
-    table.cols[15] = ColKind::Wrap(60.0);
-    table.freeze_cols = 4;
-    table
+/// 分档明细's rows, column by column, straight from the ratings.
+struct TierGrid<'a> {
+    headers: Vec<String>,
+    cols: Vec<ColFmt>,
+    rows: &'a [TierRow],
 }
 
-/// One village's row of 星级评定明细.
-fn detail_row(r: &TierRow) -> Vec<Cell> {
-    vec![
-        Cell::text(&*r.township_code),
-        Cell::text(&*r.township_name),
-        Cell::text(&r.village_code),
-        Cell::text(&r.village_name),
-        Cell::opt_dec(r.rep),
-        Cell::opt_dec(r.town),
-        Cell::opt_dec(r.county),
-        Cell::opt_dec(r.composite),
-        Cell::opt_star(r.measured),
-        Cell::opt_star(r.applied),
-        Cell::text(&r.reasons),
-        Cell::opt_star(r.star),
-        Cell::Money(r.tier as i128),
-        Cell::Money(r.paid as i128),
-        Cell::text(r.status.zh()),
-        Cell::text(&r.note),
-    ]
+impl<'a> TierGrid<'a> {
+    fn new(rows: &'a [TierRow]) -> TierGrid<'a> {
+        TierGrid {
+            headers: TIER_HEADERS.iter().map(|h| h.to_string()).collect(),
+            cols: columns::looks(&TIER_HEADERS),
+            rows,
+        }
+    }
+}
+
+fn text(s: &str) -> CellRef<'_> {
+    if s.is_empty() {
+        CellRef::Blank
+    } else {
+        CellRef::Text(s)
+    }
+}
+
+fn dec(d: Option<Decimal>) -> CellRef<'static> {
+    d.map_or(CellRef::Blank, |d| CellRef::Num(decimal_to_f64(d)))
+}
+
+fn star(s: Option<u8>) -> CellRef<'static> {
+    s.map_or(CellRef::Blank, |s| CellRef::Num(s as f64))
+}
+
+impl Grid for TierGrid<'_> {
+    fn headers(&self) -> &[String] {
+        &self.headers
+    }
+    fn cols(&self) -> &[ColFmt] {
+        &self.cols
+    }
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn column(&self, c: usize, range: Range<usize>) -> Column<'_> {
+        let rows = self.rows[range].iter();
+        match c {
+            0 => Box::new(rows.map(|r| text(&r.township_code))),
+            1 => Box::new(rows.map(|r| text(&r.township_name))),
+            2 => Box::new(rows.map(|r| text(&r.village_code))),
+            3 => Box::new(rows.map(|r| text(&r.village_name))),
+            4 => Box::new(rows.map(|r| dec(r.rep))),
+            5 => Box::new(rows.map(|r| dec(r.town))),
+            6 => Box::new(rows.map(|r| dec(r.county))),
+            7 => Box::new(rows.map(|r| dec(r.composite))),
+            8 => Box::new(rows.map(|r| star(r.measured))),
+            9 => Box::new(rows.map(|r| star(r.applied))),
+            10 => Box::new(rows.map(|r| text(&r.reasons))),
+            11 => Box::new(rows.map(|r| star(r.star))),
+            12 => Box::new(rows.map(|r| CellRef::Num(r.tier as f64))),
+            13 => Box::new(rows.map(|r| CellRef::Num(r.paid as f64))),
+            14 => Box::new(rows.map(|r| CellRef::Text(r.status.zh()))),
+            _ => Box::new(rows.map(|r| text(&r.note))),
+        }
+    }
+    fn freeze_cols(&self) -> u16 {
+        4
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -463,8 +377,8 @@ fn tally_row(code: &str, name: &str, x: &TownshipTally) -> Vec<Cell> {
     row.extend([
         Cell::count(x.pending),
         Cell::count(x.not_rated),
-        Cell::Money(x.tier_total),
-        Cell::Money(x.paid),
+        Cell::Num(x.tier_total as f64),
+        Cell::Num(x.paid as f64),
     ]);
     row
 }
@@ -473,10 +387,11 @@ fn township_table(t: &Tiers) -> Table {
     let mut table = Table::new(&TOWNSHIP_HEADERS);
     table.freeze_cols = 2;
     for x in &t.townships {
-        table.push(tally_row(&x.code, &x.name, x));
+        table.push(tally_row(&x.code, &x.name, x), false);
     }
-    table.push(tally_row("", crate::aggregate::TOTAL_LABEL, &t.total));
-    table.totals = 1;
+    let n = table.rows.len();
+    table.push(tally_row("", crate::aggregate::TOTAL_LABEL, &t.total), true);
+    table.filter_rows = n;
     table
 }
 
@@ -492,7 +407,13 @@ fn star_label(s: usize) -> String {
     }
 }
 
-fn write_distribution(ws: &mut Worksheet, t: &Tiers, policy: &Policy) -> Result<(), XlsxError> {
+fn write_distribution(
+    ws: &mut Worksheet,
+    t: &Tiers,
+    policy: &Policy,
+    looks: &Looks,
+    title: &str,
+) -> Result<(), XlsxError> {
     let mut table = Table::new(&DISTRIBUTION_HEADERS);
     let mut paid = [0i128; 6];
     let (mut pending_paid, mut not_rated_paid) = (0i128, 0i128);
@@ -504,56 +425,67 @@ fn write_distribution(ws: &mut Worksheet, t: &Tiers, policy: &Policy) -> Result<
         }
     }
     for s in (0..=5).rev() {
-        table.push(vec![
-            Cell::text(star_label(s)),
-            Cell::count(t.total.by_star[s]),
-            Cell::Money(policy.per_star[s] as i128),
-            Cell::Money(paid[s]),
-        ]);
+        table.push(
+            vec![
+                Cell::text(star_label(s)),
+                Cell::count(t.total.by_star[s]),
+                Cell::Num(policy.per_star[s] as f64),
+                Cell::Num(paid[s] as f64),
+            ],
+            false,
+        );
     }
-    table.push(vec![
-        Cell::text(RowStatus::Pending.zh()),
-        Cell::count(t.total.pending),
-        Cell::Money(0),
-        Cell::Money(pending_paid),
-    ]);
-    table.push(vec![
-        Cell::text(RowStatus::NotRated.zh()),
-        Cell::count(t.total.not_rated),
-        Cell::Money(0),
-        Cell::Money(not_rated_paid),
-    ]);
-    table.push(vec![
-        Cell::text(crate::aggregate::TOTAL_LABEL),
-        Cell::count(t.total.villages),
-        Cell::Blank,
-        Cell::Money(t.budget.paid),
-    ]);
-    table.totals = 1;
-    write_table(ws, 0, &table)?;
+    for (status, villages, money) in [
+        (RowStatus::Pending, t.total.pending, pending_paid),
+        (RowStatus::NotRated, t.total.not_rated, not_rated_paid),
+    ] {
+        table.push(
+            vec![
+                Cell::text(status.zh()),
+                Cell::count(villages),
+                Cell::Num(0.0),
+                Cell::Num(money as f64),
+            ],
+            false,
+        );
+    }
+    let n = table.rows.len();
+    table.push(
+        vec![
+            Cell::text(crate::aggregate::TOTAL_LABEL),
+            Cell::count(t.total.villages),
+            Cell::Blank,
+            Cell::Num(t.budget.paid as f64),
+        ],
+        true,
+    );
+    table.filter_rows = n;
+    let width = write_table(ws, 0, &table, 0..table.rows.len(), looks)?;
 
-    // A column chart of the rated villages per star (rows 2–7).
+    // A column chart of the villages per star (rows 2–7), each bar with
+    // its count, the axis from zero.
     let mut chart = Chart::new(ChartType::Column);
     chart.title().set_name("各星级村(社区)数");
     chart
         .add_series()
         .set_name(DISTRIBUTION_HEADERS[1])
         .set_categories((DISTRIBUTION_SHEET, 1, 0, 6, 0))
-        .set_values((DISTRIBUTION_SHEET, 1, 1, 6, 1));
+        .set_values((DISTRIBUTION_SHEET, 1, 1, 6, 1))
+        .set_data_label(ChartDataLabel::new().show_value());
+    chart.y_axis().set_min(0.0).set_num_format("0");
     chart.legend().set_hidden();
     chart.set_width(560).set_height(320);
     ws.insert_chart(table.rows.len() as u32 + 2, 0, &chart)?;
-    Ok(())
+    page(ws, title, width, 0)
 }
 
 // ---------------------------------------------------------------------------
 // 预算
 
-fn budget_table(t: &Tiers) -> Table {
+fn budget_table(t: &Tiers, provisional: bool) -> Table {
     let b = &t.budget;
     let rated = t.total.by_star.iter().sum::<usize>();
     let mut table = Table::new(&BUDGET_HEADERS);
-    table.cols[2] = ColKind::Wrap(60.0);
     let explain_scale = if b.exceeded {
         format!(
             "预算 ÷ 档次经费合计(显示到6位小数)。档次经费合计超出预算,各村核拨经费 = 档次经费 × 预算 ÷ 档次经费合计,向下取整到 {} 元(按整数计算)",
@@ -564,28 +496,33 @@ fn budget_table(t: &Tiers) -> Table {
     };
     let rows: [(Cell, String); 8] = [
         (
-            Cell::Money(b.budget),
+            money(b.budget),
             "county.toml 中的 budget:本次评定可用的全部经费,不结转".into(),
         ),
         (
-            Cell::Money(b.tier_total),
+            money(b.tier_total),
             "已评定村(社区)按核定星级的档次经费之和".into(),
         ),
         (
             Cell::text(if b.exceeded { "是" } else { "否" }),
             "档次经费合计是否大于预算".into(),
         ),
-        (Cell::Factor(b.scale_shown()), explain_scale),
+        (factor(b.scale_shown()), explain_scale),
         (
-            Cell::Money(b.round_to as i128),
+            money(b.round_to as i128),
             "规则文件 funding.round_to:超出预算时核拨经费向下取整的单位".into(),
         ),
-        (Cell::Money(b.paid), "各村核拨经费之和,不超过预算".into()),
-        (Cell::Money(b.left_over), "预算 − 核拨经费合计".into()),
-        (Cell::count(rated), "状态为“已评定”的村(社区)数".into()),
+        (money(b.paid), "各村核拨经费之和,不超过预算".into()),
+        (money(b.left_over), "预算 − 核拨经费合计".into()),
+        (int(rated), "状态为“已评定”的村(社区)数".into()),
     ];
     for (label, (value, note)) in BUDGET_LABELS.iter().zip(rows) {
-        table.push(vec![Cell::text(*label), value, Cell::text(note)]);
+        // A partial split's left-over is not what will be left.
+        let label = match *label {
+            LEFT_OVER if provisional => "结余(元,临时结果)",
+            l => l,
+        };
+        table.push(vec![Cell::text(label), value, Cell::text(note)], false);
     }
     table
 }
@@ -595,14 +532,11 @@ fn budget_table(t: &Tiers) -> Table {
 
 fn rules_table(p: &Policy) -> Table {
     let mut table = Table::new(&RULES_HEADERS);
-    table.cols[3] = ColKind::Wrap(50.0);
     let mut push = |kind: &str, item: String, value: Cell, note: &str| {
-        table.push(vec![
-            Cell::text(kind),
-            Cell::text(item),
-            value,
-            Cell::text(note),
-        ]);
+        table.push(
+            vec![Cell::text(kind), Cell::text(item), value, Cell::text(note)],
+            false,
+        );
     };
     push("规则文件", "来源".into(), Cell::text(&p.source), "");
     push("规则文件", "版本".into(), Cell::text(&p.version), "");
@@ -616,7 +550,7 @@ fn rules_table(p: &Policy) -> Table {
         push(
             "权重",
             item.into(),
-            Cell::Plain(v.0),
+            plain(v.0),
             "综合得分中的权重(三者之和为 1)",
         );
     }
@@ -624,7 +558,7 @@ fn rules_table(p: &Policy) -> Table {
         push(
             "星级门槛",
             format!("{s}星"),
-            Cell::Plain(p.thresholds[s - 1]),
+            plain(p.thresholds[s - 1]),
             "综合得分(四舍五入到一位小数)不低于此分为该星级",
         );
     }
@@ -632,21 +566,21 @@ fn rules_table(p: &Policy) -> Table {
         push(
             "每星经费(元)",
             star_label(s),
-            Cell::Money(p.per_star[s] as i128),
+            money(p.per_star[s] as i128),
             "档次经费",
         );
     }
     push(
         "每星经费(元)",
         "取整单位".into(),
-        Cell::Money(p.round_to as i128),
+        money(p.round_to as i128),
         "超出预算按比例压缩时,核拨经费向下取整到此单位",
     );
     for (code, cap) in &p.caps {
         push(
             "降星规则",
             format!("{code} {}", code.title()),
-            Cell::Int(*cap as i128),
+            int(*cap as usize),
             "报表中该村有此问题(已说明的也算)时,核定星级最高为此星级",
         );
     }
@@ -693,7 +627,7 @@ fn rules_table(p: &Policy) -> Table {
         ("max_swing", l.max_swing.0, "存量数据变动幅度上限(H05)"),
     ];
     for (key, v, note) in limits {
-        push("限值", key.into(), Cell::Plain(v), note);
+        push("限值", key.into(), plain(v), note);
     }
     table
 }
@@ -791,10 +725,15 @@ mod tests {
             wb.sheet_names(),
             ["说明", "分档明细", "乡镇小计", "星级分布", "预算", "规则"]
         );
+        // One of three townships is used: the split is provisional, and
+        // 分档明细 and 预算 open with the statement.
+        let statement = "临时结果:已汇总 1/3 个乡镇,未评定的村不计入经费";
+        assert_eq!(provisional(&j.batch).as_deref(), Some(statement));
         let d = sheet(&mut wb, DETAIL_SHEET);
-        assert_eq!(d[0], TIER_HEADERS);
-        assert_eq!(d.len(), 1 + t.rows.len());
-        for (r, row) in d[1..].iter().zip(&t.rows) {
+        assert_eq!(d[0][0], statement);
+        assert_eq!(d[1], TIER_HEADERS);
+        assert_eq!(d.len(), 2 + t.rows.len());
+        for (r, row) in d[2..].iter().zip(&t.rows) {
             assert_eq!(r[2], row.village_code);
             assert_eq!(r[13], row.paid.to_string());
             assert_eq!(r[14], row.status.zh());
@@ -816,10 +755,13 @@ mod tests {
         assert_eq!(dist[9][1], t.total.villages.to_string());
 
         let budget = sheet(&mut wb, BUDGET_SHEET);
-        let labels: Vec<&str> = budget[1..].iter().map(|r| r[0].as_str()).collect();
-        assert_eq!(labels, BUDGET_LABELS);
-        assert_eq!(budget[1][1], "60000");
-        assert_eq!(budget[6][1], t.budget.paid.to_string());
+        assert_eq!(budget[0][0], statement);
+        let labels: Vec<&str> = budget[2..].iter().map(|r| r[0].as_str()).collect();
+        let mut want = BUDGET_LABELS;
+        want[6] = "结余(元,临时结果)";
+        assert_eq!(labels, want);
+        assert_eq!(budget[2][1], "60000");
+        assert_eq!(budget[7][1], t.budget.paid.to_string());
         assert!(t.budget.paid <= 60_000);
 
         let rules = sheet(&mut wb, RULES_SHEET);

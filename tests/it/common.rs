@@ -76,6 +76,20 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The sample workspace's inputs (county.toml, roster, county scores and
+/// the two month folders) copied to `to` — never an `输出/` folder a run of
+/// the README's first command may have left in the project.
+pub fn copy_samples(to: &Path) {
+    let from = project("samples/示范县");
+    std::fs::create_dir_all(to).unwrap();
+    for f in ["county.toml", "roster.xlsx", "county_scores.xlsx"] {
+        std::fs::copy(from.join(f), to.join(f)).unwrap();
+    }
+    for d in ["2024-05", "2024-06"] {
+        copy_dir(&from.join(d), &to.join(d));
+    }
+}
+
 /// A cell as text, the way the golden files store it.
 pub fn cell_text(d: &calamine::Data) -> String {
     match d {

@@ -1,10 +1,10 @@
 //! `huizong consolidate`: workspace discovery, statuses (Y01/Y03, 未报送,
 //! 无法读取), feedback workbooks, the lock file and the summary line.
 
-use crate::common::{copy_dir, project, stderr, Workdir};
+use crate::common::{copy_samples, stderr, Workdir};
 use huizong::batch::Status;
-use huizong::cmd::consolidate::{self, Args};
 use huizong::kit::demo;
+use huizong::pipeline::{self, Inputs};
 use huizong::policy::Policy;
 use huizong::read::normalise::{Date, Period};
 use huizong::schema::{Col, CoverField, SheetId};
@@ -16,29 +16,45 @@ const JUNE: Period = Period {
     month: 6,
 };
 
-fn args(ws: &Path) -> Args {
-    Args {
+fn args(ws: &Path) -> Inputs {
+    Inputs {
         jobs: Some(2),
-        ..Args::new(ws, JUNE)
+        ..Inputs::new(ws, JUNE)
     }
 }
 
-fn run_lib(a: &Args) -> consolidate::Consolidation {
-    let plan = consolidate::plan(a).expect("plan");
-    consolidate::consolidate(plan, a.jobs, a.include_errors, false).expect("consolidate")
+fn run_lib(a: &Inputs) -> pipeline::Consolidation {
+    let plan = pipeline::plan(a).expect("plan");
+    pipeline::ingest(plan, &pipeline::Quiet).expect("consolidate")
 }
 
 #[test]
 fn samples_consolidate_with_statuses_summary_and_feedback() {
     let w = Workdir::new();
     let ws = w.path("示范县");
-    copy_dir(&project("samples/示范县"), &ws);
+    copy_samples(&ws);
     let o = w.run(&["consolidate", "示范县", "--period", "2024-06"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("已汇总 2/8 个乡镇,退回 4,无法读取 1,未报送 2;错误 6,提示 2"),
-        "{err}"
+    // One line per township not used, then the summary line: the expected
+    // townships split exactly (2 + 4 + 2 = 8), the orphan file apart, and
+    // the findings equal to 汇总's 合计 (错误 5, 提示 2).
+    let lines: Vec<&str> = err.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("应报 "))
+        .expect(&err);
+    assert_eq!(
+        lines[at - 6..=at],
+        [
+            "  樟黄镇(990101102):退回,错误 1 个(P01),改正后重新报送",
+            "  溪口乡(990101103):退回,错误 2 个(V02、D02),改正后重新报送",
+            "  石门镇(990101105):退回,错误 1 个(D01),改正后重新报送",
+            "  枫岭乡(990101106):未报送,没有收到报表;无法读取的文件 枫岭乡_2024-06.xlsx 可能是它的",
+            "  云台镇(990101107):未报送,没有收到报表",
+            "  南浦街道(990101108):退回,错误 1 个(M01),改正后重新报送",
+            "应报 8 个乡镇:已汇总 2,退回 4,未报送 2(其中 1 个可能是无法读取的文件 枫岭乡_2024-06.xlsx);另有无法读取 1 份;错误 5,提示 2(另有无法归属乡镇的文件中错误 1)",
+        ]
     );
     let mut feedback: Vec<String> = std::fs::read_dir(ws.join("输出/2024-06/反馈"))
         .unwrap()
@@ -235,28 +251,124 @@ fn without_roster_the_run_says_which_rules_were_skipped() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("未找到名册") && err.contains("X04"), "{err}");
+    // With no roster and no earlier month, the townships that sent a
+    // return are the ones expected.
     assert!(
-        err.contains("已汇总 1/0 个乡镇") || err.contains("已汇总 1/"),
+        err.contains("\n应报 1 个乡镇:已汇总 1;错误 0,提示 0\n"),
         "{err}"
     );
 }
 
+/// The rows of 报送情况 as (代码, 乡镇, 状态, 文件).
+fn submissions(path: &Path) -> Vec<[String; 4]> {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let range = wb.worksheet_range("报送情况").unwrap();
+    range
+        .rows()
+        .skip(1)
+        .map(|r| std::array::from_fn(|i| crate::common::cell_text(&r[i])))
+        .collect()
+}
+
 #[test]
-fn own_outputs_in_the_period_folder_are_not_read_back() {
+fn every_file_in_the_period_folder_is_accounted_for() {
     let w = Workdir::new();
-    let ws = workspace(&w, &[("a.xlsx", &base())], true);
+    let ws = w.path("示范县");
+    copy_samples(&ws);
+    let june = ws.join("2024-06");
+    // A first run makes a county workbook; a copy of it lands among the
+    // returns under another name (recognised by its marker, not its name).
+    let o = w.run(&[
+        "consolidate",
+        "示范县",
+        "--period",
+        "2024-06",
+        "-o",
+        "first",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     std::fs::copy(
-        ws.join("2024-06/a.xlsx"),
-        ws.join("2024-06/县级汇总_示范县_2024-06.xlsx"),
+        w.path("first/县级汇总_示范县_2024-06.xlsx"),
+        june.join("汇总表(发给领导).xlsx"),
     )
     .unwrap();
-    std::fs::copy(
-        ws.join("2024-06/a.xlsx"),
-        ws.join("2024-06/a_校验结果.xlsx"),
+    // A return named like the tool's output is still a return: 白砂镇's
+    // file under a new name (same figures, same date: first by name used).
+    std::fs::rename(
+        june.join("白砂镇_2024-06.xlsx"),
+        june.join("县级汇总_白砂镇.xlsx"),
     )
     .unwrap();
-    let c = run_lib(&args(&ws));
-    assert_eq!(c.batch.files.len(), 1);
+    // A scan renamed .xlsx, named after 云台镇 which sent nothing else.
+    std::fs::copy(
+        june.join("枫岭乡_2024-06.xlsx"),
+        june.join("云台镇月报.xlsx"),
+    )
+    .unwrap();
+    // Excel's lock file and a Word file.
+    std::fs::write(june.join("~$青湖街道_2024-06.xlsx"), b"lock").unwrap();
+    std::fs::write(june.join("说明.docx"), b"PK not a return").unwrap();
+
+    let o = w.run(&["consolidate", "示范县", "--period", "2024-06"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("\n应报 8 个乡镇:已汇总 2,退回 4,未报送 2(其中 2 个可能是无法读取的文件 云台镇月报.xlsx、枫岭乡_2024-06.xlsx);另有无法读取 2 份、已忽略 2 份;错误 5,提示 2(另有无法归属乡镇的文件中错误 2)\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "  云台镇(990101107):未报送,没有收到报表;无法读取的文件 云台镇月报.xlsx 可能是它的\n"
+        ),
+        "{err}"
+    );
+    let rows = submissions(&ws.join("输出/2024-06/县级汇总_示范县_2024-06.xlsx"));
+    let row = |file: &str| {
+        rows.iter()
+            .find(|r| r[3] == file)
+            .unwrap_or_else(|| panic!("{file} not in 报送情况: {rows:?}"))
+            .clone()
+    };
+    assert_eq!(
+        row("县级汇总_白砂镇.xlsx")[..3],
+        ["990101101", "白砂镇", "已汇总"]
+    );
+    assert_eq!(
+        row("云台镇月报.xlsx")[..3],
+        ["", "", "无法读取(可能是 云台镇)"]
+    );
+    assert_eq!(
+        row("枫岭乡_2024-06.xlsx")[..3],
+        ["", "", "无法读取(可能是 枫岭乡)"]
+    );
+    assert_eq!(
+        row("汇总表(发给领导).xlsx")[..3],
+        ["", "", "已忽略:本工具生成的县级汇总表,不是乡镇月报"]
+    );
+    assert_eq!(
+        row("说明.docx")[..3],
+        [
+            "",
+            "",
+            "已忽略:不是电子表格文件(月报应为 .xlsx 等 Excel 工作簿)"
+        ]
+    );
+    // The townships those files may be still read 未报送; no row for the
+    // lock file; every other file has its row.
+    let town = |code: &str| rows.iter().find(|r| r[0] == code).unwrap()[2].clone();
+    assert_eq!(town("990101106"), "未报送");
+    assert_eq!(town("990101107"), "未报送");
+    assert!(rows.iter().all(|r| !r[3].starts_with("~$")), "{rows:?}");
+    let listed: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[3].as_str()).collect();
+    for e in std::fs::read_dir(&june).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert_eq!(
+            listed.contains(name.as_str()),
+            !name.starts_with("~$"),
+            "{name}"
+        );
+    }
 }
 
 #[test]
@@ -399,7 +511,7 @@ fn a_full_disk_ends_the_run_with_exit_2_and_one_chinese_line() {
     // in Chinese, release its lock and leave no workbook behind.
     let w = Workdir::new();
     let ws = w.path("示范县");
-    copy_dir(&project("samples/示范县"), &ws);
+    copy_samples(&ws);
     let tmp = w.path("小磁盘");
     let Some(_disk) = SmallDisk::mount(&tmp, "16k") else {
         eprintln!("SKIP a_full_disk_ends_the_run_with_exit_2_and_one_chinese_line: 无法挂载 tmpfs(需要 root)");
@@ -424,4 +536,53 @@ fn a_full_disk_ends_the_run_with_exit_2_and_one_chinese_line() {
     let out = ws.join("输出/2024-06");
     assert!(!out.join(".huizong.lock").exists());
     assert!(!out.join("县级汇总_示范县_2024-06.xlsx").exists());
+}
+
+/// Every file under `dir` with its bytes, by relative path.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_county_workbook_that_cannot_be_written_leaves_the_previous_set_whole() {
+    let w = Workdir::new();
+    let ws = w.path("示范县");
+    copy_samples(&ws);
+    let o = w.run(&["consolidate", "示范县", "--period", "2024-06", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = ws.join("输出/2024-06");
+    // A folder where the county workbook goes: the new set cannot go in.
+    let county = out.join("县级汇总_示范县_2024-06.xlsx");
+    std::fs::remove_file(&county).unwrap();
+    std::fs::create_dir(&county).unwrap();
+    std::fs::write(county.join("占位.txt"), b"x").unwrap();
+    let before = tree(&out);
+    assert!(before.contains_key("星级经费分档_示范县_2024-06.xlsx"));
+    assert_eq!(before.keys().filter(|k| k.starts_with("反馈")).count(), 6);
+    // A township's figures change, so every new workbook would differ.
+    std::fs::remove_file(ws.join("2024-06/石门镇_2024-06.xlsx")).unwrap();
+    let o = w.run(&["consolidate", "示范县", "--period", "2024-06", "--quiet"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "错误:无法写入 {}:这个位置有一个同名的文件夹。请把该文件夹移走或改名后重新运行",
+            Path::new("示范县/输出/2024-06/县级汇总_示范县_2024-06.xlsx").display()
+        )
+    );
+    assert!(tree(&out) == before, "the previous set is byte-identical");
 }

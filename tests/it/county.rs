@@ -2,7 +2,9 @@
 //! interrupted runs that never leave a broken workbook, and the figures as
 //! LibreOffice and openpyxl read them.
 
-use crate::common::{cell_text, check_golden, copy_dir, project, require_program, stderr, Workdir};
+use crate::common::{
+    cell_text, check_golden, copy_samples, project, require_program, stderr, Workdir,
+};
 use calamine::{Reader, Xlsx};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,7 +16,7 @@ const GOLDEN_SHEETS: [&str; 4] = ["汇总", "报送情况", "校验问题", "环
 
 /// Consolidate a fresh copy of the samples; the county workbook's path.
 fn consolidate_samples(w: &Workdir, name: &str) -> PathBuf {
-    copy_dir(&project("samples/示范县"), &w.path(name));
+    copy_samples(&w.path(name));
     let o = w.run(&["consolidate", name, "--period", "2024-06", "--quiet"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     w.path(&format!("{name}/输出/2024-06/{COUNTY_FILE}"))
@@ -37,7 +39,8 @@ fn county_workbook_matches_golden_cells() {
             "星级申报",
             "环比",
             "报送情况",
-            "校验问题"
+            "校验问题",
+            "进度"
         ]
     );
     let got = check_golden(&path, &GOLDEN_SHEETS, GOLDEN);
@@ -49,7 +52,8 @@ fn county_workbook_matches_golden_cells() {
     assert_eq!(summary["C7"], "未报送");
     let report = &got["报送情况"];
     assert_eq!(report["D10"], "枫岭乡_2024-06.xlsx");
-    assert_eq!(report["C10"], "无法读取");
+    assert_eq!(report["C10"], "无法读取(可能是 枫岭乡)");
+    assert_eq!(report["C7"], "未报送");
 }
 
 #[test]
@@ -91,7 +95,7 @@ fn a_killed_run_never_leaves_a_broken_or_mixed_workbook() {
         if now != old {
             // A new workbook is complete: it opens and has every sheet.
             let mut wb: Xlsx<_> = calamine::open_workbook(&path).expect("complete workbook");
-            assert_eq!(wb.sheet_names().len(), 10);
+            assert_eq!(wb.sheet_names().len(), 11);
             assert!(wb.worksheet_range("汇总").is_ok());
             if let Some(prev) = &seen_new {
                 assert_eq!(&now, prev, "every finished run writes the same bytes");
@@ -105,7 +109,7 @@ fn a_killed_run_never_leaves_a_broken_or_mixed_workbook() {
     let leftovers: Vec<String> = std::fs::read_dir(w.path("ws/输出/2024-06"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tmp") || n.ends_with(".lock"))
+        .filter(|n| n.ends_with(".tmp") || n.ends_with(".old") || n.ends_with(".lock"))
         .collect();
     assert_eq!(leftovers, Vec::<String>::new());
 }
@@ -113,7 +117,7 @@ fn a_killed_run_never_leaves_a_broken_or_mixed_workbook() {
 #[test]
 fn an_output_folder_that_cannot_be_written_is_exit_2_and_keeps_nothing_half_done() {
     let w = Workdir::new();
-    copy_dir(&project("samples/示范县"), &w.path("ws"));
+    copy_samples(&w.path("ws"));
     // The output "folder" is a file: nothing can be written there.
     std::fs::write(w.path("blocked"), b"not a folder").unwrap();
     let o = w.run(&[
@@ -287,7 +291,8 @@ fn every_sample_mistake_is_in_the_findings_sheet_and_its_file_has_the_right_stat
             .find(|r| r[3] == file)
             .unwrap_or_else(|| panic!("{file} in 报送情况"))[2];
         let want = match cells[3] {
-            "无法读取" => "无法读取",
+            // The scan named after 枫岭乡, which sent nothing else.
+            "无法读取" => "无法读取(可能是 枫岭乡)",
             _ if readme.lines().any(|l| {
                 l.starts_with(&format!("| 2024-06/{file} |")) && l.contains("| 错误 |")
             }) =>
@@ -300,4 +305,69 @@ fn every_sample_mistake_is_in_the_findings_sheet_and_its_file_has_the_right_stat
         checked += 1;
     }
     assert_eq!(checked, 9);
+}
+
+/// A sheet's rows as shown text.
+fn sheet_rows(path: &Path, sheet: &str) -> Vec<Vec<String>> {
+    let mut wb: Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let range = wb.worksheet_range(sheet).unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(cell_text).collect())
+        .collect()
+}
+
+/// The 合计 row of 汇总 as header → shown text.
+fn total_of(path: &Path) -> std::collections::BTreeMap<String, String> {
+    let rows = sheet_rows(path, "汇总");
+    let total = rows.iter().find(|r| r[1] == "合计").unwrap();
+    rows[0].iter().cloned().zip(total.iter().cloned()).collect()
+}
+
+#[test]
+fn progress_has_a_row_per_month_equal_to_each_months_total() {
+    let w = Workdir::new();
+    copy_samples(&w.path("ws"));
+    // June alone: May has no summary yet.
+    let o = w.run(&["consolidate", "ws", "--period", "2024-06", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let june = w.path(&format!("ws/输出/2024-06/{COUNTY_FILE}"));
+    let p = sheet_rows(&june, "进度");
+    assert_eq!(p[0][..3], ["月份", "已汇总", "清理前标牌数"]);
+    assert_eq!(p[1][..3], ["2024-05", "未汇总", ""]);
+    assert_eq!(p[2][..2], ["2024-06", "2/8"]);
+    // May, then June again: both rows are their month's 合计.
+    for period in ["2024-05", "2024-06"] {
+        let o = w.run(&["consolidate", "ws", "--period", period, "--quiet"]);
+        assert!(o.status.code() != Some(2), "{}", stderr(&o));
+        assert!(w
+            .path(&format!("ws/输出/{period}/汇总_{period}.json"))
+            .is_file());
+    }
+    let may = w.path("ws/输出/2024-05/县级汇总_示范县_2024-05.xlsx");
+    let p = sheet_rows(&june, "进度");
+    assert_eq!(p.len(), 3);
+    for (row, month) in [(&p[1], &may), (&p[2], &june)] {
+        let total = total_of(month);
+        let status = total["报送状态"].trim_start_matches("已汇总 ").to_string();
+        assert_eq!(row[1], status, "{month:?}");
+        for (i, h) in p[0].iter().enumerate().skip(2) {
+            assert_eq!(&row[i], &total[h], "{h} of {month:?}");
+        }
+    }
+    assert_eq!(p[1][0], "2024-05");
+    assert_eq!(p[1][1], "8/8");
+    // 说明 names May's summary with its SHA-256.
+    use sha2::Digest;
+    let bytes = std::fs::read(w.path("ws/输出/2024-05/汇总_2024-05.json")).unwrap();
+    let sha: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let readme = sheet_rows(&june, "说明");
+    assert!(
+        readme.iter().any(|r| r[0] == "进度所用汇总"
+            && r[1] == format!("输出/2024-05/汇总_2024-05.json(SHA-256 {sha})")),
+        "{readme:?}"
+    );
 }

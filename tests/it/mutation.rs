@@ -201,6 +201,13 @@ fn check_invariants(l: &Loaded, path: ReadPath) -> Result<(), String> {
                 return Err("a finding not stamped with its file".into());
             }
         }
+        ReadPath::Own => {
+            if !l.findings.is_empty() || l.own_output.is_none() {
+                return Err(format!(
+                    "the tool's own workbook has no findings: {codes:?}"
+                ));
+            }
+        }
         ReadPath::Panicked => unreachable!(),
     }
     Ok(())

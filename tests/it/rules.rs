@@ -236,9 +236,7 @@ fn numbers_as_text_full_width_and_separators_are_read() {
                 SheetId::Duty,
                 0,
                 Col::Participants,
-                t(&format!("{},{:03}", p / 1000, p % 1000)
-                    .trim_start_matches("0,")
-                    .to_string()),
+                t(format!("{},{:03}", p / 1000, p % 1000).trim_start_matches("0,")),
             );
             set(f, SheetId::Rooms, 0, Col::SharedOffice, t("√"));
         },
@@ -285,11 +283,53 @@ fn v05_yes_no() {
 }
 
 #[test]
-fn v06_code_malformed() {
-    case(
+fn v06_code_malformed_and_x01_names_the_village_it_stood_for() {
+    // V06 suppresses no X01: the clerk learns that 990101103202 is the
+    // village whose code was broken in 功能室.
+    let f = case(
         |f| set(f, SheetId::Rooms, 1, Col::VillageCode, t("99010110320")),
         &[],
-        &[("V06", "error", "功能室!B4", "")],
+        &[
+            ("X01", "error", "标牌清理!B4", "990101103202"),
+            ("V06", "error", "功能室!B4", ""),
+        ],
+    );
+    assert_eq!(
+        f[0]["message"],
+        "村(社区)代码 990101103202 在“功能室”中缺少,各表应包含同样的村(社区)。请补齐"
+    );
+}
+
+#[test]
+fn v06_in_sign_detail_and_the_roster_still_report_x02_and_x04() {
+    // A sign row's broken code leaves its village one sign short (X02); a
+    // village whose code is broken in every sheet is missing from the
+    // roster's view (X04), with its code named.
+    let (_, mut fill) = base();
+    let first = fill.rows[&SheetId::SignDetail]
+        .iter()
+        .position(|r| r[0] == t(V1))
+        .unwrap();
+    fill.rows.get_mut(&SheetId::SignDetail).unwrap()[first][0] = t("99010110320");
+    for sheet in [
+        SheetId::Signs,
+        SheetId::Rooms,
+        SheetId::Duty,
+        SheetId::Stars,
+    ] {
+        set(&mut fill, sheet, 3, Col::VillageCode, t("9901011032O4"));
+    }
+    expect(
+        &check_with_roster(&fill, |_| {}),
+        &[
+            ("X02", "error", "标牌清理!G3", V1),
+            ("V06", "error", "标牌清理!B6", ""),
+            ("X04", "error", "标牌清理", "990101103204"),
+            ("V06", "error", "标牌明细!B3", ""),
+            ("V06", "error", "功能室!B6", ""),
+            ("V06", "error", "坐班值守!B6", ""),
+            ("V06", "error", "星级申报!B6", ""),
+        ],
     );
 }
 
@@ -1351,5 +1391,58 @@ fn v08_against_roster_and_v06_names_the_township_the_roster_gives() {
             .contains("名册中它属于樟黄镇(990101104)"),
         "{}",
         f[0]["message"]
+    );
+}
+
+/// Every rule code of the code table is asserted by at least one test: a
+/// test function (here or in any test of the crate) with an assertion (or
+/// this file's `case`/`expect`) that names the code, as `Code::X01` or `"X01"`. A new rule without a test
+/// fails here.
+#[test]
+fn every_rule_code_has_a_test_asserting_it() {
+    let mut sources = Vec::new();
+    let mut dirs = vec![
+        crate::common::project("src"),
+        crate::common::project("tests"),
+    ];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                sources.push(std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    // Each test function's text, from its #[test] to the next.
+    let tests: Vec<&str> = sources
+        .iter()
+        .flat_map(|s| s.split("#[test]").skip(1))
+        .collect();
+    assert!(tests.len() > 200, "found only {} tests", tests.len());
+    let asserts = |body: &str, code: &str| {
+        let named = |at: usize| {
+            let b = body.as_bytes();
+            // The code as a whole token: not part of a longer name.
+            let before = at.checked_sub(1).map(|i| b[i]);
+            let after = b.get(at + code.len()).copied();
+            matches!(before, Some(b':' | b'"'))
+                && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+        };
+        // `case` and `expect` are this file's assertions of exact findings.
+        ["assert", "expect(&", "case(", "case_with_previous("]
+            .iter()
+            .any(|a| body.contains(a))
+            && body.match_indices(code).any(|(at, _)| named(at))
+    };
+    let missing: Vec<&str> = huizong::finding::RULES
+        .iter()
+        .map(|r| r.code.as_str())
+        .filter(|code| !tests.iter().any(|body| asserts(body, code)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rule codes with no test asserting them: {missing:?}"
     );
 }

@@ -967,7 +967,7 @@ async fn check_submit_receipt_history_and_downloads() {
     let bytes = std::fs::read(&accepted).unwrap();
     assert_eq!(bytes.len() as i64, r["size"].as_i64().unwrap());
     assert_eq!(
-        huizong::policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        huizong::serve::engine::sha256_hex(&bytes),
         r["sha256"].as_str().unwrap()
     );
     // Submitting again gives the same receipt.
@@ -1401,23 +1401,12 @@ fn accounts_command_makes_the_workbook_once_adds_new_townships_and_resets() {
     assert_eq!(o.status.code(), Some(2));
     assert!(super::common::stderr(&o).contains("没有账号"));
     // A township new in the roster gets a login in a new workbook.
-    let mut rows = huizong::workspace::load_roster(&ws.join("roster.xlsx")).unwrap();
-    let mut extra = rows[0].clone();
-    extra.township_code = "990101109".into();
-    extra.township_name = "新设镇".into();
-    extra.village_code = "990101109201".into();
-    rows.push(extra);
-    let rr: Vec<huizong::kit::demo::RosterRow> = rows
-        .iter()
-        .map(|v| {
-            (
-                v.township_code.clone(),
-                v.township_name.clone(),
-                v.village_code.clone(),
-                v.village_name.clone(),
-            )
-        })
-        .collect();
+    let mut rr = roster_rows(&ws.join("roster.xlsx"));
+    let mut extra = rr[0].clone();
+    extra.0 = "990101109".into();
+    extra.1 = "新设镇".into();
+    extra.2 = "990101109201".into();
+    rr.push(extra);
     std::fs::remove_file(ws.join("roster.xlsx")).unwrap();
     huizong::kit::demo::write_roster(&ws.join("roster.xlsx"), &rr).unwrap();
     let o = work.run(&[
@@ -1444,6 +1433,34 @@ fn accounts_command_makes_the_workbook_once_adds_new_townships_and_resets() {
             "{h}"
         );
     }
+}
+
+/// The rows of a roster workbook (sheet 名册) as the demo kit writes them:
+/// (township code, township, village code, village).
+fn roster_rows(path: &Path) -> Vec<huizong::kit::demo::RosterRow> {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let range = wb.worksheet_range("名册").unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
+        .collect();
+    let head = rows
+        .iter()
+        .position(|r| r.iter().any(|c| c == "乡镇(街道)代码"))
+        .unwrap();
+    let col = |name: &str| rows[head].iter().position(|c| c == name).unwrap();
+    let (tc, tn, vc, vn) = (
+        col("乡镇(街道)代码"),
+        col("乡镇(街道)"),
+        col("村(社区)代码"),
+        col("村(社区)名称"),
+    );
+    rows[head + 1..]
+        .iter()
+        .filter(|r| !r[vc].is_empty())
+        .map(|r| (r[tc].clone(), r[tn].clone(), r[vc].clone(), r[vn].clone()))
+        .collect()
 }
 
 fn read_zip_text(path: &Path, part: &str) -> String {

@@ -275,7 +275,7 @@ fn variant(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn sha(bytes: &[u8]) -> String {
-    huizong::policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes))
+    huizong::serve::engine::sha256_hex(bytes)
 }
 
 fn temp_files(dir: &Path, out: &mut Vec<PathBuf>) {

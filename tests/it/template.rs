@@ -418,13 +418,14 @@ fn feedback_lists_links_fills_and_notes() {
     ];
     let w = Workdir::new();
     let path = w.path("反馈.xlsx");
-    feedback::write_file(
+    feedback::build(
         &raw,
         &findings,
         "白砂镇 2024-06 月报校验结果",
         Period::parse("2024-06"),
-        &path,
     )
+    .unwrap()
+    .save(&path)
     .unwrap();
 
     assert_eq!(
@@ -486,13 +487,14 @@ fn feedback_lists_links_fills_and_notes() {
 
     // Deterministic: the same inputs give the same bytes.
     let again = w.path("again.xlsx");
-    feedback::write_file(
+    feedback::build(
         &raw,
         &findings,
         "白砂镇 2024-06 月报校验结果",
         Period::parse("2024-06"),
-        &again,
     )
+    .unwrap()
+    .save(&again)
     .unwrap();
     assert!(std::fs::read(&path).unwrap() == std::fs::read(&again).unwrap());
 }
@@ -502,7 +504,10 @@ fn feedback_of_an_unreadable_file_has_only_the_results() {
     let w = Workdir::new();
     let path = w.path("f.xlsx");
     let findings = vec![Finding::new(Code::S01, "文件无法打开")];
-    feedback::write_file(&RawWorkbook::default(), &findings, "无法读取", None, &path).unwrap();
+    feedback::build(&RawWorkbook::default(), &findings, "无法读取", None)
+        .unwrap()
+        .save(&path)
+        .unwrap();
     assert_eq!(open(&path).sheet_names(), ["校验结果"]);
     let core = zip_text(&path, |n| n == "docProps/core.xml");
     assert!(core.contains("2025-01-01T00:00:00Z"), "{core}");

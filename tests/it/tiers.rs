@@ -3,7 +3,7 @@
 //! the tiers), byte-identical reruns, T01 and the scores file's own
 //! findings in the county workbook, and the runs without county scores.
 
-use crate::common::{cell_text, check_golden, copy_dir, project, stderr, Workdir};
+use crate::common::{cell_text, check_golden, copy_samples, project, stderr, Workdir};
 use calamine::{Reader, Xlsx};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,9 +30,7 @@ const NOTE: usize = 15;
 /// A fresh copy of the samples named `name`.
 fn samples(w: &Workdir, name: &str) -> PathBuf {
     let ws = w.path(name);
-    copy_dir(&project("samples/示范县"), &ws);
-    // Outputs of a run in the project folder are not part of the samples.
-    let _ = std::fs::remove_dir_all(ws.join("输出"));
+    copy_samples(&ws);
     ws
 }
 
@@ -61,8 +59,23 @@ fn int(s: &str) -> i64 {
 }
 
 /// 预算: label → value.
+/// The provisional statement of the samples' rating (2 of 8 used).
+const PROVISIONAL: &str = "临时结果:已汇总 2/8 个乡镇,未评定的村不计入经费";
+
+/// A sheet's rows from its header on: a provisional rating's statement in
+/// the first row is checked and left out.
+fn table(path: &Path, sheet: &str) -> Vec<Vec<String>> {
+    let mut all = rows(path, sheet);
+    if all[0][0].starts_with("临时结果") {
+        assert_eq!(all[0][0], PROVISIONAL, "{sheet}");
+        assert!(all[0][1..].iter().all(|c| c.is_empty()), "{sheet}");
+        all.remove(0);
+    }
+    all
+}
+
 fn budget(path: &Path) -> BTreeMap<String, String> {
-    rows(path, "预算")[1..]
+    table(path, "预算")[1..]
         .iter()
         .map(|r| (r[0].clone(), r[1].clone()))
         .collect()
@@ -87,7 +100,12 @@ fn tiers_on_the_samples_match_golden_cells_within_the_budget() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "the samples have errors: {err}");
     assert!(err.contains("星级经费分档表:"), "{err}");
-    assert!(err.contains("星级评定:已评定 "), "{err}");
+    assert!(
+        err.contains(
+            "星级评定(临时结果:已汇总 2/8 个乡镇,未评定的村不计入经费):已评定 48,待评定 1,不予评定 119;档次经费 780,000 元,核拨 780,000 元(预算 1,100,000 元,结余 320,000 元)"
+        ),
+        "{err}"
+    );
     // `tiers` writes only the tier workbook.
     let mut written: Vec<String> = std::fs::read_dir(out_dir(&w, "ws"))
         .unwrap()
@@ -105,7 +123,7 @@ fn tiers_on_the_samples_match_golden_cells_within_the_budget() {
     check_golden(&path, &GOLDEN_SHEETS, GOLDEN);
 
     // The figures spelled out, so the golden file is not the only witness.
-    let detail = rows(&path, "分档明细");
+    let detail = table(&path, "分档明细");
     assert_eq!(detail[0][0], "乡镇(街道)代码");
     assert_eq!(detail[0][NOTE], "说明");
     assert_eq!(detail.len(), 1 + 168, "every village of the roster");
@@ -123,7 +141,10 @@ fn tiers_on_the_samples_match_golden_cells_within_the_budget() {
     assert_eq!(int(&b["档次经费合计(元)"]), tier);
     assert_eq!(int(&b["核拨经费合计(元)"]), paid);
     assert!(paid <= SAMPLE_BUDGET, "{paid} > {SAMPLE_BUDGET}");
-    assert_eq!(int(&b["结余(元)"]), SAMPLE_BUDGET - paid);
+    // The samples use 2 of 8 townships: the split is provisional.
+    assert_eq!(rows(&path, "分档明细")[0][0], PROVISIONAL);
+    assert_eq!(rows(&path, "预算")[0][0], PROVISIONAL);
+    assert_eq!(int(&b["结余(元,临时结果)"]), SAMPLE_BUDGET - paid);
     // The samples' tiers fit in their budget: each village gets its tier.
     assert_eq!(b["是否超出预算"], "否");
     assert_eq!(b["压缩系数"], "1");
@@ -235,7 +256,7 @@ fn a_budget_below_the_tiers_is_scaled_down_in_whole_hundreds() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("超出预算按系数 0.71225 压缩"), "{err}");
     let path = out_dir(&w, "ws").join(TIER_FILE);
-    let detail = rows(&path, "分档明细");
+    let detail = table(&path, "分档明细");
     let s: i64 = detail[1..].iter().map(|r| int(&r[TIER])).sum();
     assert_eq!(s, 780_000);
     let mut paid = 0;
@@ -266,7 +287,7 @@ fn a_budget_below_the_tiers_is_scaled_down_in_whole_hundreds() {
     assert_eq!(int(&b["档次经费合计(元)"]), 780_000);
     assert_eq!(b["压缩系数"], "0.71225");
     assert_eq!(int(&b["核拨经费合计(元)"]), 553_400);
-    assert_eq!(int(&b["结余(元)"]), 2_155);
+    assert_eq!(int(&b["结余(元,临时结果)"]), 2_155);
     assert!(paid <= budget_yuan);
 }
 
@@ -381,7 +402,7 @@ fn missing_and_bad_scores_are_pending_and_listed_in_the_county_findings() {
     let o = w.run(&["consolidate", "ws", "--period", "2024-06", "--quiet"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let tier = out_dir(&w, "ws").join(TIER_FILE);
-    let detail = rows(&tier, "分档明细");
+    let detail = table(&tier, "分档明细");
     let row = |code: &str| detail.iter().find(|r| r[VILLAGE] == code).unwrap().clone();
     for (code, note) in [
         ("990101101201", "区级评定得分为空(T01),待评定"),
@@ -461,4 +482,60 @@ fn missing_and_bad_scores_are_pending_and_listed_in_the_county_findings() {
         .find(|r| r[6] == "V02" && r[2] == "county_scores.xlsx")
         .unwrap();
     assert_eq!(v02_row[9], "八十");
+}
+
+/// The row of 分档明细 of one village.
+fn village_row(path: &Path, code: &str) -> Vec<String> {
+    table(path, "分档明细")
+        .into_iter()
+        .find(|r| r[VILLAGE] == code)
+        .unwrap_or_else(|| panic!("{code} not in 分档明细"))
+}
+
+#[test]
+fn a_workspace_rules_file_is_the_policy_without_rules_flag() {
+    let w = Workdir::new();
+    let ws = samples(&w, "ws");
+    // The county's own policy caps a negative-list sign at 1 star.
+    let default = std::fs::read_to_string(project("templates/rules.toml")).unwrap();
+    let own = default.replace("caps       = { P03 = 2,", "caps       = { P03 = 1,");
+    assert_ne!(own, default, "the caps line of templates/rules.toml moved");
+    std::fs::write(ws.join("rules.toml"), &own).unwrap();
+    let o = w.run(&["tiers", "ws", "--period", "2024-06"]);
+    assert!(
+        stderr(&o).contains("规则文件:工作区的规则文件 rules.toml\n"),
+        "{}",
+        stderr(&o)
+    );
+    let tier = out_dir(&w, "ws").join(TIER_FILE);
+    let r = village_row(&tier, "990101104202");
+    assert_eq!(r[REASONS], "负面清单标牌(P03)→降至1星");
+    assert_eq!(r[STAR], "1");
+    // 说明 names the file and its SHA-256.
+    let readme = rows(&tier, "说明");
+    let line = |label: &str| {
+        readme
+            .iter()
+            .find(|r| r[0] == label)
+            .map(|r| r[1].clone())
+            .unwrap_or_else(|| panic!("no {label} in 说明"))
+    };
+    assert_eq!(line("规则文件"), "工作区的规则文件 rules.toml");
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(own.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(line("规则文件 SHA-256"), sha);
+    // --rules still wins over the workspace's file.
+    let o = w.run(&[
+        "tiers",
+        "ws",
+        "--period",
+        "2024-06",
+        "--rules",
+        project("templates/rules.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(village_row(&tier, "990101104202")[STAR], "2");
 }

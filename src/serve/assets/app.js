@@ -51,11 +51,13 @@
   if (job && job.getAttribute("data-state") === "running") {
     var id = job.getAttribute("data-job");
     var fill = job.querySelector("progress.job");
+    var stage = job.querySelector("p.stage");
     var tick = function () {
       fetch("/api/jobs/" + id, { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (j) {
           if (fill && j.progress) { fill.value = j.progress; }
+          if (stage && j.stage) { stage.textContent = j.stage + "……"; }
           if (j.state !== "running") { window.location.reload(); } else { setTimeout(tick, 1500); }
         })
         .catch(function () { setTimeout(tick, 3000); });

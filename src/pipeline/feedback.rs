@@ -1,0 +1,116 @@
+//! Which feedback workbooks a period's batch gets (`outputs.md` "Feedback
+//! workbook"): one per township with counted findings, named by the
+//! township; a Y03 file or an unreadable file of no known township gets its
+//! own, named by the file.
+
+use crate::batch::{Batch, Status};
+use crate::model::Loaded;
+use crate::policy::Policy;
+use crate::write::feedback::{self, FeedbackOf};
+use crate::write::set::OutputSet;
+use std::path::Path;
+
+/// Write the batch's feedback workbooks under `<dir>/反馈/` into `set`;
+/// how many.
+pub(crate) fn write_all(
+    set: &OutputSet,
+    dir: &Path,
+    batch: &Batch,
+    policy: &Policy,
+) -> anyhow::Result<usize> {
+    let period = Some(batch.period);
+    let target = dir.join(feedback::FOLDER);
+    // A file's own workbook: its findings alone, named by the file.
+    let own = |l: &Loaded| {
+        let raw = crate::read::raw_of(l, policy);
+        feedback::write_into(
+            set,
+            &target,
+            FeedbackOf::File(&l.file),
+            &raw,
+            &l.findings,
+            &l.file,
+            period,
+        )
+    };
+    let mut written = 0;
+    for t in &batch.townships {
+        if t.errors + t.warnings == 0 {
+            continue;
+        }
+        if t.status == Status::Rejected && t.judged.is_none() {
+            // Y03: no file is used; each tied file hears of its own.
+            for i in t
+                .files
+                .iter()
+                .filter(|i| batch.files[**i].status == Status::Rejected)
+            {
+                own(&batch.files[*i].loaded)?;
+                written += 1;
+            }
+            continue;
+        }
+        let Some(j) = t.judged else { continue };
+        let l = &batch.files[j].loaded;
+        // The judged file's findings, plus the Y01 of superseded files.
+        let mut findings = l.findings.clone();
+        for i in &t.files {
+            if batch.files[*i].status == Status::Superseded {
+                findings.extend(batch.files[*i].loaded.findings.iter().cloned());
+            }
+        }
+        crate::finding::sort(&mut findings);
+        let name = FeedbackOf::Township {
+            code: &t.code,
+            name: &t.name,
+            period: batch.period,
+        };
+        let raw = crate::read::raw_of(l, policy);
+        feedback::write_into(set, &target, name, &raw, &findings, &l.file, period)?;
+        written += 1;
+    }
+    for i in &batch.orphans {
+        own(&batch.files[*i].loaded)?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// Write the batch's feedback workbooks under `<dir>/反馈/` as a set of
+/// their own (for a caller that writes nothing else); how many.
+pub fn write_feedback(dir: &Path, batch: &Batch, policy: &Policy) -> anyhow::Result<usize> {
+    let mut set = OutputSet::new();
+    set.own_folder(&dir.join(feedback::FOLDER));
+    let n = write_all(&set, dir, batch, policy)?;
+    set.commit()?;
+    Ok(n)
+}
+
+/// The feedback workbook of one checked file, named by the file
+/// (`<文件名>_校验结果.xlsx`) in `dir`: its path, or `None` when the file
+/// has no finding (`check --feedback`, the reporting service).
+pub fn write_file_feedback(
+    dir: &Path,
+    loaded: &Loaded,
+    policy: &Policy,
+    period: Option<crate::read::normalise::Period>,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
+    if loaded.findings.is_empty() {
+        return Ok(None);
+    }
+    let period = period.or_else(|| loaded.cover.as_ref().and_then(|c| c.period));
+    let raw = crate::read::raw_of(loaded, policy);
+    let set = OutputSet::new();
+    let name = FeedbackOf::File(&loaded.file);
+    let path = feedback::write_into(
+        &set,
+        dir,
+        name,
+        &raw,
+        &loaded.findings,
+        &loaded.file,
+        period,
+    )?;
+    set.commit()?;
+    Ok(Some(path))
+}
