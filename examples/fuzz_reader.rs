@@ -282,12 +282,15 @@ fn worker(args: &Args, k: usize) {
             rules::check_loaded(&mut loaded, &ctx);
             let built = path == ReadPath::Read && t.read % 16 == 0;
             if built {
-                let wb = huizong::write::feedback::build(
-                    &loaded.raw,
-                    &loaded.findings,
-                    "模糊测试",
-                    None,
-                );
+                let wb =
+                    huizong::write::feedback::build(&huizong::write::feedback::FeedbackInput {
+                        raw: &loaded.raw,
+                        ret: loaded.ret.as_ref(),
+                        findings: &loaded.findings,
+                        title: "模糊测试",
+                        period: None,
+                        policy: &policy,
+                    });
                 match wb.map(|mut wb| wb.save_to_buffer()) {
                     Ok(Ok(_)) => {}
                     _ => return Err("the feedback workbook could not be built"),

@@ -1,14 +1,39 @@
 //! Which feedback workbooks a period's batch gets (`outputs.md` "Feedback
 //! workbook"): one per township with counted findings, named by the
 //! township; a Y03 file or an unreadable file of no known township gets its
-//! own, named by the file.
+//! own, named by the file. And the one feedback workbook of a file checked
+//! on its own (`check --feedback`, the reporting service).
 
 use crate::batch::{Batch, Status};
+use crate::finding::Finding;
 use crate::model::Loaded;
 use crate::policy::Policy;
-use crate::write::feedback::{self, FeedbackOf};
+use crate::read::normalise::Period;
+use crate::write::feedback::{self, FeedbackInput, FeedbackOf};
 use crate::write::set::OutputSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Write `l`'s feedback workbook, with `findings`, named `of`, into `set`.
+fn write_one(
+    set: &OutputSet,
+    dir: &Path,
+    of: FeedbackOf<'_>,
+    l: &Loaded,
+    findings: &[Finding],
+    policy: &Policy,
+    period: Option<Period>,
+) -> anyhow::Result<PathBuf> {
+    let raw = crate::read::raw_of(l, policy);
+    let input = FeedbackInput {
+        raw: &raw,
+        ret: l.ret.as_ref(),
+        findings,
+        title: &l.file,
+        period,
+        policy,
+    };
+    feedback::write_into(set, dir, of, &input)
+}
 
 /// Write the batch's feedback workbooks under `<dir>/反馈/` into `set`;
 /// how many.
@@ -22,16 +47,8 @@ pub(crate) fn write_all(
     let target = dir.join(feedback::FOLDER);
     // A file's own workbook: its findings alone, named by the file.
     let own = |l: &Loaded| {
-        let raw = crate::read::raw_of(l, policy);
-        feedback::write_into(
-            set,
-            &target,
-            FeedbackOf::File(&l.file),
-            &raw,
-            &l.findings,
-            &l.file,
-            period,
-        )
+        let of = FeedbackOf::File(&l.file);
+        write_one(set, &target, of, l, &l.findings, policy, period)
     };
     let mut written = 0;
     for t in &batch.townships {
@@ -60,13 +77,12 @@ pub(crate) fn write_all(
             }
         }
         crate::finding::sort(&mut findings);
-        let name = FeedbackOf::Township {
+        let of = FeedbackOf::Township {
             code: &t.code,
             name: &t.name,
             period: batch.period,
         };
-        let raw = crate::read::raw_of(l, policy);
-        feedback::write_into(set, &target, name, &raw, &findings, &l.file, period)?;
+        write_one(set, &target, of, l, &findings, policy, period)?;
         written += 1;
     }
     for i in &batch.orphans {
@@ -93,24 +109,15 @@ pub fn write_file_feedback(
     dir: &Path,
     loaded: &Loaded,
     policy: &Policy,
-    period: Option<crate::read::normalise::Period>,
-) -> anyhow::Result<Option<std::path::PathBuf>> {
+    period: Option<Period>,
+) -> anyhow::Result<Option<PathBuf>> {
     if loaded.findings.is_empty() {
         return Ok(None);
     }
     let period = period.or_else(|| loaded.cover.as_ref().and_then(|c| c.period));
-    let raw = crate::read::raw_of(loaded, policy);
     let set = OutputSet::new();
-    let name = FeedbackOf::File(&loaded.file);
-    let path = feedback::write_into(
-        &set,
-        dir,
-        name,
-        &raw,
-        &loaded.findings,
-        &loaded.file,
-        period,
-    )?;
+    let of = FeedbackOf::File(&loaded.file);
+    let path = write_one(&set, dir, of, loaded, &loaded.findings, policy, period)?;
     set.commit()?;
     Ok(Some(path))
 }

@@ -355,6 +355,24 @@ pub(crate) fn days_in_month(year: i32, month: u32) -> u32 {
     }
 }
 
+/// Excel's error values as they show: a text cell holding one exactly is
+/// read as that error (the feedback workbook writes errors as text).
+pub(crate) fn is_error_literal(s: &str) -> bool {
+    matches!(
+        s.trim(),
+        "#DIV/0!"
+            | "#N/A"
+            | "#NAME?"
+            | "#NULL!"
+            | "#NUM!"
+            | "#REF!"
+            | "#VALUE!"
+            | "#GETTING_DATA"
+            | "#SPILL!"
+            | "#CALC!"
+    )
+}
+
 /// An 11-digit mobile (1xxxxxxxxxx) or a landline with area code
 /// (`0597-1234567`, `(0597)1234567`, `0597 1234567`, with an optional
 /// `-123` extension).

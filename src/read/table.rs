@@ -4,8 +4,8 @@
 
 use super::header::{self, Wanted};
 use super::normalise::{
-    clean, code_from_number, code_from_text, decimals, fold_cow, header_key, number_from_f64,
-    number_from_text, totals_marker, yes_no_from_text, Date, NumError, Totals,
+    clean, code_from_number, code_from_text, decimals, fold_cow, header_key, is_error_literal,
+    number_from_f64, number_from_text, totals_marker, yes_no_from_text, Date, NumError, Totals,
 };
 use super::workbook::{CellValue, RawRow, RawSheet};
 use crate::finding::{Code, Finding};
@@ -300,7 +300,14 @@ impl std::fmt::Display for Shown<'_> {
 /// and message.
 pub(crate) fn parse<'v>(v: &'v CellValue, column: &Column) -> Result<Parsed<'v>, (Code, String)> {
     let h = column.header;
-    if let CellValue::Error(e) = v {
+    // An error value, or its text as a feedback workbook keeps it (the
+    // same finding when the township sends the feedback workbook back).
+    let error = match v {
+        CellValue::Error(e) => Some(e.as_str()),
+        CellValue::Text(t) if is_error_literal(t) => Some(t.trim()),
+        _ => None,
+    };
+    if let Some(e) = error {
         return Err((
             Code::V10,
             format!("“{h}”是 Excel 错误值 {e},请修正公式或直接填写数值"),

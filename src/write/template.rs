@@ -129,7 +129,8 @@ pub(crate) fn sheet_title(id: SheetId) -> &'static str {
 }
 
 /// Base number of input rows of a data sheet (before pre-filled rows).
-fn base_input_rows(sheet: &SheetSpec) -> u32 {
+/// Rows of a data sheet open for input (validated, unlocked).
+pub(crate) fn input_rows(sheet: &SheetSpec) -> u32 {
     if sheet.per_village {
         VILLAGE_INPUT_ROWS
     } else if sheet.id == SheetId::SignDetail {
@@ -227,7 +228,14 @@ pub fn build(input: &TemplateInput) -> Result<Workbook, XlsxError> {
         }
     }
 
-    if let ListSource::Sheet { values, .. } = &lists {
+    add_lists_sheet(&mut wb, &lists)?;
+    Ok(wb)
+}
+
+/// The hidden sheet a drop-down list too long for Excel's 255 characters
+/// takes its values from, when the policy's catalogue needs one.
+pub(crate) fn add_lists_sheet(wb: &mut Workbook, lists: &ListSource) -> Result<(), XlsxError> {
+    if let ListSource::Sheet { values, .. } = lists {
         let ws = wb.add_worksheet();
         ws.set_name(LISTS_SHEET)?;
         ws.write_string(0, 0, "类别")?;
@@ -237,7 +245,13 @@ pub fn build(input: &TemplateInput) -> Result<Workbook, XlsxError> {
         ws.set_hidden(true);
         ws.protect();
     }
-    Ok(wb)
+    Ok(())
+}
+
+/// A data column's width in the template before values widen it: its
+/// kind's least, and its header's (a long header wraps at 14).
+pub(crate) fn column_width(col: &Column) -> f64 {
+    (style::text_width(col.header).min(14.0) + 2.0).max(min_width(col))
 }
 
 /// Build and save the template atomically.
@@ -289,14 +303,14 @@ fn title_prefix(input: &TemplateInput) -> String {
 }
 
 /// Where the 类别 drop-down takes its values from.
-enum ListSource {
+pub(crate) enum ListSource {
     None,
     Inline(Vec<String>),
     Sheet { values: Vec<String>, range: String },
 }
 
 impl ListSource {
-    fn new(policy: &Policy) -> ListSource {
+    pub(crate) fn new(policy: &Policy) -> ListSource {
         let values = policy.categories.clone();
         if values.is_empty() {
             return ListSource::None;
@@ -729,7 +743,7 @@ fn write_data_sheet(
         .map(Vec::as_slice)
         .unwrap_or(&[]);
     let filled = (rows.len() + footer.len()) as u32;
-    let base = base_input_rows(sheet);
+    let base = input_rows(sheet);
     let input_rows = if filled == 0 {
         base
     } else {
@@ -867,7 +881,7 @@ fn write_value(
 
 /// The data validation of an input column, with a Chinese input message
 /// (the column's help) and error alert.
-fn validation(
+pub(crate) fn validation(
     sheet: &SheetSpec,
     col: &Column,
     policy: &Policy,

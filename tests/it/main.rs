@@ -4,6 +4,7 @@
 mod common;
 mod consolidate;
 mod county;
+mod feedback;
 mod hostile;
 mod interop;
 mod mutate;

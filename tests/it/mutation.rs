@@ -155,7 +155,15 @@ fn run_one(
     check_invariants(&loaded, path)?;
     // The township's feedback workbook can always be written.
     if feedback && path == ReadPath::Read {
-        huizong::write::feedback::build(&loaded.raw, &loaded.findings, &m.seed, Some(JUNE))
+        let input = huizong::write::feedback::FeedbackInput {
+            raw: &loaded.raw,
+            ret: loaded.ret.as_ref(),
+            findings: &loaded.findings,
+            title: &m.seed,
+            period: Some(JUNE),
+            policy,
+        };
+        huizong::write::feedback::build(&input)
             .and_then(|mut wb| wb.save_to_buffer())
             .map_err(|e| format!("feedback workbook: {e}"))?;
     }

@@ -4,10 +4,12 @@
 use crate::common::{project, require_program, stderr, stdout, Workdir};
 use calamine::{Data, Range, Reader};
 use huizong::finding::{Code, Finding};
+use huizong::policy::Policy;
 use huizong::read::normalise::Period;
 use huizong::read::workbook::{CellValue, RawCell, RawRow, RawSheet, RawWorkbook};
 use huizong::schema::{self, COVER, DATA_SHEETS, ROW_NO_HEADER, TEMPLATE_VERSION};
-use huizong::write::{feedback, template};
+use huizong::write::feedback::{self, FeedbackInput};
+use huizong::write::template;
 use std::io::Read;
 use std::path::Path;
 
@@ -418,12 +420,14 @@ fn feedback_lists_links_fills_and_notes() {
     ];
     let w = Workdir::new();
     let path = w.path("反馈.xlsx");
-    feedback::build(
-        &raw,
-        &findings,
-        "白砂镇 2024-06 月报校验结果",
-        Period::parse("2024-06"),
-    )
+    feedback::build(&FeedbackInput {
+        raw: &raw,
+        ret: None,
+        findings: &findings,
+        title: "白砂镇 2024-06 月报校验结果",
+        period: Period::parse("2024-06"),
+        policy: &Policy::default_rules(),
+    })
     .unwrap()
     .save(&path)
     .unwrap();
@@ -437,18 +441,19 @@ fn feedback_lists_links_fills_and_notes() {
         .find(|row| text(&r, *row, 0) == "序号")
         .expect("header row");
     assert_eq!(
-        row_texts(&r, header_row, 9),
+        row_texts(&r, header_row, 10),
         feedback::RESULT_HEADERS.map(String::from)
     );
-    // The error first, then the warnings in finding order.
-    let first = row_texts(&r, header_row + 1, 9);
+    // The error first, then the warnings in finding order. No return was
+    // read here, so the village has no name to show.
+    let first = row_texts(&r, header_row + 1, 10);
     assert_eq!(
-        first[1..6],
-        ["标牌清理", "F7", "990101103207", "P01", "错误"].map(String::from)
+        first[1..7],
+        ["标牌清理", "F7", "990101103207", "", "P01", "错误"].map(String::from)
     );
-    assert_eq!(first[7], "12");
-    assert_eq!(first[8], "否");
-    let codes: Vec<String> = (1..=4).map(|i| text(&r, header_row + i, 4)).collect();
+    assert_eq!(first[8], "12");
+    assert_eq!(first[9], "否");
+    let codes: Vec<String> = (1..=4).map(|i| text(&r, header_row + i, 5)).collect();
     assert_eq!(codes, ["P01", "P05", "S05", "D05"]);
 
     // Values as read: text stays text, never a formula.
@@ -487,12 +492,14 @@ fn feedback_lists_links_fills_and_notes() {
 
     // Deterministic: the same inputs give the same bytes.
     let again = w.path("again.xlsx");
-    feedback::build(
-        &raw,
-        &findings,
-        "白砂镇 2024-06 月报校验结果",
-        Period::parse("2024-06"),
-    )
+    feedback::build(&FeedbackInput {
+        raw: &raw,
+        ret: None,
+        findings: &findings,
+        title: "白砂镇 2024-06 月报校验结果",
+        period: Period::parse("2024-06"),
+        policy: &Policy::default_rules(),
+    })
     .unwrap()
     .save(&again)
     .unwrap();
@@ -504,10 +511,17 @@ fn feedback_of_an_unreadable_file_has_only_the_results() {
     let w = Workdir::new();
     let path = w.path("f.xlsx");
     let findings = vec![Finding::new(Code::S01, "文件无法打开")];
-    feedback::build(&RawWorkbook::default(), &findings, "无法读取", None)
-        .unwrap()
-        .save(&path)
-        .unwrap();
+    feedback::build(&FeedbackInput {
+        raw: &RawWorkbook::default(),
+        ret: None,
+        findings: &findings,
+        title: "无法读取",
+        period: None,
+        policy: &Policy::default_rules(),
+    })
+    .unwrap()
+    .save(&path)
+    .unwrap();
     assert_eq!(open(&path).sheet_names(), ["校验结果"]);
     let core = zip_text(&path, |n| n == "docProps/core.xml");
     assert!(core.contains("2025-01-01T00:00:00Z"), "{core}");

@@ -1,0 +1,235 @@
+//! The township's return in its feedback workbook: every cell where it was
+//! read, and — for the sheets the template defines — laid out as the
+//! template lays them out: the header row styled, each known column as wide
+//! and formatted as in the template (codes as text), its drop-down or
+//! range check on the input rows, the header frozen and filtered. A cell
+//! with a finding is filled red (error) or yellow (warning) with a note.
+
+use super::{Mark, MAX_COL, MAX_ROW};
+use crate::model::Return;
+use crate::policy::Policy;
+use crate::read::normalise::sheet_key;
+use crate::read::workbook::{CellValue, RawSheet};
+use crate::schema::{self, Kind, SheetSpec};
+use crate::write::page::Page;
+use crate::write::style;
+use crate::write::template::{self, ListSource};
+use rust_xlsxwriter::{Format, Note, Worksheet, XlsxError};
+use std::collections::BTreeMap;
+
+/// Where a data sheet's table is in the raw sheet, as the reader found it.
+pub(super) struct Layout {
+    spec: &'static SheetSpec,
+    header_row: u32,
+    /// Schema column → column in the sheet.
+    cols: Vec<Option<u32>>,
+    /// The last row that holds a village or sign.
+    last_row: u32,
+}
+
+impl Layout {
+    /// The layout of a raw sheet that is one of the return's data sheets.
+    pub(super) fn of(sheet: &RawSheet, ret: &Return) -> Option<Layout> {
+        let t = ret
+            .tables
+            .iter()
+            .find(|t| t.name == sheet.name || sheet_key(&t.name) == sheet_key(&sheet.name))?;
+        let last_row = t.rows.iter().chain(&t.totals).map(|r| r.row).max();
+        Some(Layout {
+            spec: t.spec,
+            header_row: t.header_row,
+            cols: t.cols.clone(),
+            last_row: last_row.unwrap_or(t.header_row),
+        })
+    }
+
+    /// The schema column written in sheet column `col`, if any.
+    fn column(&self, col: u32) -> Option<&'static schema::Column> {
+        let i = self.cols.iter().position(|c| *c == Some(col))?;
+        Some(&self.spec.columns[i])
+    }
+}
+
+/// How a cell shows: its role, under one of three fills.
+#[derive(Clone, Copy)]
+enum Role {
+    General,
+    Code,
+    Date,
+    DateTime,
+    Header,
+}
+
+const ROLES: [Role; 5] = [
+    Role::General,
+    Role::Code,
+    Role::Date,
+    Role::DateTime,
+    Role::Header,
+];
+
+/// Every format a cell of a return's sheet takes, made once per workbook:
+/// each role plain, filled red and filled yellow.
+pub(super) struct Looks {
+    formats: Vec<Format>,
+}
+
+impl Looks {
+    pub(super) fn new() -> Looks {
+        let base = |role: Role| match role {
+            Role::General => Format::new(),
+            Role::Code => style::text(),
+            Role::Date => style::date(),
+            Role::DateTime => style::datetime(),
+            Role::Header => style::header(),
+        };
+        let fills: [fn(Format) -> Format; 3] =
+            [|f| f, style::with_error_fill, style::with_warning_fill];
+        let formats = fills
+            .iter()
+            .flat_map(|fill| ROLES.iter().map(move |r| fill(base(*r))))
+            .collect();
+        Looks { formats }
+    }
+
+    fn get(&self, role: Role, mark: Option<&Mark>) -> &Format {
+        let fill = match mark {
+            None => 0,
+            Some(m) if m.error => 1,
+            Some(_) => 2,
+        };
+        &self.formats[fill * ROLES.len() + role as usize]
+    }
+}
+
+/// Widths of the cover's label, value and help columns, as the template.
+const COVER_WIDTHS: [f64; 3] = [18.0, 28.0, 56.0];
+
+/// Write one sheet of the return.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn write(
+    ws: &mut Worksheet,
+    sheet: &RawSheet,
+    layout: Option<&Layout>,
+    marks: &BTreeMap<(u32, u16), Mark>,
+    policy: &Policy,
+    lists: &ListSource,
+    looks: &Looks,
+    title: &str,
+) -> Result<(), XlsxError> {
+    ws.set_default_note_author("huizong");
+    let mut widths: BTreeMap<u16, f64> = BTreeMap::new();
+    for r in sheet.rows.iter().filter(|r| r.row <= MAX_ROW) {
+        let header = layout.is_some_and(|l| l.header_row == r.row);
+        for cell in r.cells.iter().filter(|c| c.col <= MAX_COL) {
+            let col = cell.col as u16;
+            let mark = marks.get(&(r.row, col));
+            let code = layout
+                .and_then(|l| l.column(cell.col))
+                .is_some_and(|c| c.kind == Kind::Code12);
+            let role = match (&cell.value, header) {
+                (_, true) => Role::Header,
+                (CellValue::Date(d), _) if d.fract() == 0.0 => Role::Date,
+                (CellValue::Date(_), _) => Role::DateTime,
+                (_, false) if code => Role::Code,
+                _ => Role::General,
+            };
+            write_cell(ws, r.row, col, &cell.value, looks.get(role, mark))?;
+            if !header {
+                let w = style::text_width(&cell.value.show()).min(60.0);
+                let e = widths.entry(col).or_insert(0.0);
+                *e = e.max(w);
+            }
+        }
+    }
+
+    // Widths: the template's for its columns, else what the cells show.
+    let is_cover = sheet_key(&sheet.name) == sheet_key(schema::COVER_SHEET);
+    let mut total = 0.0;
+    let last_col = widths.keys().max().copied().unwrap_or(0);
+    for col in 0..=last_col {
+        let fitted = widths.get(&col).map(|w| (w + 2.0).clamp(8.43, 40.0));
+        let known = layout.and_then(|l| l.column(col as u32));
+        let w = match (known, is_cover) {
+            (Some(c), _) => template::column_width(c).max(fitted.unwrap_or(0.0)),
+            (None, true) if (col as usize) < COVER_WIDTHS.len() => COVER_WIDTHS[col as usize],
+            (None, _) => match fitted {
+                Some(w) => w,
+                None => continue,
+            },
+        };
+        ws.set_column_width(col, w)?;
+        total += w;
+    }
+
+    if let Some(l) = layout {
+        // The template's checks on the input rows, so a correction is
+        // checked as it is typed.
+        let last = l
+            .last_row
+            .max(l.header_row + template::input_rows(l.spec))
+            .min(MAX_ROW);
+        for (column, at) in l.spec.columns.iter().zip(&l.cols) {
+            let Some(c) = at else { continue };
+            if let Some(dv) = template::validation(l.spec, column, policy, lists)? {
+                ws.add_data_validation(l.header_row + 1, *c as u16, last, *c as u16, &dv)?;
+            }
+        }
+        let last_col = l.cols.iter().flatten().max().copied().unwrap_or(0) as u16;
+        ws.autofilter(l.header_row, 0, l.header_row, last_col)?;
+        ws.set_freeze_panes(l.header_row + 1, 0)?;
+    }
+
+    // Notes, also on findings anchored at an empty cell.
+    for ((row, col), mark) in marks {
+        if sheet.get(*row, *col as u32).is_none() {
+            ws.write_blank(*row, *col, looks.get(Role::General, Some(mark)))?;
+        }
+        let text = mark.lines.join("\n");
+        let text = style::cut_utf16(&text, style::EXCEL_MAX_TEXT - 54);
+        let lines = style::wrapped_lines(&text, 40.0).min(25);
+        let note = Note::new(text)
+            .add_author_prefix(false)
+            .set_author("huizong")
+            .set_width(320)
+            .set_height(20 + 15 * lines);
+        ws.insert_note(*row, *col, &note)?;
+    }
+
+    Page {
+        title,
+        width: total,
+        repeat: layout.map(|l| (0, l.header_row)),
+        one_page: false,
+    }
+    .set_up(ws)
+}
+
+fn write_cell(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    v: &CellValue,
+    f: &Format,
+) -> Result<(), XlsxError> {
+    match v {
+        CellValue::Text(s) => {
+            ws.write_string_with_format(row, col, style::cut_to_excel_limit(s), f)?;
+        }
+        CellValue::Number(n) if n.is_finite() => {
+            ws.write_number_with_format(row, col, *n, f)?;
+        }
+        CellValue::Bool(b) => {
+            ws.write_boolean_with_format(row, col, *b, f)?;
+        }
+        CellValue::Date(d) if d.is_finite() => {
+            ws.write_number_with_format(row, col, *d, f)?;
+        }
+        // Error values, formulas without a saved value, non-finite numbers:
+        // their text, as a string.
+        other => {
+            ws.write_string_with_format(row, col, style::cut_to_excel_limit(&other.show()), f)?;
+        }
+    }
+    Ok(())
+}
