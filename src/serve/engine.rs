@@ -604,3 +604,89 @@ pub fn hex(bytes: &[u8]) -> String {
 pub fn file_name(path: &Path) -> String {
     crate::read::display_name(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kit::demo;
+    use crate::schema::{CoverField, SheetId};
+    use crate::write::template::{Fill, TemplateInput, Value};
+
+    fn write(ws: &Path, name: &str, fill: &Fill) {
+        let input = TemplateInput {
+            policy: &Policy::default_rules(),
+            period: Some("2024-06".parse().unwrap()),
+            fill,
+        };
+        crate::write::template::write_file(&input, &ws.join("2024-06").join(name)).unwrap();
+    }
+
+    fn v06(cache: &FileCache, name: &str) -> Vec<String> {
+        let (_, _, l) = cache
+            .files
+            .iter()
+            .find(|(p, _)| p.ends_with(name))
+            .map(|(_, v)| v)
+            .unwrap();
+        l.findings
+            .iter()
+            .filter(|f| f.code == Code::V06)
+            .map(|f| f.message.clone())
+            .collect()
+    }
+
+    /// Without a roster a cached V06 names the township whose return holds
+    /// the village only while that return is in the folder, as a fresh
+    /// consolidation would.
+    #[test]
+    fn cached_v06_follows_the_other_returns_of_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path();
+        std::fs::create_dir_all(ws.join("2024-06")).unwrap();
+        std::fs::write(
+            ws.join("county.toml"),
+            "name = \"示范县\"\ncode = \"990101\"\nbudget = 1000000\n",
+        )
+        .unwrap();
+        let a = demo::fill(&demo::small_township(4, 7));
+        // 樟黄镇 keeps 白砂镇's code in the first row of each village sheet.
+        let mut b = a.clone();
+        b.cover
+            .insert(CoverField::TownshipCode, Value::Text("990101104".into()));
+        b.cover
+            .insert(CoverField::Township, Value::Text("樟黄镇".into()));
+        for (sheet, rows) in b.rows.iter_mut() {
+            if *sheet == SheetId::Explanations {
+                continue;
+            }
+            let col = crate::schema::data_sheet(*sheet)
+                .unwrap()
+                .index_of(crate::schema::Col::VillageCode);
+            for row in rows.iter_mut().skip(1) {
+                if let Value::Text(c) = &row[col] {
+                    row[col] = Value::Text(c.replacen("990101103", "990101104", 1));
+                }
+            }
+        }
+        write(ws, "a.xlsx", &a);
+        write(ws, "b.xlsx", &b);
+        let setup = load(ws, None).unwrap();
+        let period: Period = "2024-06".parse().unwrap();
+        let previous = Previous::default();
+        let mut cache = FileCache::default();
+        scan_folder(&setup, period, &previous, &mut cache);
+        let named = v06(&cache, "b.xlsx");
+        assert!(!named.is_empty());
+        assert!(
+            named.iter().all(|m| m.contains("990101103)的报表中有此村")),
+            "{named:?}"
+        );
+        // 白砂镇's return leaves: b.xlsx is not read again, but its V06 no
+        // longer names a return that is gone.
+        std::fs::remove_file(ws.join("2024-06/a.xlsx")).unwrap();
+        scan_folder(&setup, period, &previous, &mut cache);
+        let now = v06(&cache, "b.xlsx");
+        assert_eq!(now.len(), named.len());
+        assert!(now.iter().all(|m| !m.contains("的报表中有此村")), "{now:?}");
+    }
+}

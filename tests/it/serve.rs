@@ -1240,6 +1240,16 @@ async fn consolidate_runs_once_at_a_time_and_gives_the_workbooks() {
         .unwrap();
     }
     let c = county(&f, &app).await;
+    // A run from the command line holds the output folder's lock: 409 with
+    // its message, and nothing starts.
+    let out_dir = f.ws.join("输出/2024-06");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let lock = out_dir.join(".huizong.lock");
+    std::fs::write(&lock, std::process::id().to_string()).unwrap();
+    let held = c.post_json("/api/consolidate", serde_json::json!({})).await;
+    assert_eq!(held.status, StatusCode::CONFLICT, "{}", held.text());
+    assert!(held.error().contains("另一个汇总"), "{}", held.error());
+    std::fs::remove_file(&lock).unwrap();
     let a = c.post_json("/api/consolidate", serde_json::json!({})).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let job = a.json()["job"].as_i64().unwrap();
@@ -1264,10 +1274,9 @@ async fn consolidate_runs_once_at_a_time_and_gives_the_workbooks() {
     }
     assert_eq!(state["state"], "done", "{state}");
     assert_eq!(state["progress"], 100);
-    assert!(
-        state["summary"].as_str().unwrap().contains("已汇总 1/8"),
-        "{state}"
-    );
+    assert_eq!(state["stage"], "汇总完成");
+    let summary = state["summary"].as_str().unwrap().to_string();
+    assert!(summary.starts_with("应报 8 个乡镇:已汇总 1,"), "{state}");
     let files: Vec<String> = state["files"]
         .as_array()
         .unwrap()
@@ -1317,6 +1326,89 @@ async fn consolidate_runs_once_at_a_time_and_gives_the_workbooks() {
         cli, disk,
         "button and command line give byte-identical workbooks"
     );
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        said.lines().any(|l| l == summary),
+        "the run's summary is the command line's: {summary}\n{said}"
+    );
+}
+
+/// The board takes every file of the period folder as `consolidate` does:
+/// the tool's own county workbook and a text file ignored, a township's
+/// corrected feedback workbook read as its return, lock files skipped; its
+/// summary line and its lines on townships not used are the command
+/// line's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_takes_every_file_as_consolidate_does() {
+    let f = Fixture::new();
+    let dir = f.ws.join("2024-06");
+    for name in [
+        "白砂镇_2024-06.xlsx",
+        "南浦街道_2024-06.xlsx",
+        "枫岭乡_2024-06.xlsx",
+    ] {
+        std::fs::copy(Fixture::sample(&format!("2024-06/{name}")), dir.join(name)).unwrap();
+    }
+    let consolidate = |out: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_huizong"))
+            .args(["consolidate", f.ws.to_str().unwrap(), "--period", "2024-06"])
+            .arg("-o")
+            .arg(f.work.path(out))
+            .output()
+            .unwrap();
+        assert!(o.status.code().unwrap() <= 1, "{o:?}");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    consolidate("first");
+    // The county workbook dropped into the month folder, a note, an open
+    // Excel's lock file, and 南浦街道's feedback workbook sent back as a
+    // corrected return.
+    std::fs::copy(
+        f.work.path("first/县级汇总_示范县_2024-06.xlsx"),
+        dir.join("县级汇总_示范县_2024-06.xlsx"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("说明.txt"), "邮件附件").unwrap();
+    std::fs::write(dir.join("~$白砂镇_2024-06.xlsx"), b"lock").unwrap();
+    let feedback: Vec<PathBuf> = std::fs::read_dir(f.work.path("first/反馈"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("南浦街道"))
+        .collect();
+    assert_eq!(feedback.len(), 1, "{feedback:?}");
+    std::fs::copy(&feedback[0], dir.join("南浦街道_2024-06_校验结果.xlsx")).unwrap();
+    let said = consolidate("second");
+    let summary = said.lines().find(|l| l.starts_with("应报 ")).unwrap();
+    assert!(summary.contains("已忽略 2 份"), "{summary}");
+    let not_used: Vec<&str> = said
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .filter(|l| l.contains(':'))
+        .collect();
+    assert!(!not_used.is_empty(), "{said}");
+
+    let (app, svc) = f.router("2024-06");
+    let c = county(&f, &app).await;
+    let page = c.get("/county").await.text();
+    assert!(page.contains(summary), "{summary}\n{page}");
+    for line in &not_used {
+        assert!(page.contains(line), "{line}");
+    }
+    // 南浦街道 as consolidate decides it: two files, one judged.
+    let scan = svc.folder("2024-06".parse().unwrap());
+    let nanpu = svc
+        .setup
+        .townships
+        .iter()
+        .find(|(_, n)| n == "南浦街道")
+        .map(|(c, _)| c.clone())
+        .unwrap();
+    let t = &scan.townships[&nanpu];
+    assert_eq!(t.files.len(), 2, "{t:?}");
+    assert!(scan.townships.values().all(|t| t
+        .files
+        .iter()
+        .all(|f| !f.starts_with("县级汇总") && !f.starts_with("~$"))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
