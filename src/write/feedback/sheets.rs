@@ -102,8 +102,6 @@ impl Looks {
     }
 }
 
-/// Widths of the cover's label, value and help columns, as the template.
-const COVER_WIDTHS: [f64; 3] = [18.0, 28.0, 56.0];
 
 /// Write one sheet of the return.
 #[allow(clippy::too_many_arguments)]
@@ -152,7 +150,7 @@ pub(super) fn write(
         let known = layout.and_then(|l| l.column(col as u32));
         let w = match (known, is_cover) {
             (Some(c), _) => template::column_width(c).max(fitted.unwrap_or(0.0)),
-            (None, true) if (col as usize) < COVER_WIDTHS.len() => COVER_WIDTHS[col as usize],
+            (None, true) if (col as usize) < template::COVER_WIDTHS.len() => template::COVER_WIDTHS[col as usize],
             (None, _) => match fitted {
                 Some(w) => w,
                 None => continue,
