@@ -11,6 +11,7 @@ use crate::policy::Policy;
 use crate::read::normalise::Period;
 use crate::write::feedback::{self, FeedbackInput, FeedbackOf};
 use crate::write::set::OutputSet;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// Write `l`'s feedback workbook, with `findings`, named `of`, into `set`.
@@ -35,41 +36,38 @@ fn write_one(
     feedback::write_into(set, dir, of, &input)
 }
 
-/// Write the batch's feedback workbooks under `<dir>/反馈/` into `set`;
-/// how many.
+/// Write the batch's feedback workbooks under `<dir>/反馈/` into `set`, in
+/// parallel (each is its own file); how many.
 pub(crate) fn write_all(
     set: &OutputSet,
     dir: &Path,
     batch: &Batch,
     policy: &Policy,
 ) -> anyhow::Result<usize> {
+    use rayon::prelude::*;
     let period = Some(batch.period);
     let target = dir.join(feedback::FOLDER);
-    // A file's own workbook: its findings alone, named by the file.
-    let own = |l: &Loaded| {
-        let of = FeedbackOf::File(&l.file);
-        write_one(set, &target, of, l, &l.findings, policy, period)
-    };
-    let mut written = 0;
+    // (whose, file, findings): a township's judged file with its findings
+    // and the Y01 of its superseded files; a Y03 or orphan file on its own.
+    let mut jobs: Vec<(FeedbackOf<'_>, &Loaded, Cow<'_, [Finding]>)> = Vec::new();
+    fn own(l: &Loaded) -> (FeedbackOf<'_>, &Loaded, Cow<'_, [Finding]>) {
+        (FeedbackOf::File(&l.file), l, Cow::Borrowed(&l.findings[..]))
+    }
     for t in &batch.townships {
         if t.errors + t.warnings == 0 {
             continue;
         }
         if t.status == Status::Rejected && t.judged.is_none() {
             // Y03: no file is used; each tied file hears of its own.
-            for i in t
-                .files
-                .iter()
-                .filter(|i| batch.files[**i].status == Status::Rejected)
-            {
-                own(&batch.files[*i].loaded)?;
-                written += 1;
-            }
+            let tied = t.files.iter().map(|i| &batch.files[*i]);
+            jobs.extend(
+                tied.filter(|f| f.status == Status::Rejected)
+                    .map(|f| own(&f.loaded)),
+            );
             continue;
         }
         let Some(j) = t.judged else { continue };
         let l = &batch.files[j].loaded;
-        // The judged file's findings, plus the Y01 of superseded files.
         let mut findings = l.findings.clone();
         for i in &t.files {
             if batch.files[*i].status == Status::Superseded {
@@ -82,14 +80,13 @@ pub(crate) fn write_all(
             name: &t.name,
             period: batch.period,
         };
-        write_one(set, &target, of, l, &findings, policy, period)?;
-        written += 1;
+        jobs.push((of, l, Cow::Owned(findings)));
     }
-    for i in &batch.orphans {
-        own(&batch.files[*i].loaded)?;
-        written += 1;
-    }
-    Ok(written)
+    jobs.extend(batch.orphans.iter().map(|i| own(&batch.files[*i].loaded)));
+    jobs.par_iter()
+        .map(|(of, l, findings)| write_one(set, &target, *of, l, findings, policy, period))
+        .collect::<anyhow::Result<Vec<_>>>()
+        .map(|written| written.len())
 }
 
 /// Write the batch's feedback workbooks under `<dir>/反馈/` as a set of

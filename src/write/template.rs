@@ -17,6 +17,7 @@ use crate::schema::{
     self, Col, Column, CoverField, Kind, SheetId, SheetSpec, COVER, DATA_SHEETS, ROW_NO_HEADER,
     TEMPLATE_VERSION,
 };
+use crate::write::page::Page;
 use crate::write::{atomic, style};
 use rust_xlsxwriter::{
     Color, ConditionalFormatFormula, DataValidation, DataValidationRule, DocProperties,
@@ -214,18 +215,38 @@ pub fn build(input: &TemplateInput) -> Result<Workbook, XlsxError> {
 
     let lists = ListSource::new(input.policy);
     let title_prefix = title_prefix(input);
+    // Every printed page is headed by the return's title.
+    let title = if title_prefix.is_empty() {
+        "乡镇(街道)党群服务中心月报".to_string()
+    } else {
+        format!("{title_prefix}党群服务中心月报")
+    };
 
     for id in schema::ALL_SHEETS {
         let ws = wb.add_worksheet();
         ws.set_name(schema::sheet_name(id))?;
-        match id {
-            SheetId::Guide => write_guide(ws, input.policy)?,
-            SheetId::Cover => write_cover(ws, input)?,
+        let (width, repeat) = match id {
+            SheetId::Guide => {
+                write_guide(ws, input.policy)?;
+                (GUIDE_WIDTHS.iter().sum(), None)
+            }
+            SheetId::Cover => {
+                write_cover(ws, input)?;
+                (COVER_WIDTHS.iter().sum(), Some((TITLE_ROW, HEADER_ROW)))
+            }
             _ => {
                 let sheet = schema::data_sheet(id).expect("a data sheet");
-                write_data_sheet(ws, sheet, input, &lists, &title_prefix)?;
+                let width = write_data_sheet(ws, sheet, input, &lists, &title_prefix)?;
+                (width, Some((TITLE_ROW, HEADER_ROW)))
             }
+        };
+        Page {
+            title: &title,
+            width,
+            repeat,
+            one_page: false,
         }
+        .set_up(ws)?;
     }
 
     add_lists_sheet(&mut wb, &lists)?;
@@ -595,10 +616,16 @@ fn live_check_words() -> String {
 // ---------------------------------------------------------------------------
 // 基本信息
 
+/// Widths of the cover's label, value and help columns.
+pub(crate) const COVER_WIDTHS: [f64; 3] = [18.0, 28.0, 56.0];
+
 fn write_cover(ws: &mut Worksheet, input: &TemplateInput) -> Result<(), XlsxError> {
-    ws.set_column_width(COVER_LABEL_COL, 18.0)?;
-    ws.set_column_width(COVER_VALUE_COL, 28.0)?;
-    ws.set_column_width(COVER_HELP_COL, 56.0)?;
+    for (c, w) in [COVER_LABEL_COL, COVER_VALUE_COL, COVER_HELP_COL]
+        .into_iter()
+        .zip(COVER_WIDTHS)
+    {
+        ws.set_column_width(c, w)?;
+    }
 
     let prefix = title_prefix(input);
     let title = if prefix.is_empty() {
@@ -729,7 +756,7 @@ fn write_data_sheet(
     input: &TemplateInput,
     lists: &ListSource,
     title_prefix: &str,
-) -> Result<(), XlsxError> {
+) -> Result<f64, XlsxError> {
     let rows = input
         .fill
         .rows
@@ -755,6 +782,7 @@ fn write_data_sheet(
     // Column widths and formats: every input column unlocked (codes as text).
     ws.set_column_width(0, 6.0)?;
     ws.set_column_format(0, &style::unlocked())?;
+    let mut total = 6.0;
     let mut header_lines = 1;
     for (i, col) in sheet.columns.iter().enumerate() {
         let c = sheet_col(i);
@@ -769,6 +797,7 @@ fn write_data_sheet(
             .max(header_w + 2.0)
             .max(min_width(col));
         ws.set_column_width(c, width)?;
+        total += width;
         ws.set_column_format(c, &input_format(col.kind))?;
         header_lines = header_lines.max(style::wrapped_lines(col.header, width));
     }
@@ -831,7 +860,7 @@ fn write_data_sheet(
     };
     ws.set_freeze_panes(FIRST_DATA_ROW, freeze_col)?;
     ws.protect_with_options(&input_protection());
-    Ok(())
+    Ok(total)
 }
 
 fn write_row(

@@ -9,6 +9,7 @@ mod hostile;
 mod interop;
 mod mutate;
 mod mutation;
+mod print;
 mod rules;
 mod samples;
 mod serve;

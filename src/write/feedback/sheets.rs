@@ -58,14 +58,17 @@ enum Role {
     Date,
     DateTime,
     Header,
+    /// A title row above the header.
+    Title,
 }
 
-const ROLES: [Role; 5] = [
+const ROLES: [Role; 6] = [
     Role::General,
     Role::Code,
     Role::Date,
     Role::DateTime,
     Role::Header,
+    Role::Title,
 ];
 
 /// Every format a cell of a return's sheet takes, made once per workbook:
@@ -82,6 +85,7 @@ impl Looks {
             Role::Date => style::date(),
             Role::DateTime => style::datetime(),
             Role::Header => style::header(),
+            Role::Title => style::bold().set_font_size(14),
         };
         let fills: [fn(Format) -> Format; 3] =
             [|f| f, style::with_error_fill, style::with_warning_fill];
@@ -102,9 +106,6 @@ impl Looks {
     }
 }
 
-/// Widths of the cover's label, value and help columns, as the template.
-const COVER_WIDTHS: [f64; 3] = [18.0, 28.0, 56.0];
-
 /// Write one sheet of the return.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn write(
@@ -119,8 +120,20 @@ pub(super) fn write(
 ) -> Result<(), XlsxError> {
     ws.set_default_note_author("huizong");
     let mut widths: BTreeMap<u16, f64> = BTreeMap::new();
+    let is_cover = sheet_key(&sheet.name) == sheet_key(schema::COVER_SHEET);
+    // The cover's header row is the one that starts 项目, as the template's.
+    let header_row = match layout {
+        Some(l) => Some(l.header_row),
+        None if is_cover => sheet
+            .rows
+            .iter()
+            .find(|r| matches!(r.get(0), Some(CellValue::Text(t)) if t.trim() == "项目"))
+            .map(|r| r.row),
+        None => None,
+    };
     for r in sheet.rows.iter().filter(|r| r.row <= MAX_ROW) {
-        let header = layout.is_some_and(|l| l.header_row == r.row);
+        let header = header_row == Some(r.row);
+        let title = header_row.is_some_and(|h| r.row < h);
         for cell in r.cells.iter().filter(|c| c.col <= MAX_COL) {
             let col = cell.col as u16;
             let mark = marks.get(&(r.row, col));
@@ -129,13 +142,14 @@ pub(super) fn write(
                 .is_some_and(|c| c.kind == Kind::Code12);
             let role = match (&cell.value, header) {
                 (_, true) => Role::Header,
+                _ if title => Role::Title,
                 (CellValue::Date(d), _) if d.fract() == 0.0 => Role::Date,
                 (CellValue::Date(_), _) => Role::DateTime,
                 (_, false) if code => Role::Code,
                 _ => Role::General,
             };
             write_cell(ws, r.row, col, &cell.value, looks.get(role, mark))?;
-            if !header {
+            if !header && !title {
                 let w = style::text_width(&cell.value.show()).min(60.0);
                 let e = widths.entry(col).or_insert(0.0);
                 *e = e.max(w);
@@ -144,7 +158,6 @@ pub(super) fn write(
     }
 
     // Widths: the template's for its columns, else what the cells show.
-    let is_cover = sheet_key(&sheet.name) == sheet_key(schema::COVER_SHEET);
     let mut total = 0.0;
     let last_col = widths.keys().max().copied().unwrap_or(0);
     for col in 0..=last_col {
@@ -152,7 +165,9 @@ pub(super) fn write(
         let known = layout.and_then(|l| l.column(col as u32));
         let w = match (known, is_cover) {
             (Some(c), _) => template::column_width(c).max(fitted.unwrap_or(0.0)),
-            (None, true) if (col as usize) < COVER_WIDTHS.len() => COVER_WIDTHS[col as usize],
+            (None, true) if (col as usize) < template::COVER_WIDTHS.len() => {
+                template::COVER_WIDTHS[col as usize]
+            }
             (None, _) => match fitted {
                 Some(w) => w,
                 None => continue,
@@ -199,7 +214,7 @@ pub(super) fn write(
     Page {
         title,
         width: total,
-        repeat: layout.map(|l| (0, l.header_row)),
+        repeat: header_row.map(|h| (0, h)),
         one_page: false,
     }
     .set_up(ws)
