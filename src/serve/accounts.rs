@@ -10,29 +10,29 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 
 /// The county's user name.
-pub const COUNTY_USER: &str = "county";
+pub(crate) const COUNTY_USER: &str = "county";
 
 /// Letters and digits without look-alikes (no 0/O/o, 1/l/I/i, L).
-pub const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789";
+pub(crate) const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789";
 
 /// Password length (≥ 10 characters, ~68 bits from this alphabet).
-pub const PASSWORD_LEN: usize = 12;
+pub(crate) const PASSWORD_LEN: usize = 12;
 
 /// `n` random bytes from the operating system's generator.
-pub fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     getrandom::fill(&mut b).expect("the operating system's random number generator");
     b
 }
 
 /// Random lower-case hex of `N` bytes (session and CSRF tokens).
-pub fn random_hex<const N: usize>() -> String {
+pub(crate) fn random_hex<const N: usize>() -> String {
     engine::hex(&random_bytes::<N>())
 }
 
 /// A new password: characters drawn uniformly from [`ALPHABET`]
 /// (rejection sampling, so no character is likelier than another).
-pub fn new_password() -> String {
+pub(crate) fn new_password() -> String {
     let limit = 256 - 256 % ALPHABET.len();
     let mut out = String::with_capacity(PASSWORD_LEN);
     while out.len() < PASSWORD_LEN {
@@ -46,7 +46,7 @@ pub fn new_password() -> String {
 }
 
 /// The Argon2id hash (PHC string, random salt) of a password.
-pub fn hash(password: &str) -> anyhow::Result<String> {
+pub(crate) fn hash(password: &str) -> anyhow::Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
@@ -54,7 +54,7 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
 }
 
 /// Does the password match the stored hash?
-pub fn verify(password: &str, stored: &str) -> bool {
+pub(crate) fn verify(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
         Ok(h) => Argon2::default()
             .verify_password(password.as_bytes(), &h)
@@ -126,7 +126,7 @@ pub fn create_missing(
 }
 
 /// A new password for one login; its sessions end.
-pub fn reset(c: &mut Connection, user: &str) -> anyhow::Result<NewLogin> {
+pub(crate) fn reset(c: &mut Connection, user: &str) -> anyhow::Result<NewLogin> {
     let row: Option<(Option<String>, String)> = c
         .query_row(
             "SELECT township, name FROM accounts WHERE user = ?1",
@@ -166,11 +166,12 @@ pub fn reset(c: &mut Connection, user: &str) -> anyhow::Result<NewLogin> {
 }
 
 /// Headers of the accounts sheet.
-pub const HEADERS: [&str; 5] = ["乡镇(街道)代码", "乡镇(街道)", "用户名", "密码", "登录地址"];
+pub(crate) const HEADERS: [&str; 5] =
+    ["乡镇(街道)代码", "乡镇(街道)", "用户名", "密码", "登录地址"];
 
 /// Default workbook path: `<workspace>/账号_<县名>.xlsx`; when that exists
 /// (a later run adding townships), `账号_<县名>_新增_<时间>.xlsx`.
-pub fn default_output(workspace: &Path, county: &str) -> PathBuf {
+pub(crate) fn default_output(workspace: &Path, county: &str) -> PathBuf {
     let first = workspace.join(engine::safe_file_name(&format!("账号_{county}.xlsx")));
     if !first.exists() {
         return first;
@@ -184,7 +185,7 @@ pub fn default_output(workspace: &Path, county: &str) -> PathBuf {
 }
 
 /// Write the printable accounts workbook (never over an existing file).
-pub fn write_workbook(
+pub(crate) fn write_workbook(
     path: &Path,
     county: &str,
     logins: &[NewLogin],

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 const OFFSET: i64 = 8 * 3600;
 
 /// Now, in Unix seconds.
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -41,7 +41,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// `2024-06-28 14:03:05` (Beijing time).
-pub fn format(t: i64) -> String {
+pub(crate) fn format(t: i64) -> String {
     let local = t + OFFSET;
     let (y, m, d) = civil(local.div_euclid(86_400));
     let s = local.rem_euclid(86_400);
@@ -53,13 +53,8 @@ pub fn format(t: i64) -> String {
     )
 }
 
-/// `2024-06-28` (Beijing time).
-pub fn format_date(t: i64) -> String {
-    format(t)[..10].to_string()
-}
-
 /// The month it is now (Beijing time).
-pub fn current_period() -> Period {
+pub(crate) fn current_period() -> Period {
     let (y, m, _) = civil((now() + OFFSET).div_euclid(86_400));
     Period {
         year: y as i32,
@@ -68,7 +63,7 @@ pub fn current_period() -> Period {
 }
 
 /// Parse `YYYY-MM-DD` into (year, month, day), checking the calendar.
-pub fn parse_date(s: &str) -> Option<(i64, u32, u32)> {
+pub(crate) fn parse_date(s: &str) -> Option<(i64, u32, u32)> {
     let mut it = s.trim().splitn(3, '-');
     let y: i64 = it.next()?.parse().ok()?;
     let m: u32 = it.next()?.parse().ok()?;
@@ -85,12 +80,12 @@ pub fn parse_date(s: &str) -> Option<(i64, u32, u32)> {
 }
 
 /// The first second (Unix) of a day in Beijing time.
-pub fn day_start(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn day_start(y: i64, m: u32, d: u32) -> i64 {
     days_from_civil(y, m, d) * 86_400 - OFFSET
 }
 
 /// The last second of the day `YYYY-MM-DD`: a deadline is the end of its day.
-pub fn end_of_day(date: &str) -> Option<i64> {
+pub(crate) fn end_of_day(date: &str) -> Option<i64> {
     let (y, m, d) = parse_date(date)?;
     Some(day_start(y, m, d) + 86_399)
 }

@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 
 /// The schema; every statement is idempotent.
-pub const SCHEMA: &str = r#"
+pub(crate) const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS accounts (
     user      TEXT PRIMARY KEY,          -- 9-digit township code, or 'county'
     township  TEXT,                      -- township code; NULL for the county
@@ -127,20 +127,20 @@ pub fn open(dir: &Path) -> anyhow::Result<Connection> {
 
 /// One row of the audit log.
 #[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct Audit {
-    pub time: String,
-    pub account: Option<String>,
-    pub address: Option<String>,
-    pub action: String,
-    pub township: Option<String>,
-    pub period: Option<String>,
-    pub sha256: Option<String>,
-    pub outcome: String,
+pub(crate) struct Audit {
+    pub(crate) time: String,
+    pub(crate) account: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) action: String,
+    pub(crate) township: Option<String>,
+    pub(crate) period: Option<String>,
+    pub(crate) sha256: Option<String>,
+    pub(crate) outcome: String,
 }
 
 /// Append one audit row.
 #[allow(clippy::too_many_arguments)]
-pub fn audit(
+pub(crate) fn audit(
     c: &Connection,
     time: i64,
     account: Option<&str>,
@@ -159,14 +159,14 @@ pub fn audit(
     Ok(())
 }
 
-pub fn setting(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+pub(crate) fn setting(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
         r.get(0)
     })
     .optional()
 }
 
-pub fn set_setting(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+pub(crate) fn set_setting(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
     c.execute(
         "INSERT INTO settings(key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -22,20 +22,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub use crate::finding::{Finding, Level};
-pub use crate::pipeline::Progress;
+pub(crate) use crate::finding::{Finding, Level};
+pub(crate) use crate::pipeline::Progress;
 pub use crate::read::normalise::Period as Month;
 
 /// What a workspace gives the service: county, policy, roster.
 pub struct Setup {
-    pub workspace: PathBuf,
-    pub county: CountyConfig,
+    pub(crate) workspace: PathBuf,
+    pub(crate) county: CountyConfig,
     /// The policy in force ([`Policy::in_force`]): `--rules`, else the
     /// workspace's `rules.toml`, else the shipped default — as every
     /// command decides it.
-    pub policy: Policy,
+    pub(crate) policy: Policy,
     /// `--rules` as given to `serve`, handed on to every pipeline call.
-    pub rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
     pub(crate) roster: Option<Roster>,
     /// The roster's townships as a consolidation expects them (file order,
     /// with their county), empty without a roster.
@@ -45,7 +45,7 @@ pub struct Setup {
 }
 
 /// Load county, policy and roster of a workspace, as `pipeline::plan` does.
-pub fn load(workspace: &Path, rules: Option<&Path>) -> anyhow::Result<Setup> {
+pub(crate) fn load(workspace: &Path, rules: Option<&Path>) -> anyhow::Result<Setup> {
     if !workspace.is_dir() {
         anyhow::bail!(
             "找不到工作区文件夹 {}。请给出含 county.toml 和 roster.xlsx 的县级工作区",
@@ -93,12 +93,12 @@ pub fn roster_townships(workspace: &Path) -> anyhow::Result<(CountyConfig, Vec<(
 }
 
 /// Upload limit in bytes: the rules' {max_file_mb}, as the pre-scan counts it.
-pub fn max_upload_bytes(policy: &Policy) -> u64 {
+pub(crate) fn max_upload_bytes(policy: &Policy) -> u64 {
     crate::read::prescan::max_file_bytes(&policy.limits)
 }
 
 /// File endings the engine reads as returns (lower case).
-pub fn return_extensions() -> &'static [&'static str] {
+pub(crate) fn return_extensions() -> &'static [&'static str] {
     crate::read::RETURN_EXTENSIONS
 }
 
@@ -106,7 +106,7 @@ pub fn return_extensions() -> &'static [&'static str] {
 /// --roster R --rules X --previous PREV` does (`pipeline::Checker`).
 /// `file` is the name shown (the name as uploaded); `stored` is where its
 /// bytes are kept.
-pub fn check_bytes(
+pub(crate) fn check_bytes(
     setup: &Setup,
     file: &str,
     stored: &Path,
@@ -124,19 +124,19 @@ pub fn check_bytes(
 }
 
 /// A finding as `check --format json` prints it.
-pub fn finding_json(f: &Finding) -> serde_json::Value {
+pub(crate) fn finding_json(f: &Finding) -> serde_json::Value {
     serde_json::to_value(f).unwrap_or(serde_json::Value::Null)
 }
 
 /// The township code on a checked file's cover.
-pub fn cover_code(l: &Loaded) -> Option<&str> {
+pub(crate) fn cover_code(l: &Loaded) -> Option<&str> {
     l.cover.as_ref().and_then(|c| c.township_code.as_deref())
 }
 
 /// Write the annotated feedback workbook of a checked file into `dir`
 /// (`pipeline::write_file_feedback`, as `check --feedback`): its path, or
 /// `None` when the file has no finding.
-pub fn write_feedback(
+pub(crate) fn write_feedback(
     setup: &Setup,
     l: &Loaded,
     period: Period,
@@ -147,7 +147,7 @@ pub fn write_feedback(
 
 /// Write this month's template for a township (`pipeline::Template`, as
 /// `huizong template --workspace --township --period`).
-pub fn write_template(
+pub(crate) fn write_template(
     setup: &Setup,
     township: &str,
     period: Period,
@@ -164,7 +164,7 @@ pub fn write_template(
 
 /// A folder's state, for the caches: every file's name, size and
 /// modification time.
-pub type Signature = Vec<(String, u64, Option<SystemTime>)>;
+pub(crate) type Signature = Vec<(String, u64, Option<SystemTime>)>;
 
 fn signature<'a>(files: impl IntoIterator<Item = &'a PathBuf>) -> Signature {
     files
@@ -195,17 +195,17 @@ fn listing_signature(dir: &Path, returns: &[PathBuf], ignored: &[Ignored]) -> Si
 
 /// The previous period's used returns, by township code.
 #[derive(Default)]
-pub struct Previous {
-    pub folder: Option<PathBuf>,
-    pub signature: Signature,
-    pub returns: HashMap<String, Arc<Return>>,
+pub(crate) struct Previous {
+    pub(crate) folder: Option<PathBuf>,
+    pub(crate) signature: Signature,
+    pub(crate) returns: HashMap<String, Arc<Return>>,
     /// The previous period's townships that sent a file (code, name), by
     /// code: what is expected when there is no roster (`outputs.md`).
     pub townships: Vec<(String, String)>,
 }
 
 /// Is the cached previous period still what the folder holds?
-pub fn previous_is_current(cached: &Previous, setup: &Setup, period: Period) -> bool {
+pub(crate) fn previous_is_current(cached: &Previous, setup: &Setup, period: Period) -> bool {
     let found = pipeline::previous_folder(&setup.workspace, period);
     let folder = found.as_ref().map(|(_, d)| d.clone());
     if folder != cached.folder {
@@ -242,7 +242,7 @@ fn decide_previous(setup: &Setup, period: Period) -> Option<(PathBuf, Vec<PathBu
 /// Every township's used return of the previous period: the baselines a
 /// consolidation checks this period against — per township the file with
 /// the latest 填报日期, even with errors.
-pub fn previous_returns(setup: &Setup, period: Period) -> Previous {
+pub(crate) fn previous_returns(setup: &Setup, period: Period) -> Previous {
     let Some((folder, files, mut batch)) = decide_previous(setup, period) else {
         return Previous::default();
     };
@@ -280,32 +280,31 @@ pub fn previous_file(setup: &Setup, period: Period, township: &str) -> Option<Pa
 /// One township of a period folder, as `consolidate` would decide it.
 #[derive(Clone, Debug)]
 pub struct FolderTownship {
-    pub status: Status,
+    pub(crate) status: Status,
     /// The file whose figures are used (or judged), by name.
-    pub file: Option<String>,
+    pub(crate) file: Option<String>,
     /// Every file of the township in the folder.
     pub files: Vec<String>,
-    pub errors: usize,
-    pub warnings: usize,
-    pub explained: usize,
+    pub(crate) errors: usize,
+    pub(crate) warnings: usize,
 }
 
 /// A period folder read and decided as `consolidate` would.
 #[derive(Default)]
 pub struct FolderScan {
-    pub signature: Signature,
+    pub(crate) signature: Signature,
     pub townships: HashMap<String, FolderTownship>,
     /// `pipeline::summary_line`: what `consolidate` would print.
-    pub summary: String,
+    pub(crate) summary: String,
     /// `pipeline::not_used_lines`: one line per township not used.
-    pub not_used: Vec<String>,
+    pub(crate) not_used: Vec<String>,
 }
 
 /// Files already read and checked, kept while their size and time, the
 /// baselines they were checked against and (without a roster) the
 /// placements their V06 messages name do not change.
 #[derive(Default)]
-pub struct FileCache {
+pub(crate) struct FileCache {
     files: HashMap<PathBuf, (u64, Option<SystemTime>, Loaded)>,
     /// The previous period the cached files were checked against.
     baseline: Option<(Option<PathBuf>, Signature)>,
@@ -313,7 +312,7 @@ pub struct FileCache {
 }
 
 /// Has the period folder changed since `scan`?
-pub fn folder_changed(setup: &Setup, period: Period, scan: &FolderScan) -> bool {
+pub(crate) fn folder_changed(setup: &Setup, period: Period, scan: &FolderScan) -> bool {
     let dir = setup.workspace.join(period.to_string());
     let (returns, ignored) = list_folder(setup, &dir, period);
     listing_signature(&dir, &returns, &ignored) != scan.signature
@@ -324,7 +323,7 @@ pub fn folder_changed(setup: &Setup, period: Period, scan: &FolderScan) -> bool 
 /// `ingest::check_and_decide`) and decided by `batch::decide` (the tool's
 /// own workbooks and other files ignored, feedback workbooks read as
 /// returns). Only files new or changed since the cache saw them are read.
-pub fn scan_folder(
+pub(crate) fn scan_folder(
     setup: &Setup,
     period: Period,
     previous: &Previous,
@@ -453,7 +452,6 @@ fn townships_of(batch: &Batch) -> HashMap<String, FolderTownship> {
                         .collect(),
                     errors: t.errors,
                     warnings: t.warnings,
-                    explained: t.explained,
                 },
             )
         })
@@ -461,36 +459,34 @@ fn townships_of(batch: &Batch) -> HashMap<String, FolderTownship> {
 }
 
 /// What a consolidation wrote and said.
-pub struct Consolidated {
+pub(crate) struct Consolidated {
     /// The county workbook.
-    pub county: Option<PathBuf>,
+    pub(crate) county: Option<PathBuf>,
     /// The tier workbook, when county scores exist.
-    pub tiers: Option<PathBuf>,
+    pub(crate) tiers: Option<PathBuf>,
     /// Feedback workbooks in `反馈/`.
-    pub feedback: usize,
+    pub(crate) feedback: usize,
     /// `pipeline::summary_line` of the run.
-    pub summary: String,
+    pub(crate) summary: String,
     /// The rating's line, when there was a rating.
-    pub tier_summary: Option<String>,
+    pub(crate) tier_summary: Option<String>,
     /// Notes (no roster, no county scores…) and one line per township not
     /// used.
-    pub notes: Vec<String>,
-    /// True when a return had errors (exit code 1 of the command line).
-    pub findings: bool,
+    pub(crate) notes: Vec<String>,
 }
 
 /// The output folder of a period's consolidation.
-pub fn output_folder(setup: &Setup, period: Period) -> PathBuf {
+pub(crate) fn output_folder(setup: &Setup, period: Period) -> PathBuf {
     setup.workspace.join("输出").join(period.to_string())
 }
 
 /// The feedback workbooks' folder of a period's consolidation.
-pub fn feedback_folder(setup: &Setup, period: Period) -> PathBuf {
+pub(crate) fn feedback_folder(setup: &Setup, period: Period) -> PathBuf {
     output_folder(setup, period).join(crate::write::feedback::FOLDER)
 }
 
 /// The file names of the county and tier workbooks of a period.
-pub fn output_names(setup: &Setup, period: Period) -> (String, String) {
+pub(crate) fn output_names(setup: &Setup, period: Period) -> (String, String) {
     (
         crate::write::county::file_name(&setup.county.name, period),
         crate::write::tiers::file_name(&setup.county.name, period),
@@ -500,7 +496,7 @@ pub fn output_names(setup: &Setup, period: Period) -> (String, String) {
 /// Is the period's output folder free? Its lock is taken and let go at
 /// once; the message of the run that holds it otherwise (a `huizong
 /// consolidate` from the command line).
-pub fn output_free(setup: &Setup, period: Period) -> Result<(), String> {
+pub(crate) fn output_free(setup: &Setup, period: Period) -> Result<(), String> {
     crate::write::atomic::Lock::take(&output_folder(setup, period))
         .map(drop)
         .map_err(|e| format!("{e:#}"))
@@ -510,7 +506,7 @@ pub fn output_free(setup: &Setup, period: Period) -> Result<(), String> {
 /// `--rules`) into `输出/<period>/`: `pipeline::plan` then `pipeline::run`,
 /// which holds the output folder's lock and writes the workbooks as one
 /// set. `progress` hears of every file read.
-pub fn consolidate(
+pub(crate) fn consolidate(
     setup: &Setup,
     period: Period,
     progress: &dyn Progress,
@@ -539,17 +535,16 @@ pub fn consolidate(
         summary: report.summary,
         tier_summary: report.tier_summary,
         notes,
-        findings: report.any_error,
     })
 }
 
 /// The rules' version and file SHA-256, for receipts.
-pub fn rules_identity(setup: &Setup) -> (String, String) {
+pub(crate) fn rules_identity(setup: &Setup) -> (String, String) {
     (setup.policy.version.clone(), setup.policy.sha256.clone())
 }
 
 /// The township's name in the roster.
-pub fn roster_name<'a>(setup: &'a Setup, code: &str) -> Option<&'a str> {
+pub(crate) fn roster_name<'a>(setup: &'a Setup, code: &str) -> Option<&'a str> {
     setup
         .townships
         .binary_search_by(|(c, _)| c.as_str().cmp(code))
@@ -558,7 +553,7 @@ pub fn roster_name<'a>(setup: &'a Setup, code: &str) -> Option<&'a str> {
 }
 
 /// A village's name in the roster.
-pub fn village_name<'a>(setup: &'a Setup, code: &str) -> Option<&'a str> {
+pub(crate) fn village_name<'a>(setup: &'a Setup, code: &str) -> Option<&'a str> {
     setup
         .roster
         .as_ref()
@@ -570,7 +565,7 @@ pub fn village_name<'a>(setup: &'a Setup, code: &str) -> Option<&'a str> {
 /// (`write::page::Page`): A4, orientation by `width` (the columns' widths
 /// in characters), fit to width, the first `header_rows` rows on every
 /// page, `title` in the page header, `第 N 页 共 M 页` in the footer.
-pub fn set_up_page(
+pub(crate) fn set_up_page(
     ws: &mut rust_xlsxwriter::Worksheet,
     title: &str,
     width: f64,
@@ -586,7 +581,7 @@ pub fn set_up_page(
 }
 
 /// A file name made safe for the file system (as the writers do).
-pub fn safe_file_name(name: &str) -> String {
+pub(crate) fn safe_file_name(name: &str) -> String {
     crate::write::safe_file_name(name)
 }
 
@@ -596,12 +591,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     crate::policy::hex(bytes)
 }
 
 /// A path's file name as the engine shows it.
-pub fn file_name(path: &Path) -> String {
+pub(crate) fn file_name(path: &Path) -> String {
     crate::read::display_name(path)
 }
 

@@ -23,11 +23,11 @@ pub const COOKIE: &str = "hz_session";
 
 /// Shared state of the handlers.
 pub struct App {
-    pub svc: Arc<Service>,
+    pub(crate) svc: Arc<Service>,
     /// Checks (and workbooks made on request) run at most this many at once.
-    pub checks: Semaphore,
+    pub(crate) checks: Semaphore,
     /// Password hashing (memory-hard) at most this many at once.
-    pub logins: Semaphore,
+    pub(crate) logins: Semaphore,
 }
 
 impl App {
@@ -43,10 +43,10 @@ impl App {
     }
 }
 
-pub type St = State<Arc<App>>;
+pub(crate) type St = State<Arc<App>>;
 
 /// Run service work on the blocking pool.
-pub async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     app: &Arc<App>,
     f: impl FnOnce(&Service) -> Result<T, Fail> + Send + 'static,
 ) -> Result<T, Fail> {
@@ -57,7 +57,7 @@ pub async fn blocking<T: Send + 'static>(
 }
 
 /// A refusal answered as JSON (`{"error": …}`).
-pub struct ApiFail(pub Fail);
+pub(crate) struct ApiFail(pub Fail);
 
 impl From<Fail> for ApiFail {
     fn from(f: Fail) -> ApiFail {
@@ -74,7 +74,7 @@ impl IntoResponse for ApiFail {
 }
 
 /// A refusal answered as a page (401 goes to the login page).
-pub struct PageFail(pub Fail);
+pub(crate) struct PageFail(pub Fail);
 
 impl From<Fail> for PageFail {
     fn from(f: Fail) -> PageFail {
@@ -94,7 +94,7 @@ impl IntoResponse for PageFail {
 }
 
 /// A refusal in the flavour of the path: JSON under `/api/`, else a page.
-pub fn fail_response(path: &str, f: Fail) -> Response {
+pub(crate) fn fail_response(path: &str, f: Fail) -> Response {
     if path.starts_with("/api/") {
         ApiFail(f).into_response()
     } else {
@@ -104,16 +104,16 @@ pub fn fail_response(path: &str, f: Fail) -> Response {
 
 /// The peer's address, as the guard recorded it.
 #[derive(Clone)]
-pub struct Addr(pub String);
+pub(crate) struct Addr(pub String);
 
 /// The logged-in session and its token (from the cookie).
-pub struct Who {
-    pub session: Session,
-    pub token: String,
+pub(crate) struct Who {
+    pub(crate) session: Session,
+    pub(crate) token: String,
 }
 
 /// The rejection of [`Who`]: 401 in the path's flavour.
-pub struct NotLoggedIn(Response);
+pub(crate) struct NotLoggedIn(Response);
 
 impl IntoResponse for NotLoggedIn {
     fn into_response(self) -> Response {
@@ -169,7 +169,7 @@ impl axum::extract::OptionalFromRequestParts<Arc<App>> for Who {
 }
 
 /// A cookie's value.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -181,7 +181,7 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The `Set-Cookie` of a new session: HttpOnly, SameSite=Strict, Secure under TLS.
-pub fn session_cookie(token: &str, tls: bool) -> String {
+pub(crate) fn session_cookie(token: &str, tls: bool) -> String {
     format!(
         "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
         if tls { "; Secure" } else { "" }
@@ -189,7 +189,7 @@ pub fn session_cookie(token: &str, tls: bool) -> String {
 }
 
 /// The `Set-Cookie` that ends a session in the browser.
-pub fn clear_cookie(tls: bool) -> String {
+pub(crate) fn clear_cookie(tls: bool) -> String {
     format!(
         "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
         if tls { "; Secure" } else { "" }
@@ -197,7 +197,7 @@ pub fn clear_cookie(tls: bool) -> String {
 }
 
 /// Equal without an early exit (the CSRF token is a secret).
-pub fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -206,19 +206,19 @@ pub fn same(a: &str, b: &str) -> bool {
 }
 
 /// The session's CSRF token must come in the header `X-CSRF-Token`.
-pub fn csrf_header(headers: &HeaderMap, s: &Session) -> Result<(), Fail> {
+pub(crate) fn csrf_header(headers: &HeaderMap, s: &Session) -> Result<(), Fail> {
     match headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         Some(t) if same(t, &s.csrf) => Ok(()),
         _ => Err(csrf_fail()),
     }
 }
 
-pub fn csrf_fail() -> Fail {
+pub(crate) fn csrf_fail() -> Fail {
     Fail::forbidden("请求缺少有效的安全令牌(CSRF)。请刷新页面后重试;脚本请在请求头 X-CSRF-Token 中带上登录时返回的 csrf")
 }
 
 /// Parse a JSON body, with a Chinese 400.
-pub fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Fail> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Fail> {
     serde_json::from_slice(body).map_err(|e| {
         Fail::bad(format!(
             "请求内容不是有效的 JSON,或缺少必需的项({e})。请按接口说明发送"
@@ -228,7 +228,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Fai
 
 /// Read a multipart upload: exactly one field `file` of at most `max`
 /// bytes; with `form_csrf`, a `csrf` field must come first and match.
-pub async fn read_upload(
+pub(crate) async fn read_upload(
     mut mp: Multipart,
     s: &Session,
     form_csrf: bool,
@@ -284,7 +284,7 @@ pub async fn read_upload(
 }
 
 /// A file download: `Content-Disposition` with the name encoded (RFC 5987).
-pub fn download(name: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn download(name: &str, bytes: Vec<u8>) -> Response {
     let kind = if name.ends_with(".zip") {
         "application/zip"
     } else if name.ends_with(".xlsx") {
@@ -436,7 +436,7 @@ struct LoginBody {
 }
 
 /// Log in; shared by the API and the login page: (token, session).
-pub async fn login(
+pub(crate) async fn login(
     app: &Arc<App>,
     user: String,
     password: String,
@@ -477,7 +477,7 @@ async fn api_logout(State(app): St, who: Who, headers: HeaderMap) -> Result<Resp
 }
 
 /// Upload and check; shared by the API and the upload page.
-pub async fn check(
+pub(crate) async fn check(
     app: &Arc<App>,
     s: Session,
     mp: Multipart,
@@ -511,7 +511,7 @@ async fn api_check(
 }
 
 /// The feedback workbook; shared by the API and the pages.
-pub async fn feedback(app: &Arc<App>, s: Session, id: &str) -> Result<Response, Fail> {
+pub(crate) async fn feedback(app: &Arc<App>, s: Session, id: &str) -> Result<Response, Fail> {
     let id: i64 = id
         .parse()
         .map_err(|_| Fail::not_found("没有这个上传记录"))?;

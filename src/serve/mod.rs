@@ -9,7 +9,7 @@
 //! logins; `clock` Beijing time.
 
 pub mod accounts;
-pub mod clock;
+pub(crate) mod clock;
 pub mod db;
 pub mod engine;
 pub mod http;
@@ -23,12 +23,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// How to run the service.
-pub struct Config {
-    pub workspace: PathBuf,
-    pub listen: SocketAddr,
-    pub period: Option<engine::Month>,
-    pub rules: Option<PathBuf>,
-    pub tls: Option<(PathBuf, PathBuf)>,
+pub(crate) struct Config {
+    pub(crate) workspace: PathBuf,
+    pub(crate) listen: SocketAddr,
+    pub(crate) period: Option<engine::Month>,
+    pub(crate) rules: Option<PathBuf>,
+    pub(crate) tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// Open the service over a workspace (also for tests and the bench).
@@ -44,7 +44,7 @@ pub fn open(
 
 /// Run until Ctrl-C or SIGTERM; in-flight requests and a running
 /// consolidation finish first.
-pub fn run(config: Config) -> anyhow::Result<()> {
+pub(crate) fn run(config: Config) -> anyhow::Result<()> {
     let svc = open(
         &config.workspace,
         config.rules.as_deref(),

@@ -13,10 +13,10 @@ use maud::{html, Markup, DOCTYPE};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub const STYLE: &str = include_str!("assets/style.css");
-pub const SCRIPT: &str = include_str!("assets/app.js");
+pub(crate) const STYLE: &str = include_str!("assets/style.css");
+pub(crate) const SCRIPT: &str = include_str!("assets/app.js");
 
-pub fn routes(upload_limit: DefaultBodyLimit) -> Router<Arc<App>> {
+pub(crate) fn routes(upload_limit: DefaultBodyLimit) -> Router<Arc<App>> {
     Router::new()
         .route("/", get(root))
         .route("/login", get(login_page).post(login_post))
@@ -54,7 +54,7 @@ async fn script() -> Response {
         .into_response()
 }
 
-pub async fn not_found() -> Response {
+pub(crate) async fn not_found() -> Response {
     PageFail(Fail::not_found("没有这个页面。请从首页进入")).into_response()
 }
 
@@ -105,7 +105,7 @@ fn page(title: &str, s: Option<&Session>, body: Markup) -> Response {
     Html(layout(title, s, body).into_string()).into_response()
 }
 
-pub fn error_page(status: u16, message: &str) -> Response {
+pub(crate) fn error_page(status: u16, message: &str) -> Response {
     let title = match status {
         403 => "无权访问",
         404 => "找不到",
@@ -734,9 +734,4 @@ async fn audit_page(
         }
     };
     Ok(page("操作日志", Some(&s), body))
-}
-
-/// Markup escaping check for tests: user text is always escaped.
-pub fn escape(s: &str) -> String {
-    html! { (s) }.into_string()
 }

@@ -21,7 +21,7 @@ const TEMP_SUFFIX: &str = ".tmp";
 
 /// The uploaded name as text to show: control characters dropped, at most
 /// 200 characters; never used as a path.
-pub fn display_name(name: &str) -> String {
+pub(crate) fn display_name(name: &str) -> String {
     let clean: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
     let clean = clean.trim().to_string();
     if clean.is_empty() {
@@ -33,7 +33,7 @@ pub fn display_name(name: &str) -> String {
 
 /// The extension to keep: the uploaded name's, when it is one of the
 /// return endings; else `xlsx`.
-pub fn extension(uploaded: &str) -> String {
+pub(crate) fn extension(uploaded: &str) -> String {
     let base = uploaded.rsplit(['/', '\\']).next().unwrap_or(uploaded);
     match base.rsplit_once('.') {
         Some((_, e)) if engine::return_extensions().contains(&e.to_ascii_lowercase().as_str()) => {
@@ -44,21 +44,21 @@ pub fn extension(uploaded: &str) -> String {
 }
 
 /// `<乡镇代码>_<乡镇名>_<period>.<ext>`.
-pub fn accepted_name(township: &str, name: &str, period: Period, ext: &str) -> String {
+pub(crate) fn accepted_name(township: &str, name: &str, period: Period, ext: &str) -> String {
     engine::safe_file_name(&format!("{township}_{name}_{period}.{ext}"))
 }
 
 /// The folder of a township's uploaded versions.
-pub fn versions_dir(ws: &Path, period: Period, township: &str) -> PathBuf {
+pub(crate) fn versions_dir(ws: &Path, period: Period, township: &str) -> PathBuf {
     ws.join("报送").join(period.to_string()).join(township)
 }
 
-pub fn version_path(ws: &Path, period: Period, township: &str, stored: &str) -> PathBuf {
+pub(crate) fn version_path(ws: &Path, period: Period, township: &str, stored: &str) -> PathBuf {
     versions_dir(ws, period, township).join(stored)
 }
 
 /// Keep an uploaded version, named by its SHA-256: `<sha256>.<ext>`.
-pub fn save_version(
+pub(crate) fn save_version(
     ws: &Path,
     period: Period,
     township: &str,
@@ -76,14 +76,20 @@ pub fn save_version(
 }
 
 /// Put the accepted return in place atomically.
-pub fn accept(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn accept(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     write_atomic(dir, &dir.join(name), bytes)
 }
 
 /// Remove an earlier accepted file of the same township under another
 /// extension, so two web submissions never meet (Y01/Y03).
-pub fn remove_other_extensions(dir: &Path, township: &str, name: &str, period: Period, keep: &str) {
+pub(crate) fn remove_other_extensions(
+    dir: &Path,
+    township: &str,
+    name: &str,
+    period: Period,
+    keep: &str,
+) {
     let mut removed = false;
     for ext in engine::return_extensions() {
         if *ext == keep {
@@ -101,7 +107,7 @@ pub fn remove_other_extensions(dir: &Path, township: &str, name: &str, period: P
 
 /// Take a returned file out of the period folder, when it is still the
 /// one the ledger accepted (a file replaced by hand is left alone).
-pub fn withdraw(dir: &Path, name: &str, sha256: &str) -> io::Result<()> {
+pub(crate) fn withdraw(dir: &Path, name: &str, sha256: &str) -> io::Result<()> {
     let p = dir.join(name);
     if sha256_of(&p).as_deref() == Some(sha256) {
         fs::remove_file(&p)?;
@@ -125,7 +131,7 @@ fn temp_in(dir: &Path) -> PathBuf {
 }
 
 /// Temporary file in `dir`, fsync, rename over `path`, fsync `dir`.
-pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = temp_in(dir);
     let r = (|| {
         let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
@@ -143,7 +149,7 @@ pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Make a rename durable (on systems that can sync a folder).
-pub fn sync_dir(dir: &Path) {
+pub(crate) fn sync_dir(dir: &Path) {
     #[cfg(unix)]
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
@@ -153,7 +159,7 @@ pub fn sync_dir(dir: &Path) {
 }
 
 /// A scratch file for a workbook made on request (removed by the caller).
-pub fn scratch_path(ws: &Path, ext: &str) -> PathBuf {
+pub(crate) fn scratch_path(ws: &Path, ext: &str) -> PathBuf {
     let dir = ws.join("报送").join("临时");
     let _ = fs::create_dir_all(&dir);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -163,7 +169,7 @@ pub fn scratch_path(ws: &Path, ext: &str) -> PathBuf {
 
 /// A new empty scratch folder for workbooks made on request (removed by
 /// the caller; whatever a crash leaves is removed at the next start).
-pub fn scratch_dir(ws: &Path) -> io::Result<PathBuf> {
+pub(crate) fn scratch_dir(ws: &Path) -> io::Result<PathBuf> {
     let dir = scratch_path(ws, "d");
     fs::create_dir(&dir)?;
     Ok(dir)
@@ -171,7 +177,7 @@ pub fn scratch_dir(ws: &Path) -> io::Result<PathBuf> {
 
 /// Remove the service's temporary files left by a crash: in `报送/`
 /// (recursively) and in each month folder of the workspace.
-pub fn remove_temp_files(ws: &Path) -> Vec<PathBuf> {
+pub(crate) fn remove_temp_files(ws: &Path) -> Vec<PathBuf> {
     let mut removed = Vec::new();
     fn walk(dir: &Path, depth: usize, removed: &mut Vec<PathBuf>) {
         let Ok(entries) = fs::read_dir(dir) else {
@@ -206,7 +212,7 @@ pub fn remove_temp_files(ws: &Path) -> Vec<PathBuf> {
 }
 
 /// The `.xlsx` files of a folder in one zip (in memory).
-pub fn zip_folder(dir: &Path) -> io::Result<Vec<u8>> {
+pub(crate) fn zip_folder(dir: &Path) -> io::Result<Vec<u8>> {
     let mut names: Vec<PathBuf> = fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {

@@ -6,7 +6,7 @@ use rusqlite::params;
 
 impl Service {
     /// Audit rows, newest first, filtered.
-    pub fn audit_rows(&self, s: &Session, f: &AuditFilter) -> Result<Vec<db::Audit>, Fail> {
+    pub(crate) fn audit_rows(&self, s: &Session, f: &AuditFilter) -> Result<Vec<db::Audit>, Fail> {
         self.county_only(s, "查看操作日志")?;
         let from = match f.from.as_deref().filter(|x| !x.is_empty()) {
             Some(d) => Some(
@@ -47,7 +47,7 @@ impl Service {
     }
 
     /// Actions present in the audit log (for the filter's list).
-    pub fn audit_actions(&self) -> Vec<String> {
+    pub(crate) fn audit_actions(&self) -> Vec<String> {
         let c = self.conn();
         let Ok(mut q) = c.prepare("SELECT DISTINCT action FROM audit ORDER BY action") else {
             return Vec::new();
@@ -60,9 +60,9 @@ impl Service {
 
 /// Filters of the audit log.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
-pub struct AuditFilter {
-    pub township: Option<String>,
-    pub action: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
+pub(crate) struct AuditFilter {
+    pub(crate) township: Option<String>,
+    pub(crate) action: Option<String>,
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<String>,
 }

@@ -8,11 +8,11 @@ use rusqlite::{params, OptionalExtension};
 use std::collections::{HashMap, VecDeque};
 
 /// Idle time after which a session ends.
-pub const SESSION_IDLE_SECS: i64 = 8 * 3600;
+pub(crate) const SESSION_IDLE_SECS: i64 = 8 * 3600;
 /// Failed logins that lock an account or an address…
-pub const LOCK_FAILURES: usize = 5;
+pub(crate) const LOCK_FAILURES: usize = 5;
 /// …within this window, for this long.
-pub const LOCK_SECS: i64 = 15 * 60;
+pub(crate) const LOCK_SECS: i64 = 15 * 60;
 /// Failures within the window, and when a lock ends.
 #[derive(Default)]
 pub(super) struct Lockout {
@@ -44,7 +44,7 @@ impl Service {
     }
 
     /// Log in: the session's token (for the cookie) and the session.
-    pub fn login(
+    pub(crate) fn login(
         &self,
         user: &str,
         password: &str,
@@ -141,7 +141,7 @@ impl Service {
     }
 
     /// The session of a cookie's token, when it exists and is not idle.
-    pub fn session(&self, token: &str, address: &str) -> Option<Session> {
+    pub(crate) fn session(&self, token: &str, address: &str) -> Option<Session> {
         if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
@@ -176,7 +176,7 @@ impl Service {
         })
     }
 
-    pub fn logout(&self, s: &Session, token: &str) -> Result<(), Fail> {
+    pub(crate) fn logout(&self, s: &Session, token: &str) -> Result<(), Fail> {
         self.conn().execute(
             "DELETE FROM sessions WHERE token_sha256 = ?1",
             [token_key(token)],
@@ -196,6 +196,6 @@ impl Service {
 }
 
 /// Sessions are stored by the SHA-256 of their token, never the token.
-pub fn token_key(token: &str) -> String {
+pub(crate) fn token_key(token: &str) -> String {
     engine::sha256_hex(token.as_bytes())
 }

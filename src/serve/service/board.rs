@@ -19,7 +19,7 @@ pub(super) struct FolderState {
 }
 
 impl Service {
-    pub fn deadline(&self, period: Period) -> Result<Option<String>, Fail> {
+    pub(crate) fn deadline(&self, period: Period) -> Result<Option<String>, Fail> {
         Ok(self
             .conn()
             .query_row(
@@ -246,7 +246,7 @@ impl Service {
         })
     }
 
-    pub fn set_deadline(&self, s: &Session, period: &str, date: &str) -> Result<(), Fail> {
+    pub(crate) fn set_deadline(&self, s: &Session, period: &str, date: &str) -> Result<(), Fail> {
         self.county_only(s, "设置截止日期")?;
         let p = Period::parse(period).ok_or_else(|| Fail::bad("月份应写成 YYYY-MM,如 2024-06"))?;
         let date = date.trim();
@@ -271,7 +271,7 @@ impl Service {
         Ok(())
     }
 
-    pub fn open_period(&self, s: &Session, period: &str) -> Result<(), Fail> {
+    pub(crate) fn open_period(&self, s: &Session, period: &str) -> Result<(), Fail> {
         self.county_only(s, "切换月份")?;
         let p = Period::parse(period).ok_or_else(|| Fail::bad("月份应写成 YYYY-MM,如 2024-06"))?;
         *self.period.write().unwrap_or_else(|e| e.into_inner()) = p;
@@ -293,27 +293,27 @@ impl Service {
 /// One row of the board.
 #[derive(Clone, Debug, Serialize)]
 pub struct BoardRow {
-    pub township: String,
-    pub name: String,
-    pub status: &'static str,
-    pub source: Option<&'static str>,
+    pub(crate) township: String,
+    pub(crate) name: String,
+    pub(crate) status: &'static str,
+    pub(crate) source: Option<&'static str>,
     #[serde(serialize_with = "time_text")]
-    pub received: Option<i64>,
-    pub file: Option<String>,
-    pub errors: Option<i64>,
-    pub warnings: Option<i64>,
-    pub comment: Option<String>,
+    pub(crate) received: Option<i64>,
+    pub(crate) file: Option<String>,
+    pub(crate) errors: Option<i64>,
+    pub(crate) warnings: Option<i64>,
+    pub(crate) comment: Option<String>,
     #[serde(skip)]
-    pub receipt: Option<String>,
+    pub(crate) receipt: Option<String>,
     #[serde(skip)]
-    pub upload: Option<i64>,
+    pub(crate) upload: Option<i64>,
     #[serde(skip)]
-    pub consolidated: bool,
+    pub(crate) consolidated: bool,
 }
 
 impl BoardRow {
     /// 已报送 or 逾期报送.
-    pub fn is_in(&self) -> bool {
+    pub(crate) fn is_in(&self) -> bool {
         matches!(self.status, "已报送" | "逾期报送")
     }
 }
@@ -328,16 +328,16 @@ fn time_text<S: serde::Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Er
 /// The board.
 #[derive(Clone, Debug, Serialize)]
 pub struct Board {
-    pub period: String,
-    pub deadline: Option<String>,
-    pub expected: usize,
-    pub submitted: usize,
-    pub on_time: usize,
+    pub(crate) period: String,
+    pub(crate) deadline: Option<String>,
+    pub(crate) expected: usize,
+    pub(crate) submitted: usize,
+    pub(crate) on_time: usize,
     pub rows: Vec<BoardRow>,
     /// `pipeline::summary_line` of the period folder (county only).
     #[serde(skip)]
-    pub summary: String,
+    pub(crate) summary: String,
     /// `pipeline::not_used_lines` of the period folder (county only).
     #[serde(skip)]
-    pub not_used: Vec<String>,
+    pub(crate) not_used: Vec<String>,
 }

@@ -6,7 +6,7 @@ use crate::serve::{engine, store};
 
 impl Service {
     /// The annotated feedback workbook of an upload: (file name, bytes).
-    pub fn feedback(&self, s: &Session, id: i64) -> Result<(String, Vec<u8>), Fail> {
+    pub(crate) fn feedback(&self, s: &Session, id: i64) -> Result<(String, Vec<u8>), Fail> {
         let u = self.upload(s, id)?;
         if u.findings.is_empty() {
             return Err(Fail::not_found("这份报表没有发现问题,没有反馈工作簿"));
@@ -50,7 +50,7 @@ impl Service {
     }
 
     /// This month's pre-filled template for the session's township.
-    pub fn template(&self, s: &Session) -> Result<(String, Vec<u8>), Fail> {
+    pub(crate) fn template(&self, s: &Session) -> Result<(String, Vec<u8>), Fail> {
         let township = self.township_only(s, "下载模板")?.to_string();
         let period = self.period();
         let tmp = store::scratch_path(&self.setup.workspace, "xlsx");
@@ -62,7 +62,12 @@ impl Service {
     }
 
     /// A consolidation output: (file name, bytes). `kind`: county, tiers, feedback (zip).
-    pub fn output(&self, s: &Session, period: &str, kind: &str) -> Result<(String, Vec<u8>), Fail> {
+    pub(crate) fn output(
+        &self,
+        s: &Session,
+        period: &str,
+        kind: &str,
+    ) -> Result<(String, Vec<u8>), Fail> {
         self.county_only(s, "下载汇总结果")?;
         let p = Period::parse(period).ok_or_else(|| Fail::bad("月份应写成 YYYY-MM"))?;
         let dir = engine::output_folder(&self.setup, p);
@@ -97,7 +102,11 @@ impl Service {
     }
 
     /// The township's accepted return file of the open period.
-    pub fn accepted_file(&self, s: &Session, township: &str) -> Result<(String, Vec<u8>), Fail> {
+    pub(crate) fn accepted_file(
+        &self,
+        s: &Session,
+        township: &str,
+    ) -> Result<(String, Vec<u8>), Fail> {
         if s.township.as_ref().is_some_and(|t| t != township) {
             return Err(self.forbid(
                 s,

@@ -10,19 +10,19 @@ use std::sync::Arc;
 
 /// A consolidation run.
 #[derive(Clone, Debug, Serialize)]
-pub struct Job {
-    pub id: i64,
-    pub period: String,
-    pub state: &'static str,
-    pub progress: u32,
-    pub stage: String,
-    pub summary: Option<String>,
+pub(crate) struct Job {
+    pub(crate) id: i64,
+    pub(crate) period: String,
+    pub(crate) state: &'static str,
+    pub(crate) progress: u32,
+    pub(crate) stage: String,
+    pub(crate) summary: Option<String>,
     /// The rating's line, the run's notes and one line per township not
     /// used, as `huizong consolidate` prints them (this run only).
-    pub notes: Vec<String>,
-    pub files: Vec<String>,
-    pub started: i64,
-    pub finished: Option<i64>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) files: Vec<String>,
+    pub(crate) started: i64,
+    pub(crate) finished: Option<i64>,
 }
 
 /// A run's progress as the pipeline reports it: reading is most of a run,
@@ -68,7 +68,7 @@ impl engine::Progress for Watch<'_> {
 
 impl Service {
     /// Start a consolidation of the open period; 409 while one runs.
-    pub fn start_consolidation(self: &Arc<Self>, s: &Session) -> Result<i64, Fail> {
+    pub(crate) fn start_consolidation(self: &Arc<Self>, s: &Session) -> Result<i64, Fail> {
         self.county_only(s, "汇总")?;
         let period = self.period();
         let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
@@ -203,7 +203,7 @@ impl Service {
     }
 
     /// Wait for a running consolidation (at shutdown).
-    pub fn wait_jobs(&self) {
+    pub(crate) fn wait_jobs(&self) {
         let h = self
             .job_thread
             .lock()
@@ -214,7 +214,7 @@ impl Service {
         }
     }
 
-    pub fn job(&self, s: &Session, id: i64) -> Result<Job, Fail> {
+    pub(crate) fn job(&self, s: &Session, id: i64) -> Result<Job, Fail> {
         self.county_only(s, "查看汇总任务")?;
         if let Some(j) = self.jobs.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
             return Ok(j.clone());
@@ -250,7 +250,7 @@ impl Service {
     }
 
     /// The last consolidation of a period, if any.
-    pub fn last_job(&self, period: Period) -> Option<i64> {
+    pub(crate) fn last_job(&self, period: Period) -> Option<i64> {
         self.conn()
             .query_row(
                 "SELECT MAX(id) FROM consolidations WHERE period = ?1",

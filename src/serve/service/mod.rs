@@ -19,14 +19,12 @@ mod reconcile;
 mod submissions;
 mod uploads;
 
-pub use audit::AuditFilter;
-pub use auth::{token_key, LOCK_FAILURES, LOCK_SECS, SESSION_IDLE_SECS};
+pub(crate) use audit::AuditFilter;
 pub use board::{Board, BoardRow};
-pub use jobs::Job;
-pub use submissions::Receipt;
-pub use uploads::{too_large, Upload, UploadResult, UPLOADS_PER_MINUTE};
+pub(crate) use jobs::Job;
+pub(crate) use uploads::{too_large, Upload, UploadResult};
 
-use super::accounts::{self, COUNTY_USER};
+use super::accounts;
 use super::engine::Month as Period;
 use super::engine::{self, Setup};
 use super::{clock, db};
@@ -38,33 +36,33 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 /// A refusal: an HTTP status and a Chinese message saying what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fail {
-    pub status: u16,
-    pub message: String,
+    pub(crate) status: u16,
+    pub(crate) message: String,
 }
 
 impl Fail {
-    pub fn new(status: u16, message: impl Into<String>) -> Fail {
+    pub(crate) fn new(status: u16, message: impl Into<String>) -> Fail {
         Fail {
             status,
             message: message.into(),
         }
     }
-    pub fn bad(m: impl Into<String>) -> Fail {
+    pub(crate) fn bad(m: impl Into<String>) -> Fail {
         Fail::new(400, m)
     }
-    pub fn login() -> Fail {
+    pub(crate) fn login() -> Fail {
         Fail::new(401, "请先登录(登录已过期或尚未登录)")
     }
-    pub fn forbidden(m: impl Into<String>) -> Fail {
+    pub(crate) fn forbidden(m: impl Into<String>) -> Fail {
         Fail::new(403, m)
     }
-    pub fn not_found(m: impl Into<String>) -> Fail {
+    pub(crate) fn not_found(m: impl Into<String>) -> Fail {
         Fail::new(404, m)
     }
-    pub fn conflict(m: impl Into<String>) -> Fail {
+    pub(crate) fn conflict(m: impl Into<String>) -> Fail {
         Fail::new(409, m)
     }
-    pub fn internal(m: impl std::fmt::Display) -> Fail {
+    pub(crate) fn internal(m: impl std::fmt::Display) -> Fail {
         Fail::new(
             500,
             format!("服务器内部错误:{m}。请稍后重试;如果反复出现,请联系县里的管理员"),
@@ -90,7 +88,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn is_county(&self) -> bool {
+    pub(crate) fn is_county(&self) -> bool {
         self.township.is_none()
     }
 }
@@ -99,7 +97,7 @@ impl Session {
 pub struct Service {
     pub setup: Setup,
     db: Mutex<Connection>,
-    pub tls: bool,
+    pub(crate) tls: bool,
     period: RwLock<Period>,
     lockout: Mutex<auth::Lockout>,
     uploads: Mutex<HashMap<String, VecDeque<i64>>>,
@@ -114,13 +112,13 @@ pub struct Service {
 }
 
 /// The name a township's files go by in the ledger and folders.
-pub fn state_dir(setup: &Setup) -> PathBuf {
+pub(crate) fn state_dir(setup: &Setup) -> PathBuf {
     setup.workspace.join("报送")
 }
 
 impl Service {
     /// Open the service over a workspace: database, reconciliation, period.
-    pub fn open(setup: Setup, period: Option<Period>, tls: bool) -> anyhow::Result<Service> {
+    pub(crate) fn open(setup: Setup, period: Option<Period>, tls: bool) -> anyhow::Result<Service> {
         let conn = db::open(&state_dir(&setup))?;
         let period = period.unwrap_or_else(clock::current_period);
         db::set_setting(&conn, "period", &period.to_string())?;
@@ -146,13 +144,13 @@ impl Service {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn period(&self) -> Period {
+    pub(crate) fn period(&self) -> Period {
         *self.period.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Append to the audit log (a failure to log is reported, not hidden).
     #[allow(clippy::too_many_arguments)]
-    pub fn audit(
+    pub(crate) fn audit(
         &self,
         who: Option<&Session>,
         user: Option<&str>,
@@ -181,7 +179,7 @@ impl Service {
     }
 
     /// 403 for another township's thing (or a county page), logged.
-    pub fn forbid(&self, s: &Session, what: &str, township: Option<&str>) -> Fail {
+    pub(crate) fn forbid(&self, s: &Session, what: &str, township: Option<&str>) -> Fail {
         self.audit(
             Some(s),
             None,
@@ -198,7 +196,7 @@ impl Service {
     }
 
     /// Only the county may do this.
-    pub fn county_only(&self, s: &Session, what: &str) -> Result<(), Fail> {
+    pub(crate) fn county_only(&self, s: &Session, what: &str) -> Result<(), Fail> {
         if s.is_county() {
             Ok(())
         } else {
@@ -207,7 +205,7 @@ impl Service {
     }
 
     /// Only a township may do this; its code.
-    pub fn township_only<'a>(&self, s: &'a Session, what: &str) -> Result<&'a str, Fail> {
+    pub(crate) fn township_only<'a>(&self, s: &'a Session, what: &str) -> Result<&'a str, Fail> {
         match &s.township {
             Some(t) => Ok(t),
             None => Err(Fail::forbidden(format!(
@@ -215,9 +213,4 @@ impl Service {
             ))),
         }
     }
-}
-
-/// The county's user name, for pages.
-pub fn county_user() -> &'static str {
-    COUNTY_USER
 }

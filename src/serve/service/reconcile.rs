@@ -8,7 +8,7 @@ impl Service {
     /// At start: finish or abandon submissions a crash interrupted, remove
     /// our temporary files, and log every difference between the ledger
     /// and the period folders.
-    pub fn reconcile(&self) -> anyhow::Result<()> {
+    pub(crate) fn reconcile(&self) -> anyhow::Result<()> {
         let ws = &self.setup.workspace;
         let removed = store::remove_temp_files(ws);
         for p in &removed {

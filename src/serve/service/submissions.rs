@@ -10,7 +10,7 @@ impl Service {
     /// Submit an upload: the file goes into `<period>/` as the township's
     /// return; the receipt is given only after the file is synced and
     /// renamed into place and the ledger row is committed.
-    pub fn submit(&self, s: &Session, id: i64) -> Result<Receipt, Fail> {
+    pub(crate) fn submit(&self, s: &Session, id: i64) -> Result<Receipt, Fail> {
         self.township_only(s, "提交报表")?;
         let u = self.upload(s, id)?;
         if let Some(r) = &u.receipt {
@@ -125,7 +125,7 @@ impl Service {
     }
 
     /// A receipt by number, checked against the session's rights.
-    pub fn receipt(&self, s: &Session, number: &str) -> Result<Receipt, Fail> {
+    pub(crate) fn receipt(&self, s: &Session, number: &str) -> Result<Receipt, Fail> {
         let r = self
             .conn()
             .query_row(
@@ -169,7 +169,7 @@ impl Service {
 
     /// 退回: the township's return goes back with a comment and leaves the
     /// period folder (its copy stays under 报送/).
-    pub fn return_to(&self, s: &Session, township: &str, comment: &str) -> Result<(), Fail> {
+    pub(crate) fn return_to(&self, s: &Session, township: &str, comment: &str) -> Result<(), Fail> {
         self.county_only(s, "退回报表")?;
         let comment = comment.trim();
         if comment.is_empty() {
@@ -220,23 +220,23 @@ impl Service {
 
 /// A receipt.
 #[derive(Clone, Debug, Serialize)]
-pub struct Receipt {
-    pub receipt: String,
-    pub township: String,
+pub(crate) struct Receipt {
+    pub(crate) receipt: String,
+    pub(crate) township: String,
     #[serde(skip)]
-    pub name: String,
-    pub period: String,
-    pub file: String,
-    pub size: i64,
-    pub sha256: String,
-    pub received: String,
-    pub rules_version: String,
-    pub rules_sha256: String,
-    pub warnings: i64,
+    pub(crate) name: String,
+    pub(crate) period: String,
+    pub(crate) file: String,
+    pub(crate) size: i64,
+    pub(crate) sha256: String,
+    pub(crate) received: String,
+    pub(crate) rules_version: String,
+    pub(crate) rules_sha256: String,
+    pub(crate) warnings: i64,
     #[serde(skip)]
-    pub explained: i64,
+    pub(crate) explained: i64,
     #[serde(skip)]
-    pub late: bool,
+    pub(crate) late: bool,
     #[serde(skip)]
-    pub upload: i64,
+    pub(crate) upload: i64,
 }

@@ -8,11 +8,11 @@ use serde::Serialize;
 use std::sync::Arc;
 
 /// Uploads per account per minute.
-pub const UPLOADS_PER_MINUTE: usize = 30;
+pub(crate) const UPLOADS_PER_MINUTE: usize = 30;
 
 impl Service {
     /// Count an upload against the account's limit (30 a minute).
-    pub fn upload_allowed(&self, s: &Session) -> Result<(), Fail> {
+    pub(crate) fn upload_allowed(&self, s: &Session) -> Result<(), Fail> {
         let now = clock::now();
         let mut m = self.uploads.lock().unwrap_or_else(|p| p.into_inner());
         let q = m.entry(s.user.clone()).or_default();
@@ -42,7 +42,7 @@ impl Service {
 
     /// The previous period's used returns (cached while its folder holds
     /// the same files).
-    pub fn previous(&self, period: Period) -> Arc<engine::Previous> {
+    pub(crate) fn previous(&self, period: Period) -> Arc<engine::Previous> {
         let mut g = self.previous.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((p, prev)) = g.as_ref() {
             if *p == period && engine::previous_is_current(prev, &self.setup, period) {
@@ -56,7 +56,7 @@ impl Service {
 
     /// Store an uploaded file, check it, record it. `file` is the name as
     /// uploaded (text only).
-    pub fn check_upload(
+    pub(crate) fn check_upload(
         &self,
         s: &Session,
         file: &str,
@@ -167,12 +167,11 @@ impl Service {
             warnings,
             explained,
             can_submit,
-            refusal,
         })
     }
 
     /// An upload row, checked against the session's rights.
-    pub fn upload(&self, s: &Session, id: i64) -> Result<Upload, Fail> {
+    pub(crate) fn upload(&self, s: &Session, id: i64) -> Result<Upload, Fail> {
         let u = self
             .conn()
             .query_row(
@@ -196,7 +195,7 @@ impl Service {
     }
 
     /// Every upload of a township, newest first.
-    pub fn history(&self, s: &Session, township: Option<&str>) -> Result<Vec<Upload>, Fail> {
+    pub(crate) fn history(&self, s: &Session, township: Option<&str>) -> Result<Vec<Upload>, Fail> {
         let township = match (&s.township, township) {
             (Some(own), Some(asked)) if own != asked => {
                 return Err(self.forbid(s, &format!("其他乡镇 {asked} 的报送记录"), Some(asked)))
@@ -220,7 +219,7 @@ impl Service {
 }
 
 /// 413 with what to do.
-pub fn too_large(max: u64) -> Fail {
+pub(crate) fn too_large(max: u64) -> Fail {
     Fail::new(
         413,
         format!(
@@ -232,38 +231,35 @@ pub fn too_large(max: u64) -> Fail {
 
 /// The answer to an upload.
 #[derive(Clone, Debug, Serialize)]
-pub struct UploadResult {
-    pub upload: i64,
-    pub file: String,
-    pub sha256: String,
-    pub findings: Vec<serde_json::Value>,
-    pub errors: usize,
-    pub warnings: usize,
-    pub explained: usize,
-    pub can_submit: bool,
-    #[serde(skip)]
-    pub refusal: Option<String>,
+pub(crate) struct UploadResult {
+    pub(crate) upload: i64,
+    pub(crate) file: String,
+    pub(crate) sha256: String,
+    pub(crate) findings: Vec<serde_json::Value>,
+    pub(crate) errors: usize,
+    pub(crate) warnings: usize,
+    pub(crate) explained: usize,
+    pub(crate) can_submit: bool,
 }
 
 /// One upload as the ledger keeps it.
 #[derive(Clone, Debug)]
-pub struct Upload {
-    pub id: i64,
-    pub township: String,
-    pub period: String,
-    pub user: String,
-    pub file: String,
-    pub stored: String,
-    pub size: i64,
-    pub sha256: String,
-    pub time: i64,
-    pub errors: i64,
-    pub warnings: i64,
-    pub explained: i64,
-    pub can_submit: bool,
-    pub refusal: Option<String>,
-    pub findings: Vec<serde_json::Value>,
-    pub receipt: Option<String>,
+pub(crate) struct Upload {
+    pub(crate) id: i64,
+    pub(crate) township: String,
+    pub(crate) period: String,
+    pub(crate) file: String,
+    pub(crate) stored: String,
+    pub(crate) size: i64,
+    pub(crate) sha256: String,
+    pub(crate) time: i64,
+    pub(crate) errors: i64,
+    pub(crate) warnings: i64,
+    pub(crate) explained: i64,
+    pub(crate) can_submit: bool,
+    pub(crate) refusal: Option<String>,
+    pub(crate) findings: Vec<serde_json::Value>,
+    pub(crate) receipt: Option<String>,
 }
 
 pub(super) fn upload_row(r: &rusqlite::Row) -> rusqlite::Result<Upload> {
@@ -272,7 +268,6 @@ pub(super) fn upload_row(r: &rusqlite::Row) -> rusqlite::Result<Upload> {
         id: r.get(0)?,
         township: r.get(1)?,
         period: r.get(2)?,
-        user: r.get(3)?,
         file: r.get(4)?,
         stored: r.get(5)?,
         size: r.get(6)?,
