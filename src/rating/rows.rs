@@ -76,7 +76,7 @@ fn not_used_reason(t: Option<&TownshipEntry>) -> String {
             "乡镇(街道)报送了多份数据不同的报表(Y03),已退回,不予评定".into()
         }
         Some((Status::Rejected, _)) => {
-            "乡镇(街道)报表有错误,已退回,不予评定(改正后重新报送,或用 --include-errors 计入)".into()
+            "乡镇(街道)报表有错误,已退回,不予评定(改正后重新报送即可评定)".into()
         }
         Some((Status::Unreadable, _)) => "乡镇(街道)报表无法读取,不予评定".into(),
         Some((Status::Superseded, _)) => "乡镇(街道)报表已被替代,不予评定".into(),
@@ -246,7 +246,7 @@ fn village_rows(
 /// 待评定 without a county score, else its star and 档次经费.
 fn rate_used(input: &TierInput, te: &TownshipEntry, ret: &Return, row: &mut TierRow) {
     let prefix = if te.status == Status::UsedWithErrors {
-        "报表有错误,按 --include-errors 计入;"
+        "报表有错误,经县里决定仍计入;"
     } else {
         ""
     };

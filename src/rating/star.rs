@@ -74,8 +74,9 @@ pub(crate) fn rate(
     }];
     let mut star = measured;
     if applied < star {
+        // Not lowered: a village gets at most the star it applied for.
         star = applied;
-        steps.push(format!("申报{applied}星→降至{applied}星"));
+        steps.push(format!("申报{applied}星,以申报星级为限"));
     } else {
         steps.push(format!("申报{applied}星"));
     }

@@ -342,8 +342,19 @@ fn notes_say_how_the_star_was_reached() {
         r.note,
         "综合得分84.2→测算4星;申报5星;负面清单标牌(P03)→降至2星;核定2星"
     );
+    // Held at what was applied for: not "lowered", and no cap named.
     let r = rate(&p, d("95"), d("95"), d("95"), 3, &codes(&[]));
-    assert_eq!(r.note, "综合得分95.0→测算5星;申报3星→降至3星;核定3星");
+    assert_eq!(
+        r.note,
+        "综合得分95.0→测算5星;申报3星,以申报星级为限;核定3星"
+    );
+    assert_eq!(r.reasons, "");
+    // Both: held at the application, then capped by a finding.
+    let r = rate(&p, d("95"), d("95"), d("95"), 3, &codes(&[Code::P03]));
+    assert_eq!(
+        r.note,
+        "综合得分95.0→测算5星;申报3星,以申报星级为限;负面清单标牌(P03)→降至2星;核定2星"
+    );
     let r = rate(&p, d("40"), d("40"), d("40"), 3, &codes(&[]));
     assert_eq!(
         r.note,
@@ -690,7 +701,7 @@ fn include_errors_rates_the_rejected_township_and_a_roster_adds_its_villages() {
     let rb = row(&t, b[0]);
     assert_eq!(rb.status, RowStatus::Rated);
     assert!(
-        rb.note.starts_with("报表有错误,按 --include-errors 计入;"),
+        rb.note.starts_with("报表有错误,经县里决定仍计入;"),
         "{}",
         rb.note
     );

@@ -242,6 +242,11 @@ impl Period {
         days_in_month(self.year, self.month)
     }
 
+    /// This month in China (UTC+8).
+    pub fn this_month() -> Period {
+        Date::today().period()
+    }
+
     /// The month before.
     pub(crate) fn previous(self) -> Period {
         if self.month == 1 {
@@ -331,6 +336,21 @@ impl Date {
             year: self.year,
             month: self.month,
         }
+    }
+
+    /// Today in China (UTC+8), from the system clock.
+    pub fn today() -> Date {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let days = (secs + 8 * 3600) / 86_400;
+        // 1970-01-01 is Excel serial 25569.
+        Date::from_serial((days + 25_569) as f64).unwrap_or(Date {
+            year: 1970,
+            month: 1,
+            day: 1,
+        })
     }
 }
 

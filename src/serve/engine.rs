@@ -145,21 +145,24 @@ pub(crate) fn write_feedback(
     pipeline::write_file_feedback(dir, l, &setup.policy, Some(period))
 }
 
-/// Write this month's template for a township (`pipeline::Template`, as
-/// `huizong template --workspace --township --period`).
+/// Write this month's template for a township to `path`
+/// (`pipeline::Template`, as `huizong template --workspace --township
+/// --period`: pre-filled from the roster, last month's signs carried
+/// over); the name it goes by (`<乡镇名>_<月份>_月报.xlsx`).
 pub(crate) fn write_template(
     setup: &Setup,
     township: &str,
     period: Period,
     path: &Path,
-) -> anyhow::Result<()> {
-    pipeline::Template::for_township(
+) -> anyhow::Result<String> {
+    let t = pipeline::Template::for_township(
         &setup.workspace,
         township,
         Some(period),
         setup.rules.as_deref(),
-    )?
-    .write(path)
+    )?;
+    t.write(path)?;
+    Ok(t.file_name())
 }
 
 /// A folder's state, for the caches: every file's name, size and

@@ -8,6 +8,8 @@ use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder};
 
 /// Light fill of header rows.
 pub(crate) const HEADER_FILL: u32 = 0xDDEBF7;
+/// A template cell carried over from last month: light grey.
+pub(crate) const CARRIED_FILL: u32 = 0xE7E6E6;
 /// Red fill of a cell with an error (Excel's "light red fill").
 pub(crate) const ERROR_FILL: u32 = 0xFFC7CE;
 /// Dark red text that goes with [`ERROR_FILL`].

@@ -50,6 +50,9 @@ pub struct Fill {
     pub rows: BTreeMap<SheetId, Vec<Vec<Value>>>,
     /// Extra rows below the village rows (e.g. a 合计 row), same layout.
     pub footer: BTreeMap<SheetId, Vec<Vec<Value>>>,
+    /// Cells carried over from last month (sheet, row of `rows`, schema
+    /// column): shaded light grey so the clerk sees what was carried.
+    pub carried: std::collections::BTreeSet<(SheetId, usize, usize)>,
 }
 
 /// What the template is for: the period it is pre-filled for (also the
@@ -511,7 +514,7 @@ fn write_guide(ws: &mut Worksheet, policy: &Policy) -> Result<(), XlsxError> {
     ))?;
 
     g.heading("五、报送前自查")?;
-    g.para("报送前可以用县里提供的汇总工具自查:在命令行运行 huizong check 文件名.xlsx,会列出每个问题所在的工作表、单元格、规则编号和修改方法;加上 --feedback 文件夹,还会生成一份把问题单元格标红(错误)或标黄(提示)并附批注的反馈工作簿。没有“错误”即可报送。")?;
+    g.para("报送前可以自查:在县里的网上报送页面上传本表,或把本表拖到县里提供的汇总工具 huizong 的图标上,会列出每个问题所在的工作表、单元格、规则编号和修改方法,并生成一份把问题单元格标红(错误)或标黄(提示)并附批注的反馈工作簿(在这份工作簿里改正后可以直接报送)。没有“错误”即可报送。")?;
 
     g.ws.protect();
     Ok(())
@@ -829,11 +832,12 @@ fn write_data_sheet(
     let mut row = FIRST_DATA_ROW;
     for (n, values) in rows.iter().enumerate() {
         ws.write_number_with_format(row, 0, (n + 1) as f64, &unlocked)?;
-        write_row(ws, sheet, row, values)?;
+        let carried = |i: usize| input.fill.carried.contains(&(sheet.id, n, i));
+        write_row(ws, sheet, row, values, carried)?;
         row += 1;
     }
     for values in footer {
-        write_row(ws, sheet, row, values)?;
+        write_row(ws, sheet, row, values, |_| false)?;
         row += 1;
     }
 
@@ -868,12 +872,17 @@ fn write_row(
     sheet: &SheetSpec,
     row: u32,
     values: &[Value],
+    carried: impl Fn(usize) -> bool,
 ) -> Result<(), XlsxError> {
     for (i, v) in values.iter().enumerate() {
         let Some(col) = sheet.columns.get(i) else {
             break;
         };
-        write_value(ws, row, sheet_col(i), v, &input_format(col.kind))?;
+        let mut format = input_format(col.kind);
+        if carried(i) {
+            format = format.set_background_color(style::CARRIED_FILL);
+        }
+        write_value(ws, row, sheet_col(i), v, &format)?;
     }
     Ok(())
 }

@@ -1004,6 +1004,19 @@ async fn check_submit_receipt_history_and_downloads() {
         .to_str()
         .unwrap()
         .contains(&http::percent_encode("青湖街道_2024-06_月报.xlsx")));
+    // The same template as `huizong template` makes (last month's signs
+    // carried over), byte for byte.
+    let cli_tpl = f.work.path("cli_template.xlsx");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_huizong"))
+        .args(["template", "--township", QINGHU, "--period", "2024-06"])
+        .arg("--workspace")
+        .arg(&f.ws)
+        .arg("-o")
+        .arg(&cli_tpl)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(tpl.body, std::fs::read(&cli_tpl).unwrap());
     // A file with no finding has no feedback workbook.
     let clean = township(&f, &app, BAISHA).await;
     let up = clean

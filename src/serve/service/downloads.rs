@@ -56,9 +56,13 @@ impl Service {
         let tmp = store::scratch_path(&self.setup.workspace, "xlsx");
         let r = engine::write_template(&self.setup, &township, period, &tmp)
             .map_err(|e| Fail::internal(format!("{e:#}")))
-            .and_then(|_| std::fs::read(&tmp).map_err(|e| Fail::internal(e.to_string())));
+            .and_then(|name| {
+                std::fs::read(&tmp)
+                    .map(|b| (name, b))
+                    .map_err(|e| Fail::internal(e.to_string()))
+            });
         let _ = std::fs::remove_file(&tmp);
-        Ok((format!("{}_{period}_月报.xlsx", s.name), r?))
+        r
     }
 
     /// A consolidation output: (file name, bytes). `kind`: county, tiers, feedback (zip).
