@@ -2,6 +2,7 @@
 //! (0 clean, 1 findings, 2 could not do the job).
 
 use clap::{CommandFactory, FromArgMatches};
+use huizong::cmd::launch::{self, Launch};
 use huizong::cmd::{help, Cli, Outcome};
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -11,8 +12,21 @@ static PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 fn main() -> ExitCode {
     huizong::memory::fewer_heaps();
+    let launch = Launch::from(std::env::args_os().collect());
+    let code = run(&launch);
+    if launch.wait {
+        launch::wait_for_enter();
+    }
+    code
+}
+
+fn run(launch: &Launch) -> ExitCode {
+    if launch.nothing {
+        print!("{}", launch::FIRST_STEPS);
+        return ExitCode::from(2);
+    }
     let parsed = help::localise(Cli::command())
-        .try_get_matches()
+        .try_get_matches_from(&launch.args)
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(c) => c,

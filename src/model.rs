@@ -502,6 +502,20 @@ pub struct Return {
 }
 
 impl Return {
+    /// Village code → name, as the village sheets first give it.
+    pub(crate) fn village_names(&self) -> std::collections::BTreeMap<String, String> {
+        let mut out = std::collections::BTreeMap::new();
+        for t in self.tables.iter().filter(|t| t.spec.per_village) {
+            for r in &t.rows {
+                if let (Some(code), Some(name)) = (t.code(r), t.text(r, Col::VillageName)) {
+                    out.entry(code.to_string())
+                        .or_insert_with(|| crate::read::normalise::clean(name));
+                }
+            }
+        }
+        out
+    }
+
     pub(crate) fn table(&self, id: SheetId) -> Option<&Table> {
         self.tables.iter().find(|t| t.id() == id)
     }

@@ -10,7 +10,7 @@ use crate::read::normalise::{clean, code_from_number, code_from_text};
 use crate::read::workbook::CellValue;
 use crate::rules::{Roster, RosterEntry};
 use crate::schema::cell_ref;
-use anyhow::{anyhow, bail};
+use anyhow::{anyhow, bail, Context as _};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -97,6 +97,65 @@ pub(crate) fn load_county(path: &Path) -> anyhow::Result<CountyConfig> {
         name,
         code,
         budget: raw.budget,
+    })
+}
+
+/// What `huizong init` made.
+pub(crate) struct Created {
+    pub(crate) files: Vec<std::path::PathBuf>,
+    pub(crate) month: std::path::PathBuf,
+}
+
+/// Start a county's workspace (`outputs.md` `init`): `county.toml`, an
+/// empty roster and county scores laid out for filling, the default policy
+/// as `rules.toml`, and this month's folder. An existing workspace is never
+/// touched: a folder that exists and is not empty is refused.
+pub(crate) fn create(
+    ws: &Path,
+    name: &str,
+    code: &str,
+    budget: i64,
+    month: crate::read::normalise::Period,
+) -> anyhow::Result<Created> {
+    let shown = ws.display();
+    let occupied = std::fs::read_dir(ws).map(|mut d| d.next().is_some());
+    if ws.exists() && !matches!(occupied, Ok(false)) {
+        bail!("{shown} 已经存在且不是空文件夹,init 不会改动已有的工作区。请换一个新的文件夹名,或在原工作区中直接使用");
+    }
+    let name = clean(name);
+    if name.is_empty() {
+        bail!("--county 不能为空:请给出县(市、区)名称,如 --county 示范县");
+    }
+    if !matches!(code.len(), 2 | 4 | 6) || !code.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("--code“{code}”应为6位县级代码(市为4位、省为2位),如 --code 990101");
+    }
+    if budget < 0 {
+        bail!("--budget 不能为负数");
+    }
+    std::fs::create_dir_all(ws).with_context(|| format!("无法创建文件夹 {shown}"))?;
+    let toml = format!(
+        "# 县级工作区配置(huizong init 生成)\nname = \"{}\"        # 县(市、区)名称\ncode = \"{code}\"       # 6位代码(市为4位,省为2位)\nbudget = {budget}       # 本年度星级奖励经费预算(元)\n",
+        name.replace('"', "")
+    );
+    let mut files = Vec::new();
+    let county_file = ws.join(COUNTY_FILE);
+    crate::write::atomic::save_bytes(&county_file, toml.as_bytes())?;
+    files.push(county_file);
+    let roster = ws.join(ROSTER_FILE);
+    crate::write::workspace::write_roster(&roster, &name)?;
+    files.push(roster);
+    let scores = ws.join(COUNTY_SCORES_FILE);
+    crate::write::workspace::write_scores(&scores, &name)?;
+    files.push(scores);
+    let rules = ws.join(crate::policy::WORKSPACE_RULES_FILE);
+    crate::write::atomic::save_bytes(&rules, crate::policy::DEFAULT_RULES.as_bytes())?;
+    files.push(rules);
+    let month_dir = ws.join(month.to_string());
+    std::fs::create_dir_all(&month_dir)
+        .with_context(|| format!("无法创建文件夹 {}", month_dir.display()))?;
+    Ok(Created {
+        files,
+        month: month_dir,
     })
 }
 

@@ -2,15 +2,16 @@
 //! findings grouped by file, optionally write feedback workbooks.
 
 use super::Outcome;
-use crate::finding::{Finding, Level};
+use crate::finding::{Code, Finding, Level};
 use crate::model::Loaded;
 use crate::pipeline::{self, Checker};
 use crate::policy::Policy;
 use crate::read::normalise::Period;
 use crate::rules::Roster;
 use anyhow::Context as _;
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Format {
@@ -20,13 +21,21 @@ pub(crate) enum Format {
     Json,
 }
 
+/// 校验乡镇月报:逐格检查,按文件列出每个问题(工作表!单元格、规则编号、级别、怎么改)
 #[derive(clap::Args, Debug)]
+#[command(after_help = "示例:
+  huizong check 白砂镇_2024-06.xlsx
+      校验一份月报,列出问题
+  huizong check 白砂镇_2024-06.xlsx --period 2024-06 --roster 示范县/roster.xlsx --feedback 反馈
+      按 6 月和名册校验,并在“反馈”文件夹写出标出问题单元格的反馈工作簿
+  huizong check 示范县/2024-06 --format json
+      校验文件夹中的全部报表,每个问题输出一行 JSON")]
 pub(crate) struct Args {
     /// 要校验的乡镇月报文件(可多个;给文件夹则校验其中所有报表)
     #[arg(required = true, value_name = "文件")]
     pub files: Vec<PathBuf>,
     /// 应报月份(如 2024-06);给出时检查填报期间是否一致(C03)
-    #[arg(long, value_name = "YYYY-MM")]
+    #[arg(long, value_name = "年-月")]
     pub period: Option<Period>,
     /// 上期报表;给出时与上期比对(H01–H05,只适用于校验单个乡镇)
     #[arg(long, value_name = "文件")]
@@ -34,14 +43,17 @@ pub(crate) struct Args {
     /// 名册 roster.xlsx;给出时对照名册检查乡镇和村(C04、C05、X04、X05)
     #[arg(long, value_name = "文件")]
     pub roster: Option<PathBuf>,
-    /// 规则文件(默认使用内置的 templates/rules.toml)
+    /// 规则文件(默认使用内置的默认规则)
     #[arg(long, value_name = "文件")]
     pub rules: Option<PathBuf>,
     /// 同时把带批注的反馈工作簿写到这个文件夹
     #[arg(long, value_name = "文件夹")]
     pub feedback: Option<PathBuf>,
-    /// 输出格式
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// 反馈工作簿写在各文件旁边(把文件拖到程序上时)
+    #[arg(long, hide = true, conflicts_with = "feedback")]
+    pub beside: bool,
+    /// 输出格式:text 按文件分组的文字(默认),json 每个问题一行 JSON
+    #[arg(long, value_enum, default_value_t = Format::Text, value_name = "格式", hide_possible_values = true, hide_default_value = true)]
     pub format: Format,
 }
 
@@ -106,29 +118,152 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         previous: previous.as_ref(),
         period: args.period,
     };
-    let mut any_error = false;
     let stdout = std::io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = stdout.lock();
+    let mut total = Total::default();
     for path in &plan.files {
-        let loaded = checker.check_file(path);
-        any_error |= loaded.has_errors();
+        let mut loaded = checker.check_file(path);
+        if let Some(p) = args.period {
+            name_the_flag_in_c03(&mut loaded, p);
+        }
+        total.add(&loaded);
+        let names = village_names(&loaded, plan.roster.as_ref());
         match args.format {
-            Format::Text => print_text(&mut out, &loaded, color)?,
+            Format::Text => print_text(&mut out, &loaded, &names, color)?,
             Format::Json => {
                 for f in &loaded.findings {
                     writeln!(out, "{}", serde_json::to_string(f)?)?;
                 }
             }
         }
-        if let Some(dir) = &args.feedback {
-            pipeline::write_file_feedback(dir, &loaded, &plan.policy, args.period)?;
+        let dir = match (&args.feedback, args.beside) {
+            (Some(d), _) => Some(d.clone()),
+            (None, true) => Some(path.parent().unwrap_or(Path::new(".")).to_path_buf()),
+            (None, false) => None,
+        };
+        if let Some(dir) = dir {
+            let written = pipeline::write_file_feedback(&dir, &loaded, &plan.policy, args.period)?;
+            if args.format == Format::Text {
+                match written {
+                    Some(p) => writeln!(out, "  反馈工作簿:{}", p.display())?,
+                    None if loaded.own_output.is_none() => {
+                        writeln!(out, "  (没有问题,不需要反馈工作簿)")?
+                    }
+                    None => {}
+                }
+            }
         }
     }
-    Ok(Outcome::of(any_error))
+    if args.format == Format::Text && plan.files.len() > 1 {
+        writeln!(out, "{}", total.line())?;
+    }
+    Ok(Outcome::of(total.with_errors > 0 || total.unreadable > 0))
 }
 
-fn print_text(out: &mut impl Write, loaded: &Loaded, color: bool) -> std::io::Result<()> {
+/// The counts of the total line over several files.
+#[derive(Default)]
+struct Total {
+    files: usize,
+    clean: usize,
+    with_errors: usize,
+    warnings_only: usize,
+    unreadable: usize,
+    skipped: usize,
+    errors: usize,
+    warnings: usize,
+}
+
+impl Total {
+    fn add(&mut self, l: &Loaded) {
+        self.files += 1;
+        let errors = l.findings.iter().filter(|f| f.level.is_error()).count();
+        self.errors += errors;
+        self.warnings += l.findings.len() - errors;
+        if l.own_output.is_some() {
+            self.skipped += 1;
+        } else if l.is_fatal() {
+            self.unreadable += 1;
+        } else if errors > 0 {
+            self.with_errors += 1;
+        } else if l.findings.is_empty() {
+            self.clean += 1;
+        } else {
+            self.warnings_only += 1;
+        }
+    }
+
+    /// `共校验 7 个文件:未发现问题 1 个,有错误 4 个,…;错误 6 个,提示 2 个`
+    fn line(&self) -> String {
+        let parts: Vec<String> = [
+            (self.clean, "未发现问题"),
+            (self.with_errors, "有错误"),
+            (self.warnings_only, "只有提示"),
+            (self.unreadable, "无法读取"),
+            (self.skipped, "已跳过"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, w)| format!("{w} {n} 个"))
+        .collect();
+        format!(
+            "共校验 {} 个文件:{};错误 {} 个,提示 {} 个",
+            self.files,
+            parts.join(","),
+            self.errors,
+            self.warnings
+        )
+    }
+}
+
+/// C03 under `check`: the month asked for is the one `--period` gave.
+fn name_the_flag_in_c03(loaded: &mut Loaded, asked: Period) {
+    let found = loaded.cover.as_ref().and_then(|c| c.period);
+    for f in loaded.findings.iter_mut().filter(|f| f.code == Code::C03) {
+        if let Some(p) = found {
+            f.message = format!(
+                "文件的填报期间是 {p},而 --period 指定的是 {asked}。请核对是否拿错了月份的报表,或改正“填报期间”"
+            );
+        }
+    }
+}
+
+/// Village code → name: the return's own, else the roster's.
+fn village_names(loaded: &Loaded, roster: Option<&Roster>) -> BTreeMap<String, String> {
+    let mut names = loaded
+        .ret
+        .as_ref()
+        .map(|r| r.village_names())
+        .unwrap_or_default();
+    if let Some(r) = roster {
+        for f in &loaded.findings {
+            if let Some(v) = f.village.as_deref().filter(|v| !names.contains_key(*v)) {
+                if let Some(e) = r.get(v) {
+                    names.insert(
+                        v.to_string(),
+                        crate::read::normalise::clean(&e.village_name),
+                    );
+                }
+            }
+        }
+    }
+    names
+}
+
+fn print_text(
+    out: &mut impl Write,
+    loaded: &Loaded,
+    names: &BTreeMap<String, String>,
+    color: bool,
+) -> std::io::Result<()> {
+    if let Some(kind) = loaded.own_output {
+        return writeln!(
+            out,
+            "{}:已跳过,这是本工具生成的{},不是乡镇月报",
+            loaded.file,
+            kind.marker()
+        );
+    }
     let errors = loaded
         .findings
         .iter()
@@ -157,12 +292,17 @@ fn print_text(out: &mut impl Write, loaded: &Loaded, color: bool) -> std::io::Re
     let mut ordered: Vec<&Finding> = loaded.findings.iter().collect();
     ordered.sort_by_key(|f| !f.level.is_error());
     for f in ordered {
-        let place = match (&f.location(), &f.village) {
-            (l, Some(v)) if f.cell.is_none() => {
-                format!("{}(村 {v})", if l.is_empty() { "—" } else { l })
-            }
-            (l, _) if l.is_empty() => "—".to_string(),
-            (l, _) => l.clone(),
+        let place = match f.location() {
+            l if l.is_empty() => "—".to_string(),
+            l => l,
+        };
+        // The village by code and name, as the clerk knows it.
+        let place = match f.village.as_deref() {
+            Some(v) => match names.get(v) {
+                Some(n) => format!("{place}({v} {n})"),
+                None => format!("{place}({v})"),
+            },
+            None => place,
         };
         let level = match (f.level, f.explained) {
             (Level::Warning, true) => "提示(已说明)".to_string(),

@@ -5,13 +5,38 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, Command};
 
 const TOP: &str =
-    "{about-with-newline}\n用法:{usage}\n\n命令:\n{subcommands}\n\n选项:\n{options}\n";
+    "{about-with-newline}\n用法:{usage}\n\n命令:\n{subcommands}\n\n选项:\n{options}{after-help}";
 const WITH_ARGS: &str =
-    "{about-with-newline}\n用法:{usage}\n\n参数:\n{positionals}\n\n选项:\n{options}\n";
-const NO_ARGS: &str = "{about-with-newline}\n用法:{usage}\n\n选项:\n{options}\n";
+    "{about-with-newline}\n用法:{usage}\n\n参数:\n{positionals}\n\n选项:\n{options}{after-help}";
+const NO_ARGS: &str = "{about-with-newline}\n用法:{usage}\n\n选项:\n{options}{after-help}";
 
-/// The command tree with Chinese headings and help/version flags.
+/// The top-level help's last words.
+const TOP_AFTER: &str =
+    "把报表文件拖到程序图标上(或 huizong 文件.xlsx)即可校验,并在文件旁生成反馈工作簿。
+用 huizong help <命令> 或 huizong <命令> --help 查看某个命令的用法和示例。";
+
+/// The command tree with Chinese headings, usage, help/version flags.
 pub fn localise(cmd: Command) -> Command {
+    let cmd = localise_one(cmd, "");
+    cmd.after_help(TOP_AFTER)
+}
+
+fn localise_one(cmd: Command, parent: &str) -> Command {
+    // The usage line clap makes, with its English words in Chinese.
+    let path = if parent.is_empty() {
+        cmd.get_name().to_string()
+    } else {
+        format!("{parent} {}", cmd.get_name())
+    };
+    let usage = {
+        let mut c = cmd.clone();
+        let u = c.render_usage().to_string();
+        let u = u.trim_start_matches("Usage:").trim();
+        let u = u.strip_prefix(cmd.get_name()).unwrap_or(u);
+        format!("{path}{u}")
+            .replace("[OPTIONS]", "[选项]")
+            .replace("<COMMAND>", "<命令>")
+    };
     let template = if cmd.has_subcommands() {
         TOP
     } else if cmd.get_positionals().next().is_some() {
@@ -19,13 +44,17 @@ pub fn localise(cmd: Command) -> Command {
     } else {
         NO_ARGS
     };
-    let mut cmd = cmd.disable_help_flag(true).help_template(template).arg(
-        Arg::new("help")
-            .short('h')
-            .long("help")
-            .action(ArgAction::Help)
-            .help("显示帮助"),
-    );
+    let mut cmd = cmd
+        .override_usage(usage)
+        .disable_help_flag(true)
+        .help_template(template)
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("显示帮助"),
+        );
     if cmd.get_version().is_some() {
         cmd = cmd.disable_version_flag(true).arg(
             Arg::new("version")
@@ -38,7 +67,7 @@ pub fn localise(cmd: Command) -> Command {
     if cmd.has_subcommands() {
         cmd = cmd.subcommand_value_name("命令");
     }
-    cmd.mut_subcommands(localise)
+    cmd.mut_subcommands(|c| localise_one(c, &path))
 }
 
 fn context(e: &clap::Error, kind: ContextKind) -> String {
@@ -135,7 +164,7 @@ mod tests {
             .unwrap_err();
         let m = message(&e);
         assert!(
-            m.contains("参数 --period <YYYY-MM> 的值“六月”无效:“六月”不是月份"),
+            m.contains("参数 --period <年-月> 的值“六月”无效:“六月”不是月份"),
             "{m}"
         );
     }

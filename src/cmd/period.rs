@@ -13,7 +13,7 @@ pub(crate) struct PeriodArgs {
     #[arg(value_name = "工作区")]
     pub workspace: PathBuf,
     /// 汇总月份,如 2024-06
-    #[arg(long, value_name = "YYYY-MM")]
+    #[arg(long, value_name = "年-月")]
     pub period: Period,
     /// 输出文件夹(默认 <工作区>/输出/<月份>/)
     #[arg(short = 'o', long = "output", value_name = "文件夹")]
@@ -37,7 +37,7 @@ pub(crate) struct PeriodArgs {
     #[arg(long = "include-errors")]
     pub include_errors: bool,
     /// 并行读取的线程数(默认为处理器核数)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "个数")]
     pub jobs: Option<usize>,
     /// 只输出错误信息
     #[arg(long)]

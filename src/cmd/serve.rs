@@ -12,10 +12,15 @@ pub struct Args {
     #[arg(value_name = "工作区")]
     pub workspace: PathBuf,
     /// 监听地址和端口(默认 127.0.0.1:8080,只有本机能访问;0.0.0.0:8080 对办公网络开放)
-    #[arg(long, value_name = "地址:端口", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        value_name = "地址:端口",
+        default_value = "127.0.0.1:8080",
+        hide_default_value = true
+    )]
     pub listen: SocketAddr,
     /// 本期月份(默认当前月份);县里也可在页面上打开其他月份
-    #[arg(long, value_name = "YYYY-MM")]
+    #[arg(long, value_name = "年-月")]
     pub period: Option<Period>,
     /// 规则文件(默认:工作区中的 rules.toml,没有则用内置规则)
     #[arg(long, value_name = "文件")]

@@ -109,7 +109,7 @@ impl Template {
 
     /// Villages pre-filled (0 for the blank template).
     pub fn villages(&self) -> usize {
-        self.fill.rows.values().map(Vec::len).max().unwrap_or(0)
+        self.fill.rows.get(&SheetId::Signs).map_or(0, Vec::len)
     }
 
     /// `<乡镇名>_<period>_月报.xlsx` for a township's template, else the

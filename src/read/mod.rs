@@ -84,6 +84,36 @@ fn read_file_keeping(
     keep_raw: bool,
 ) -> Loaded {
     let file = display_name(path);
+    if let Some(rest) = file.strip_prefix("~$") {
+        // Excel and WPS leave this beside a file they have open (for a long
+        // name, in place of its first two characters).
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let open = std::fs::read_dir(dir)
+            .ok()
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with("~$") && n.ends_with(rest))
+            .min_by_key(|n| n.len())
+            .unwrap_or_else(|| rest.to_string());
+        let f = Finding::new(
+            Code::S01,
+            format!("这是 Excel 或 WPS 打开“{open}”时临时生成的锁定文件,不是月报。请在 Excel 或 WPS 中关闭“{open}”,然后校验“{open}”本身"),
+        );
+        return finish(
+            file,
+            path,
+            String::new(),
+            None,
+            None,
+            RawWorkbook::default(),
+            vec![f],
+        );
+    }
     match read_limited(path, &policy.limits) {
         Ok(bytes) => {
             let mut l = read_bytes(&file, path, &bytes, policy, expected);

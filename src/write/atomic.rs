@@ -35,10 +35,14 @@ pub(crate) fn stream_workbook(
     w.flush()
 }
 
-#[cfg(test)]
 /// Write `bytes` to `path` atomically (temporary file, fsync, rename).
 pub(crate) fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_with(path, |mut f| f.write_all(bytes))
+}
+
+/// [`write_bytes`] with the error in words a clerk can act on.
+pub(crate) fn save_bytes(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_bytes(path, bytes).map_err(|e| anyhow::anyhow!(explain(&e, path)))
 }
 
 /// Let `fill` write the temporary file, then flush it to disk and rename it

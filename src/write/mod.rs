@@ -11,6 +11,7 @@ pub(crate) mod set;
 pub(crate) mod style;
 pub mod template;
 pub(crate) mod tiers;
+pub(crate) mod workspace;
 
 /// The custom document property that marks a workbook as one the tool
 /// wrote for the county (`outputs.md`: own outputs are recognised by a

@@ -1,6 +1,7 @@
 //! The one integration test binary: runs the real `huizong` binary in temp
 //! work folders and reads what it writes with calamine.
 
+mod cli;
 mod common;
 mod consolidate;
 mod county;

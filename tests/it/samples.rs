@@ -108,12 +108,17 @@ fn check_on_a_folder_prints_every_file_grouped() {
         "{out}"
     );
     assert!(
-        out.contains("  标牌清理!G5  P01  错误  现有标牌数"),
+        out.contains("  标牌清理!G5(990101102203 双上村)  P01  错误  现有标牌数"),
         "{out}"
     );
     // Errors first within a file.
     let nanpu = out.split("南浦街道_2024-06.xlsx").nth(1).unwrap();
     assert!(nanpu.find("M01").unwrap() < nanpu.find("D05").unwrap());
+    // A total over the folder.
+    assert!(
+        out.ends_with("共校验 7 个文件:未发现问题 1 个,有错误 4 个,只有提示 1 个,无法读取 1 个;错误 6 个,提示 3 个\n"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -65,7 +65,7 @@ pub fn build(input: &FeedbackInput) -> Result<Workbook, XlsxError> {
     // Errors (fatal first) before warnings; stable within a level.
     order.sort_by_key(|f| f.level);
     let located: Vec<Option<(usize, u32, u16)>> = order.iter().map(|f| locate(raw, f)).collect();
-    let villages = input.ret.map(village_names).unwrap_or_default();
+    let villages = input.ret.map(Return::village_names).unwrap_or_default();
 
     let ws = wb.add_worksheet();
     ws.set_name(RESULTS_SHEET)?;
@@ -108,22 +108,6 @@ pub fn build(input: &FeedbackInput) -> Result<Workbook, XlsxError> {
     }
     template::add_lists_sheet(&mut wb, &lists)?;
     Ok(wb)
-}
-
-/// Village code → name, as the return's village sheets first give it.
-fn village_names(ret: &Return) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for t in ret.tables.iter().filter(|t| t.spec.per_village) {
-        for r in &t.rows {
-            if let (Some(code), Some(name)) =
-                (t.code(r), t.text(r, crate::schema::Col::VillageName))
-            {
-                out.entry(code.to_string())
-                    .or_insert_with(|| crate::read::normalise::clean(name));
-            }
-        }
-    }
-    out
 }
 
 /// The folder of the output folder that holds the feedback workbooks.
