@@ -3,9 +3,13 @@
 //! least any tool must do on the same files: open every return with calamine
 //! touching every cell (rayon over files), and write as many cells as the
 //! output workbooks hold with rust_xlsxwriter in constant-memory mode at zip
-//! level 3. Prints figures (each the fastest of three runs, consolidate and
-//! the floor taking turns; one run past N = 10,000; and the stages of the
-//! fastest run as `--timings` gives them); asserts nothing about time.
+//! level 3. Beside each clean workspace, a month with findings (every
+//! township with catalogue warnings, every seventh with an error, so every
+//! township gets a feedback workbook) is timed too. Prints figures (each
+//! the fastest of three runs, the clean run, the run with findings and the
+//! floor taking turns; one run past N = 10,000, clean only; and the stages
+//! of the fastest runs as `--timings` gives them); asserts nothing about
+//! time.
 //!
 //! cargo bench --bench scale                 # N = 20, 500, 2500
 //! cargo bench --bench scale -- 20           # just N = 20 (CI smoke test)
@@ -30,91 +34,175 @@ fn main() {
         sizes.push(38_000);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    let bin = env!("CARGO_BIN_EXE_huizong");
-    println!("| 乡镇数 N | 报表数 | 用时(秒) | 峰值内存(MB) | 报表/秒 | 下限(秒):读取+写出 | 为下限的倍数 |");
-    println!("|---|---|---|---|---|---|---|");
+    let mut clean_rows = Vec::new();
+    let mut findings_rows = Vec::new();
     for n in sizes {
-        let ws = root.join(format!("ws_{n}"));
-        let marker = ws.join(".generated");
-        if !marker.exists() {
-            let _ = std::fs::remove_dir_all(&ws);
-            let t = Instant::now();
-            huizong::kit::samples::generate(&ws, Some(n), 2024).expect("generate workspace");
-            std::fs::write(&marker, b"ok").unwrap();
-            eprintln!(
-                "生成 N={n} 的工作区用时 {:.1} 秒",
-                t.elapsed().as_secs_f64()
-            );
-        }
+        let ws = workspace(&root, n, false);
+        // The month in which every township has findings and gets a
+        // feedback workbook (past 10,000 townships: the clean case only).
+        let wsf = (n <= BIG_N).then(|| workspace(&root, n, true));
         let out = root.join(format!("out_{n}"));
         // The machine is shared and its speed drifts: each figure is the
         // fastest of RUNS runs (one run past BIG_N: a run takes minutes),
         // each started with no unwritten files pending.
         let runs = if n > BIG_N { 1 } else { RUNS };
-        let returns: Vec<PathBuf> = ["2024-05", "2024-06"]
-            .iter()
-            .flat_map(|m| huizong::read::spreadsheet_files(&ws.join(m)).unwrap())
-            .collect();
+        let returns = returns_of(&ws);
         // Consolidate and the floor both start from the files in the page
         // cache (with one run there is no earlier run to have read them).
         warm(&ws, &returns);
-        let mut wall = f64::INFINITY;
-        let mut stages = String::new();
-        let mut peak_mb = 0f64;
+        if let Some(f) = &wsf {
+            warm(f, &returns_of(f));
+        }
+        let mut clean = Best::default();
+        let mut with_findings = Best::default();
         let (mut read_floor, mut write_floor, mut cells) = (f64::INFINITY, f64::INFINITY, 0);
         let mut written = 0;
-        // Runs of consolidate and of the floor take turns, so that a slower
-        // or faster spell of the machine falls on both alike.
+        // The clean run, the run with findings and the floor take turns, so
+        // that a slower or faster spell of the machine falls on all alike.
         for _ in 0..runs {
-            let _ = std::fs::remove_dir_all(&out);
-            settle();
-            let t = Instant::now();
-            let o = Command::new(bin)
-                .args([
-                    "consolidate",
-                    ws.to_str().unwrap(),
-                    "--period",
-                    "2024-06",
-                    "--quiet",
-                    "--timings",
-                    "-o",
-                    out.to_str().unwrap(),
-                ])
-                .output()
-                .expect("run huizong");
-            let took = t.elapsed().as_secs_f64();
-            assert!(
-                o.status.code().is_some_and(|c| c <= 1),
-                "{}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-            let err = String::from_utf8_lossy(&o.stderr);
-            peak_mb = peak_mb.max(reported_peak_mb(&err).unwrap_or_else(children_peak_rss_mb));
-            if took < wall {
-                wall = took;
-                stages = err.into_owned();
+            clean.add(consolidate(&ws, &out));
+            if written == 0 {
+                written = output_cells(&out);
+            }
+            if let Some(f) = &wsf {
+                with_findings.add(consolidate(f, &out));
             }
             settle();
             let (r, c) = read_floor_of(&returns);
             (read_floor, cells) = (read_floor.min(r), c);
-            if written == 0 {
-                written = output_cells(&out);
-            }
             settle();
             write_floor = write_floor.min(write_floor_of(written));
         }
         let floor = read_floor + write_floor;
-        println!(
-            "| {n} | {} | {wall:.2} | {peak_mb:.0} | {:.0} | {floor:.2}({read_floor:.2}+{write_floor:.2}) | {:.2} |",
+        clean_rows.push(format!(
+            "| {n} | {} | {:.2} | {:.0} | {:.0} | {floor:.2}({read_floor:.2}+{write_floor:.2}) | {:.2} |",
             returns.len(),
-            returns.len() as f64 / wall,
-            wall / floor
-        );
-        eprintln!("  N={n}: 输入 {cells} 个单元格,输出 {written} 个单元格;最快一次的各阶段:");
-        for line in stages.lines() {
+            clean.wall,
+            clean.peak_mb,
+            returns.len() as f64 / clean.wall,
+            clean.wall / floor
+        ));
+        eprintln!("  N={n}: 输入 {cells} 个单元格,输出 {written} 个单元格;无问题最快一次的各阶段:");
+        for line in clean.stages.lines() {
             eprintln!("    {line}");
         }
+        if wsf.is_some() {
+            let feedback = std::fs::read_dir(out.join("反馈")).map_or(0, |d| d.count());
+            findings_rows.push(format!(
+                "| {n} | {:.2} | {:.0} | {:.2} | {:.0} | {feedback} | {:.2} | {:.2} |",
+                clean.wall,
+                clean.peak_mb,
+                with_findings.wall,
+                with_findings.peak_mb,
+                with_findings.wall / clean.wall,
+                with_findings.peak_mb / clean.peak_mb
+            ));
+            eprintln!("  N={n}: 有问题最快一次的各阶段:");
+            for line in with_findings.stages.lines() {
+                eprintln!("    {line}");
+            }
+        }
     }
+    println!("| 乡镇数 N | 报表数 | 用时(秒) | 峰值内存(MB) | 报表/秒 | 下限(秒):读取+写出 | 为下限的倍数 |");
+    println!("|---|---|---|---|---|---|---|");
+    for r in clean_rows {
+        println!("{r}");
+    }
+    println!();
+    println!("| 乡镇数 N | 无问题:用时(秒) | 峰值(MB) | 有问题:用时(秒) | 峰值(MB) | 反馈工作簿 | 用时倍数 | 峰值倍数 |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for r in findings_rows {
+        println!("{r}");
+    }
+}
+
+/// A workspace of `n` townships (with findings in June, or clean), made
+/// the first time it is asked for.
+fn workspace(root: &Path, n: usize, findings: bool) -> PathBuf {
+    let ws = root.join(if findings {
+        format!("ws_{n}_findings")
+    } else {
+        format!("ws_{n}")
+    });
+    let marker = ws.join(".generated");
+    if !marker.exists() {
+        let _ = std::fs::remove_dir_all(&ws);
+        let t = Instant::now();
+        huizong::kit::samples::generate_with(&ws, Some(n), 2024, findings)
+            .expect("generate workspace");
+        std::fs::write(&marker, b"ok").unwrap();
+        eprintln!(
+            "生成 {} 用时 {:.1} 秒",
+            ws.display(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    ws
+}
+
+/// Both months' returns of a workspace.
+fn returns_of(ws: &Path) -> Vec<PathBuf> {
+    ["2024-05", "2024-06"]
+        .iter()
+        .flat_map(|m| huizong::read::spreadsheet_files(&ws.join(m)).unwrap())
+        .collect()
+}
+
+/// The fastest run so far: its wall time and stages; the highest peak.
+struct Best {
+    wall: f64,
+    peak_mb: f64,
+    stages: String,
+}
+
+impl Default for Best {
+    fn default() -> Best {
+        Best {
+            wall: f64::INFINITY,
+            peak_mb: 0.0,
+            stages: String::new(),
+        }
+    }
+}
+
+impl Best {
+    fn add(&mut self, (took, peak, stages): (f64, f64, String)) {
+        self.peak_mb = self.peak_mb.max(peak);
+        if took < self.wall {
+            self.wall = took;
+            self.stages = stages;
+        }
+    }
+}
+
+/// One `consolidate --timings` of `ws` into `out`, from a settled disk:
+/// (seconds, peak MB, what it printed).
+fn consolidate(ws: &Path, out: &Path) -> (f64, f64, String) {
+    let _ = std::fs::remove_dir_all(out);
+    settle();
+    let t = Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_huizong"))
+        .args([
+            "consolidate",
+            ws.to_str().unwrap(),
+            "--period",
+            "2024-06",
+            "--quiet",
+            "--timings",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .expect("run huizong");
+    let took = t.elapsed().as_secs_f64();
+    assert!(
+        o.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let peak = reported_peak_mb(&err).unwrap_or_else(children_peak_rss_mb);
+    (took, peak, err)
 }
 
 /// Runs per figure; the fastest one counts.

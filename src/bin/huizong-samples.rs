@@ -20,11 +20,15 @@ struct Args {
     /// 随机种子(同一种子生成同样的数据)
     #[arg(long, default_value_t = 2024)]
     seed: u64,
+    /// 与 --townships 一起用:6 月的报表带有问题(每个乡镇都有提示,每七个有一个有错误)
+    #[arg(long, requires = "townships")]
+    findings: bool,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let g = huizong::kit::samples::generate(&args.out, args.townships, args.seed)?;
+    let g =
+        huizong::kit::samples::generate_with(&args.out, args.townships, args.seed, args.findings)?;
     eprintln!(
         "已生成示例工作区 {}:{} 个乡镇,{} 个村(社区)",
         args.out.display(),

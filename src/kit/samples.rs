@@ -85,6 +85,21 @@ pub struct Generated {
 /// Write a workspace into `out`: the demo county (with its sample mistakes)
 /// when `townships` is None, else that many clean townships.
 pub fn generate(out: &Path, townships: Option<usize>, seed: u64) -> anyhow::Result<Generated> {
+    generate_with(out, townships, seed, false)
+}
+
+/// [`generate`] N townships whose June returns have findings, as a month
+/// early in a campaign has (`findings`): every township has catalogue
+/// warnings — about one sign in three filed under another 类别 (P07), one
+/// in twelve renamed off the catalogue without 备案文号 (P04) — and every
+/// seventh an error too (one village's 现有标牌数 one too many: P01, X02).
+/// So every township gets a feedback workbook.
+pub fn generate_with(
+    out: &Path,
+    townships: Option<usize>,
+    seed: u64,
+    findings: bool,
+) -> anyhow::Result<Generated> {
     let policy = Policy::default_rules();
     let demo_mode = townships.is_none();
     let n = townships.unwrap_or(8);
@@ -177,9 +192,13 @@ pub fn generate(out: &Path, townships: Option<usize>, seed: u64) -> anyhow::Resu
         if demo_mode {
             mistakes(i, &cur, out, &policy)?;
         } else {
+            let mut fill = demo::fill(&cur);
+            if findings {
+                with_findings(&mut fill, i, &policy);
+            }
             pending.push((
                 out.join(CURRENT.to_string()).join(file(&cur)),
-                demo::fill(&cur),
+                fill,
                 CURRENT,
             ));
         }
@@ -195,6 +214,42 @@ pub fn generate(out: &Path, townships: Option<usize>, seed: u64) -> anyhow::Resu
         townships: n,
         villages: roster.len(),
     })
+}
+
+/// Give a clean return the findings of [`generate_with`].
+fn with_findings(fill: &mut Fill, i: usize, policy: &Policy) {
+    let spec = &schema::SIGN_DETAIL;
+    let (cat, name, filing) = (
+        spec.index_of(Col::SignCategory),
+        spec.index_of(Col::SignName),
+        spec.index_of(Col::SignFiling),
+    );
+    let categories = &policy.categories;
+    if let Some(rows) = fill.rows.get_mut(&SheetId::SignDetail) {
+        for (k, row) in rows.iter_mut().enumerate() {
+            if k % 3 == 1 {
+                // Filed under the next category of the catalogue (P07).
+                if let Value::Text(c) = &row[cat] {
+                    let at = categories.iter().position(|x| x == c).unwrap_or(0);
+                    row[cat] = Value::Text(categories[(at + 1) % categories.len()].clone());
+                }
+            }
+            if k % 12 == 5 && row[filing] == Value::Empty {
+                // A name on neither list, with no approval (P04).
+                row[name] = text(&format!("自设工作室{k}"));
+            }
+        }
+    }
+    if i % 7 == 3 {
+        let now = number(fill, SheetId::Signs, 0, Col::SignsNow);
+        set(
+            fill,
+            SheetId::Signs,
+            0,
+            Col::SignsNow,
+            Value::Number(now + 1.0),
+        );
+    }
 }
 
 /// Returns made before their files are written side by side.

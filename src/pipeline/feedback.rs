@@ -11,7 +11,6 @@ use crate::policy::Policy;
 use crate::read::normalise::Period;
 use crate::write::feedback::{self, FeedbackInput, FeedbackOf};
 use crate::write::set::OutputSet;
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// Write `l`'s feedback workbook, with `findings`, named `of`, into `set`.
@@ -49,10 +48,9 @@ pub(crate) fn write_all(
     let target = dir.join(feedback::FOLDER);
     // (whose, file, findings): a township's judged file with its findings
     // and the Y01 of its superseded files; a Y03 or orphan file on its own.
-    let mut jobs: Vec<(FeedbackOf<'_>, &Loaded, Cow<'_, [Finding]>)> = Vec::new();
-    fn own(l: &Loaded) -> (FeedbackOf<'_>, &Loaded, Cow<'_, [Finding]>) {
-        (FeedbackOf::File(&l.file), l, Cow::Borrowed(&l.findings[..]))
-    }
+    // Each job's findings are gathered only when it runs: the findings of
+    // a month with many are held once, not twice over.
+    let mut jobs: Vec<Job<'_>> = Vec::new();
     for t in &batch.townships {
         if t.errors + t.warnings == 0 {
             continue;
@@ -62,31 +60,58 @@ pub(crate) fn write_all(
             let tied = t.files.iter().map(|i| &batch.files[*i]);
             jobs.extend(
                 tied.filter(|f| f.status == Status::Rejected)
-                    .map(|f| own(&f.loaded)),
+                    .map(|f| Job::File(&f.loaded)),
             );
             continue;
         }
-        let Some(j) = t.judged else { continue };
-        let l = &batch.files[j].loaded;
-        let mut findings = l.findings.clone();
-        for i in &t.files {
-            if batch.files[*i].status == Status::Superseded {
-                findings.extend(batch.files[*i].loaded.findings.iter().cloned());
-            }
+        if t.judged.is_some() {
+            jobs.push(Job::Township(t));
         }
-        crate::finding::sort(&mut findings);
-        let of = FeedbackOf::Township {
-            code: &t.code,
-            name: &t.name,
-            period: batch.period,
-        };
-        jobs.push((of, l, Cow::Owned(findings)));
     }
-    jobs.extend(batch.orphans.iter().map(|i| own(&batch.files[*i].loaded)));
+    jobs.extend(
+        batch
+            .orphans
+            .iter()
+            .map(|i| Job::File(&batch.files[*i].loaded)),
+    );
     jobs.par_iter()
-        .map(|(of, l, findings)| write_one(set, &target, *of, l, findings, policy, period))
+        .map(|job| match job {
+            Job::File(l) => write_one(
+                set,
+                &target,
+                FeedbackOf::File(&l.file),
+                l,
+                &l.findings,
+                policy,
+                period,
+            ),
+            Job::Township(t) => {
+                let l = &batch.files[t.judged.expect("a judged township")].loaded;
+                // The judged file's findings and the Y01 of its superseded files.
+                let mut findings = l.findings.clone();
+                for i in &t.files {
+                    if batch.files[*i].status == Status::Superseded {
+                        findings.extend(batch.files[*i].loaded.findings.iter().cloned());
+                    }
+                }
+                crate::finding::sort(&mut findings);
+                let of = FeedbackOf::Township {
+                    code: &t.code,
+                    name: &t.name,
+                    period: batch.period,
+                };
+                write_one(set, &target, of, l, &findings, policy, period)
+            }
+        })
         .collect::<anyhow::Result<Vec<_>>>()
         .map(|written| written.len())
+}
+
+/// One feedback workbook to write: a township's judged file, or a file on
+/// its own (a Y03 file, an orphan), named by the file.
+enum Job<'a> {
+    Township(&'a crate::batch::TownshipEntry),
+    File(&'a Loaded),
 }
 
 /// Write the batch's feedback workbooks under `<dir>/反馈/` as a set of

@@ -148,7 +148,13 @@ pub(super) fn write(
                 (_, false) if code => Role::Code,
                 _ => Role::General,
             };
-            write_cell(ws, r.row, col, &cell.value, looks.get(role, mark))?;
+            // A plain cell is written without a format: rust_xlsxwriter
+            // hashes the whole format of every formatted cell it stores.
+            let look = match (role, mark) {
+                (Role::General, None) => None,
+                _ => Some(looks.get(role, mark)),
+            };
+            write_cell(ws, r.row, col, &cell.value, look)?;
             if !header && !title {
                 let w = style::text_width(&cell.value.show()).min(60.0);
                 let e = widths.entry(col).or_insert(0.0);
@@ -225,26 +231,35 @@ fn write_cell(
     row: u32,
     col: u16,
     v: &CellValue,
-    f: &Format,
+    f: Option<&Format>,
 ) -> Result<(), XlsxError> {
-    match v {
-        CellValue::Text(s) => {
-            ws.write_string_with_format(row, col, style::cut_to_excel_limit(s), f)?;
-        }
-        CellValue::Number(n) if n.is_finite() => {
-            ws.write_number_with_format(row, col, *n, f)?;
+    let shown;
+    let text = match v {
+        CellValue::Number(n) | CellValue::Date(n) if n.is_finite() => {
+            match f {
+                Some(f) => ws.write_number_with_format(row, col, *n, f)?,
+                None => ws.write_number(row, col, *n)?,
+            };
+            return Ok(());
         }
         CellValue::Bool(b) => {
-            ws.write_boolean_with_format(row, col, *b, f)?;
+            match f {
+                Some(f) => ws.write_boolean_with_format(row, col, *b, f)?,
+                None => ws.write_boolean(row, col, *b)?,
+            };
+            return Ok(());
         }
-        CellValue::Date(d) if d.is_finite() => {
-            ws.write_number_with_format(row, col, *d, f)?;
-        }
+        CellValue::Text(s) => style::cut_to_excel_limit(s),
         // Error values, formulas without a saved value, non-finite numbers:
         // their text, as a string.
         other => {
-            ws.write_string_with_format(row, col, style::cut_to_excel_limit(&other.show()), f)?;
+            shown = other.show();
+            style::cut_to_excel_limit(&shown)
         }
-    }
+    };
+    match f {
+        Some(f) => ws.write_string_with_format(row, col, text, f)?,
+        None => ws.write_string(row, col, text)?,
+    };
     Ok(())
 }
