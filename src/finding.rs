@@ -256,3 +256,30 @@ mod tests {
         assert_eq!(Code::parse("Y02"), None, "Y02 is retired");
     }
 }
+
+/// How many findings of each kind a set holds, counted one way wherever a
+/// total is shown (the screen, the feedback workbook, the service's pages).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Fatal and error findings.
+    pub errors: usize,
+    /// Warnings, explained or not.
+    pub warnings: usize,
+    /// The warnings explained in 情况说明.
+    pub explained: usize,
+}
+
+impl Tally {
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Tally {
+        let mut t = Tally::default();
+        for f in findings {
+            if f.level.is_error() {
+                t.errors += 1;
+            } else {
+                t.warnings += 1;
+                t.explained += usize::from(f.explained);
+            }
+        }
+        t
+    }
+}

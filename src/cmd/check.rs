@@ -2,7 +2,7 @@
 //! findings grouped by file, optionally write feedback workbooks.
 
 use super::Outcome;
-use crate::finding::{Code, Finding, Level};
+use crate::finding::{Code, Finding, Level, Tally};
 use crate::model::Loaded;
 use crate::pipeline::{self, Checker};
 use crate::policy::Policy;
@@ -177,9 +177,11 @@ struct Total {
 impl Total {
     fn add(&mut self, l: &Loaded) {
         self.files += 1;
-        let errors = l.findings.iter().filter(|f| f.level.is_error()).count();
+        let Tally {
+            errors, warnings, ..
+        } = Tally::of(&l.findings);
         self.errors += errors;
-        self.warnings += l.findings.len() - errors;
+        self.warnings += warnings;
         if l.own_output.is_some() {
             self.skipped += 1;
         } else if l.is_fatal() {
@@ -264,16 +266,9 @@ fn print_text(
             kind.marker()
         );
     }
-    let errors = loaded
-        .findings
-        .iter()
-        .filter(|f| f.level.is_error())
-        .count();
-    let warnings = loaded
-        .findings
-        .iter()
-        .filter(|f| f.level == Level::Warning)
-        .count();
+    let Tally {
+        errors, warnings, ..
+    } = Tally::of(&loaded.findings);
     let who = match &loaded.cover {
         Some(c) => match (&c.township, &c.township_code) {
             (Some(n), Some(code)) => format!("({n} {code})"),

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub(crate) use crate::finding::{Finding, Level};
+pub(crate) use crate::finding::Finding;
 pub(crate) use crate::pipeline::Progress;
 pub use crate::read::normalise::Period as Month;
 

@@ -91,21 +91,10 @@ impl Service {
         );
         let findings: Vec<serde_json::Value> =
             loaded.findings.iter().map(engine::finding_json).collect();
-        let errors = loaded
-            .findings
-            .iter()
-            .filter(|f| f.level.is_error())
-            .count();
-        let warnings = loaded
-            .findings
-            .iter()
-            .filter(|f| f.level == engine::Level::Warning && !f.explained)
-            .count();
-        let explained = loaded
-            .findings
-            .iter()
-            .filter(|f| f.level == engine::Level::Warning && f.explained)
-            .count();
+        let tally = crate::finding::Tally::of(&loaded.findings);
+        let (errors, explained) = (tally.errors, tally.explained);
+        // The service shows the warnings still to look at beside those explained.
+        let warnings = tally.warnings - explained;
         let cover_code = engine::cover_code(&loaded).map(str::to_string);
         let refusal = if errors > 0 {
             Some(

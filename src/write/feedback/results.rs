@@ -4,7 +4,7 @@
 //! yellow), the message wrapped so it prints on the page, and the value
 //! found.
 
-use crate::finding::{Finding, Level};
+use crate::finding::{Finding, Level, Tally};
 use crate::schema::{cell_ref, col_letters};
 use crate::write::columns;
 use crate::write::grid::ColFmt;
@@ -76,13 +76,12 @@ pub(super) fn write(ws: &mut Worksheet, r: &Results) -> Result<(), XlsxError> {
     ws.set_row_height(TITLE_ROW, 28.0)?;
 
     let order = r.order;
-    let errors = order.iter().filter(|f| f.level.is_error()).count();
+    let Tally {
+        errors,
+        warnings,
+        explained,
+    } = Tally::of(order.iter().copied());
     let fatal = order.iter().filter(|f| f.level == Level::Fatal).count();
-    let warnings = order.len() - errors;
-    let explained = order
-        .iter()
-        .filter(|f| !f.level.is_error() && f.explained)
-        .count();
     let mut summary = format!("共 {} 条:错误 {errors} 条", order.len());
     if fatal > 0 {
         summary.push_str(&format!("(其中无法读取 {fatal} 条)"));
