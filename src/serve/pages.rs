@@ -245,7 +245,7 @@ async fn home(State(app): St, who: Who) -> Result<Response, PageFail> {
         }
         div.card {
             h2 { "1. 下载本月模板" }
-            p { "模板已预填县名、乡镇名称和代码、报送月份,以及名册中本乡镇的各村(社区)。" }
+            p { "模板已预填县名、乡镇名称和代码、报送月份和名册中本乡镇的各村(社区);县里有本乡镇上月报表的,各村的清理前标牌数和标牌明细已从中带入(灰色底纹),请核对后只改有变化的。" }
             p { a.button href="/template" { "下载 " (board.period) " 月报模板" } }
         }
         div.card {

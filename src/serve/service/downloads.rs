@@ -90,7 +90,7 @@ impl Service {
                 .map_err(|e| Fail::not_found(format!("没有反馈工作簿({e})"))),
             _ => Err(Fail::not_found("没有这种汇总结果")),
         };
-        if r.is_ok() {
+        if let Ok((name, _)) = &r {
             self.audit(
                 Some(s),
                 None,
@@ -99,7 +99,7 @@ impl Service {
                 None,
                 Some(&p.to_string()),
                 None,
-                kind,
+                name,
             );
         }
         r

@@ -184,7 +184,11 @@ impl Service {
             None,
             Some(&period.to_string()),
             None,
-            &format!("{state}:{summary}"),
+            // The log is read by the county clerk: the outcome in words.
+            &match state {
+                "done" => format!("完成:{summary}"),
+                _ => summary.clone(),
+            },
         );
         let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(j) = jobs.get_mut(&id) {
