@@ -240,6 +240,33 @@ pub(crate) fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
 
+/// How many findings of each kind a set holds, counted one way wherever a
+/// total is shown (the screen, the feedback workbook, the service's pages).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Tally {
+    /// Fatal and error findings.
+    pub(crate) errors: usize,
+    /// Warnings, explained or not.
+    pub(crate) warnings: usize,
+    /// The warnings explained in 情况说明.
+    pub(crate) explained: usize,
+}
+
+impl Tally {
+    pub(crate) fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Tally {
+        let mut t = Tally::default();
+        for f in findings {
+            if f.level.is_error() {
+                t.errors += 1;
+            } else {
+                t.warnings += 1;
+                t.explained += usize::from(f.explained);
+            }
+        }
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,31 +282,25 @@ mod tests {
         assert_eq!(Code::H02.level(), Level::Error);
         assert_eq!(Code::parse("Y02"), None, "Y02 is retired");
     }
-}
 
-/// How many findings of each kind a set holds, counted one way wherever a
-/// total is shown (the screen, the feedback workbook, the service's pages).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Tally {
-    /// Fatal and error findings.
-    pub errors: usize,
-    /// Warnings, explained or not.
-    pub warnings: usize,
-    /// The warnings explained in 情况说明.
-    pub explained: usize,
-}
-
-impl Tally {
-    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Tally {
-        let mut t = Tally::default();
-        for f in findings {
-            if f.level.is_error() {
-                t.errors += 1;
-            } else {
-                t.warnings += 1;
-                t.explained += usize::from(f.explained);
+    #[test]
+    fn a_tally_counts_fatal_as_error_and_explained_among_warnings() {
+        let mut explained = Finding::new(Code::P03, "负面清单标牌");
+        explained.explained = true;
+        let findings = [
+            Finding::new(Code::S06, "疑似压缩炸弹"),
+            Finding::new(Code::P01, "勾稽不平"),
+            Finding::new(Code::P07, "类别不符"),
+            explained,
+        ];
+        assert_eq!(
+            Tally::of(&findings),
+            Tally {
+                errors: 2,
+                warnings: 2,
+                explained: 1
             }
-        }
-        t
+        );
+        assert_eq!(Tally::of(&findings[..0]), Tally::default());
     }
 }

@@ -64,8 +64,8 @@ pub(crate) fn write_all(
             );
             continue;
         }
-        if t.judged.is_some() {
-            jobs.push(Job::Township(t));
+        if let Some(j) = t.judged {
+            jobs.push(Job::Township(t, &batch.files[j].loaded));
         }
     }
     jobs.extend(
@@ -85,8 +85,7 @@ pub(crate) fn write_all(
                 policy,
                 period,
             ),
-            Job::Township(t) => {
-                let l = &batch.files[t.judged.expect("a judged township")].loaded;
+            Job::Township(t, l) => {
                 // The judged file's findings and the Y01 of its superseded files.
                 let mut findings = l.findings.clone();
                 for i in &t.files {
@@ -110,7 +109,8 @@ pub(crate) fn write_all(
 /// One feedback workbook to write: a township's judged file, or a file on
 /// its own (a Y03 file, an orphan), named by the file.
 enum Job<'a> {
-    Township(&'a crate::batch::TownshipEntry),
+    /// The township and its judged file.
+    Township(&'a crate::batch::TownshipEntry, &'a Loaded),
     File(&'a Loaded),
 }
 

@@ -156,7 +156,11 @@ pub(super) fn write(
             };
             write_cell(ws, r.row, col, &cell.value, look)?;
             if !header && !title {
-                let w = style::text_width(&cell.value.show()).min(60.0);
+                let w = match &cell.value {
+                    CellValue::Text(s) => style::text_width(s),
+                    v => style::text_width(&v.show()),
+                }
+                .min(60.0);
                 let e = widths.entry(col).or_insert(0.0);
                 *e = e.max(w);
             }
