@@ -106,6 +106,7 @@ impl Batch {
     }
 
     /// Every finding that is reported, in output order.
+    #[cfg(test)]
     pub(crate) fn findings(&self) -> Vec<Finding> {
         let mut all: Vec<Finding> = self
             .files

@@ -131,7 +131,7 @@ impl Serialize for Code {
 
 /// Where in a workbook a finding points, for sorting and for the feedback
 /// workbook: sheet order (template order), 0-based row and column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Pos {
     pub sheet_order: u8,
     pub row: u32,
@@ -139,7 +139,7 @@ pub struct Pos {
 }
 
 /// One finding: what, where, and how to fix it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Finding {
     pub file: String,
     pub township: Option<String>,

@@ -11,15 +11,36 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// Read files in parallel; `tick` is called once per file read.
+/// Read files in parallel; `tick` is called once per file read. `early`,
+/// when given, sees each file with its cells (`Loaded::raw`) before they
+/// are dropped, and says whether it has left the file's findings complete
+/// (checked as [`check_and_decide`] would).
 pub(crate) fn read_files(
     pool: &rayon::ThreadPool,
     paths: &[PathBuf],
     policy: &Policy,
     period: Option<Period>,
     tick: &(dyn Fn() + Sync),
-) -> Vec<Loaded> {
-    read_each(pool, paths, policy, period, tick, |_| {})
+    early: Option<&(dyn Fn(&mut Loaded) -> bool + Sync)>,
+) -> Vec<(Loaded, bool)> {
+    pool.install(|| {
+        paths
+            .par_iter()
+            .map(|p| {
+                let read = match early {
+                    Some(see) => {
+                        let mut l = crate::read::read_file(p, policy, period);
+                        let checked = see(&mut l);
+                        l.raw = Default::default();
+                        (l, checked)
+                    }
+                    None => (crate::read::read_file_lean(p, policy, period), false),
+                };
+                tick();
+                read
+            })
+            .collect()
+    })
 }
 
 /// Read a previous period's files in parallel, each return cut to what
@@ -32,27 +53,14 @@ pub(crate) fn read_previous_files(
     policy: &Policy,
     tick: &(dyn Fn() + Sync),
 ) -> Vec<Loaded> {
-    read_each(pool, paths, policy, None, tick, |l| {
-        if let Some(ret) = &mut l.ret {
-            ret.keep_for_comparison();
-        }
-    })
-}
-
-fn read_each(
-    pool: &rayon::ThreadPool,
-    paths: &[PathBuf],
-    policy: &Policy,
-    period: Option<Period>,
-    tick: &(dyn Fn() + Sync),
-    then: impl Fn(&mut Loaded) + Sync,
-) -> Vec<Loaded> {
     pool.install(|| {
         paths
             .par_iter()
             .map(|p| {
-                let mut loaded = crate::read::read_file_lean(p, policy, period);
-                then(&mut loaded);
+                let mut loaded = crate::read::read_file_lean(p, policy, None);
+                if let Some(ret) = &mut loaded.ret {
+                    ret.keep_for_comparison();
+                }
                 tick();
                 loaded
             })
@@ -84,32 +92,56 @@ pub(crate) struct Setup<'a> {
     pub include_errors: bool,
 }
 
-/// Run the single-return rules over every file (in parallel), then decide
-/// the period's statuses (Y01/Y03).
+impl Setup<'_> {
+    /// Whether the rules look at where the period's other returns place a
+    /// village ([`Context::placements`]): only without a roster, for V06.
+    /// Otherwise a file can be checked on its own as soon as it is read.
+    pub(crate) fn placements_matter(&self) -> bool {
+        self.roster.is_none()
+    }
+
+    /// What the rules see beside `loaded`: its township's baseline, and
+    /// where the other returns place each village (when known).
+    pub(crate) fn context<'x>(
+        &'x self,
+        loaded: &Loaded,
+        baselines: &'x BTreeMap<String, &'x Return>,
+        placements: Option<&'x rules::Placements>,
+    ) -> Context<'x> {
+        Context {
+            policy: self.policy,
+            office_code: Some(self.office_code),
+            roster: self.roster,
+            previous: loaded
+                .township_code()
+                .and_then(|c| baselines.get(c))
+                .copied(),
+            placements,
+        }
+    }
+}
+
+/// Run the single-return rules over every file not yet checked (in
+/// parallel), then decide the period's statuses (Y01/Y03).
 pub(crate) fn check_and_decide(
     pool: &rayon::ThreadPool,
-    mut files: Vec<Loaded>,
+    files: Vec<(Loaded, bool)>,
     setup: &Setup,
     expected: &[Expected],
     baselines: &BTreeMap<String, &Return>,
 ) -> Batch {
-    let placements = rules::placements(files.iter());
+    let placements = rules::placements(files.iter().map(|(l, _)| l));
+    let mut files = files;
     pool.install(|| {
-        files.par_iter_mut().for_each(|loaded| {
-            let previous = loaded
-                .township_code()
-                .and_then(|c| baselines.get(c))
-                .copied();
-            let ctx = Context {
-                policy: setup.policy,
-                office_code: Some(setup.office_code),
-                roster: setup.roster,
-                previous,
-                placements: Some(&placements),
-            };
-            rules::check_loaded(loaded, &ctx);
-        })
+        files
+            .par_iter_mut()
+            .filter(|(_, checked)| !checked)
+            .for_each(|(loaded, _)| {
+                let ctx = setup.context(loaded, baselines, Some(&placements));
+                rules::check_loaded(loaded, &ctx);
+            })
     });
+    let files = files.into_iter().map(|(l, _)| l).collect();
     batch::decide(setup.period, files, expected, setup.include_errors)
 }
 

@@ -11,7 +11,10 @@ use crate::policy::Policy;
 use crate::read::normalise::Period;
 use crate::write::feedback::{self, FeedbackInput, FeedbackOf};
 use crate::write::set::OutputSet;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Write `l`'s feedback workbook, with `findings`, named `of`, into `set`.
 fn write_one(
@@ -42,6 +45,7 @@ pub(crate) fn write_all(
     dir: &Path,
     batch: &Batch,
     policy: &Policy,
+    early: Option<&Early>,
 ) -> anyhow::Result<usize> {
     use rayon::prelude::*;
     let period = Some(batch.period);
@@ -74,17 +78,19 @@ pub(crate) fn write_all(
             .iter()
             .map(|i| Job::File(&batch.files[*i].loaded)),
     );
+    // A workbook written while reading, with exactly these findings, is
+    // the one this would write: it is taken as it is.
+    let write = |of: FeedbackOf<'_>, l: &Loaded, findings: &[Finding]| {
+        if let Some(tmp) = early.and_then(|e| e.take(l, findings)) {
+            let path = target.join(feedback::file_name(of));
+            set.adopt(tmp, &path);
+            return Ok(path);
+        }
+        write_one(set, &target, of, l, findings, policy, period)
+    };
     jobs.par_iter()
         .map(|job| match job {
-            Job::File(l) => write_one(
-                set,
-                &target,
-                FeedbackOf::File(&l.file),
-                l,
-                &l.findings,
-                policy,
-                period,
-            ),
+            Job::File(l) => write(FeedbackOf::File(&l.file), l, &l.findings),
             Job::Township(t, l) => {
                 // The judged file's findings and the Y01 of its superseded files.
                 let mut findings = l.findings.clone();
@@ -99,11 +105,112 @@ pub(crate) fn write_all(
                     name: &t.name,
                     period: batch.period,
                 };
-                write_one(set, &target, of, l, &findings, policy, period)
+                write(of, l, &findings)
             }
         })
         .collect::<anyhow::Result<Vec<_>>>()
         .map(|written| written.len())
+}
+
+/// Feedback workbooks written while the returns are read. A return's cells
+/// are in memory then, so its feedback workbook is made from them with the
+/// findings the return's own checks give, instead of the file being read a
+/// second time once the period is decided. The workbook is kept when the
+/// findings its feedback ends up with are exactly those — for most files
+/// they are; where they are not (a Y01 of a superseded file joins them, say)
+/// it is dropped and written again from the file. The same writer makes
+/// it from the same cells and findings either way, so the workbook is the
+/// same.
+pub(crate) struct Early {
+    /// `<output>/反馈/`.
+    dir: PathBuf,
+    period: Period,
+    /// Return file → (temporary workbook, digest of its findings).
+    staged: Mutex<HashMap<PathBuf, (PathBuf, [u8; 32])>>,
+}
+
+impl Early {
+    pub(crate) fn new(output: &Path, period: Period) -> Early {
+        Early {
+            dir: output.join(feedback::FOLDER),
+            period,
+            staged: Mutex::default(),
+        }
+    }
+
+    /// Write `l`'s feedback workbook with `findings` to a temporary file, if
+    /// it has any. A failure only means it is written later, where any
+    /// error is reported.
+    pub(crate) fn write(&self, l: &Loaded, findings: &[Finding], policy: &Policy) {
+        use crate::write::atomic;
+        if findings.is_empty() || std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let input = FeedbackInput {
+            raw: &l.raw,
+            ret: l.ret.as_ref(),
+            findings,
+            title: &l.file,
+            period: Some(self.period),
+            policy,
+        };
+        let Ok(mut wb) = feedback::build(&input) else {
+            return;
+        };
+        let near = self
+            .dir
+            .join(feedback::file_name(FeedbackOf::File(&l.file)));
+        let Ok(tmp) = atomic::stage(&near, |f| atomic::stream_workbook(&mut wb, f)) else {
+            return;
+        };
+        if let Ok(mut staged) = self.staged.lock() {
+            if let Some((old, _)) = staged.insert(l.path.clone(), (tmp, digest(findings))) {
+                let _ = std::fs::remove_file(old);
+            }
+        }
+    }
+
+    /// The temporary workbook of `l`, if it was written with exactly
+    /// `findings`; one written with others is removed.
+    fn take(&self, l: &Loaded, findings: &[Finding]) -> Option<PathBuf> {
+        let (tmp, d) = self.staged.lock().ok()?.remove(&l.path)?;
+        if d == digest(findings) {
+            Some(tmp)
+        } else {
+            let _ = std::fs::remove_file(tmp);
+            None
+        }
+    }
+}
+
+impl Drop for Early {
+    /// The workbooks no township's feedback took are removed.
+    fn drop(&mut self) {
+        if let Ok(staged) = self.staged.get_mut() {
+            for (_, (tmp, _)) in staged.drain() {
+                let _ = std::fs::remove_file(tmp);
+            }
+        }
+    }
+}
+
+/// A digest of findings, every field of each.
+fn digest(findings: &[Finding]) -> [u8; 32] {
+    use std::hash::{Hash, Hasher};
+    /// SHA-256 under `Hash`, which feeds every field (strings with their
+    /// ends marked).
+    struct Feed(Sha256);
+    impl Hasher for Feed {
+        fn write(&mut self, bytes: &[u8]) {
+            self.0.update(bytes);
+        }
+        fn finish(&self) -> u64 {
+            0
+        }
+    }
+    let mut feed = Feed(Sha256::new());
+    findings.hash(&mut feed);
+    feed.0.finalize().into()
 }
 
 /// One feedback workbook to write: a township's judged file, or a file on
@@ -119,7 +226,7 @@ enum Job<'a> {
 pub fn write_feedback(dir: &Path, batch: &Batch, policy: &Policy) -> anyhow::Result<usize> {
     let mut set = OutputSet::new();
     set.own_folder(&dir.join(feedback::FOLDER));
-    let n = write_all(&set, dir, batch, policy)?;
+    let n = write_all(&set, dir, batch, policy, None)?;
     set.commit()?;
     Ok(n)
 }

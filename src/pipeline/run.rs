@@ -3,10 +3,12 @@
 //! side by side. `consolidate`, `tiers` and the reporting service all run
 //! it; they differ only in which workbooks they ask for.
 
+use super::feedback::Early;
 use super::plan::Plan;
 use super::report::{self, Report};
 use crate::batch::{Batch, Expected};
 use crate::ingest::{self, Setup};
+use crate::model::Loaded;
 use crate::rating::{self, TierInput, Tiers};
 use crate::scores::CountyScores;
 use crate::timings::{timed, Timings};
@@ -76,6 +78,16 @@ fn expected(plan: &Plan, previous: Option<&Batch>) -> Vec<Expected> {
 /// Read both periods in parallel, check this period's returns against the
 /// previous one and decide every file's and township's status.
 pub fn ingest(plan: Plan, progress: &dyn Progress) -> anyhow::Result<Consolidation> {
+    ingest_writing(plan, progress, None)
+}
+
+/// [`ingest`]; with `early`, each return's feedback workbook is written
+/// while its cells are in memory ([`Early`]).
+fn ingest_writing(
+    plan: Plan,
+    progress: &dyn Progress,
+    early: Option<&Early>,
+) -> anyhow::Result<Consolidation> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = plan.jobs {
         builder = builder.num_threads(n.max(1));
@@ -85,26 +97,6 @@ pub fn ingest(plan: Plan, progress: &dyn Progress) -> anyhow::Result<Consolidati
     progress.reading(total);
     let tick = || progress.read_one();
     let mut timings = Timings::default();
-    let (previous, current) = timings.time("读取报表", || {
-        let previous = plan.previous.as_ref().map(|(p, files)| {
-            let loaded = ingest::read_previous_files(&pool, files, &plan.policy, &tick);
-            (p, loaded)
-        });
-        let current =
-            ingest::read_files(&pool, &plan.returns, &plan.policy, Some(plan.period), &tick);
-        (previous, current)
-    });
-    let previous_batch = previous.map(|(p, loaded)| {
-        // Without a roster the previous period's own townships are expected.
-        let exp = expected(&plan, None);
-        ingest::decide_previous(*p, loaded, &exp)
-    });
-    let baselines = previous_batch
-        .as_ref()
-        .map(ingest::baselines)
-        .unwrap_or_default();
-    progress.read_done();
-    let exp = expected(&plan, previous_batch.as_ref());
     let setup = Setup {
         policy: &plan.policy,
         office_code: &plan.county.code,
@@ -112,6 +104,51 @@ pub fn ingest(plan: Plan, progress: &dyn Progress) -> anyhow::Result<Consolidati
         period: plan.period,
         include_errors: plan.include_errors,
     };
+    // The previous period first: this period's returns are checked against
+    // it as they are read, for their early feedback workbooks.
+    let (previous_batch, current) = timings.time("读取报表", || {
+        let previous = plan.previous.as_ref().map(|(p, files)| {
+            let loaded = ingest::read_previous_files(&pool, files, &plan.policy, &tick);
+            // Without a roster the previous period's own townships are expected.
+            ingest::decide_previous(*p, loaded, &expected(&plan, None))
+        });
+        let baselines = previous.as_ref().map(ingest::baselines).unwrap_or_default();
+        // Each return is checked as it is read (with everything the rules
+        // see, or all but where the other returns place its villages) and
+        // its feedback workbook written from its cells.
+        let write_early = early.map(|e| {
+            let baselines = &baselines;
+            let setup = &setup;
+            move |l: &mut Loaded| {
+                let ctx = setup.context(l, baselines, None);
+                let found = crate::rules::completed(l, &ctx);
+                e.write(l, &found, setup.policy);
+                let complete = !setup.placements_matter();
+                if complete {
+                    l.findings = found;
+                }
+                complete
+            }
+        });
+        let see = write_early
+            .as_ref()
+            .map(|f| f as &(dyn Fn(&mut Loaded) -> bool + Sync));
+        let current = ingest::read_files(
+            &pool,
+            &plan.returns,
+            &plan.policy,
+            Some(plan.period),
+            &tick,
+            see,
+        );
+        (previous, current)
+    });
+    let baselines = previous_batch
+        .as_ref()
+        .map(ingest::baselines)
+        .unwrap_or_default();
+    progress.read_done();
+    let exp = expected(&plan, previous_batch.as_ref());
     let mut batch = timings.time("校验", || {
         ingest::check_and_decide(&pool, current, &setup, &exp, &baselines)
     });
@@ -167,10 +204,13 @@ pub fn run(plan: Plan, job: Job, progress: &dyn Progress) -> anyhow::Result<Repo
     let _lock = Lock::take(&plan.output)?;
     atomic::remove_stale_temp_files(&plan.output);
     let output = plan.output.clone();
-    let c = ingest(plan, progress)?;
     match job {
-        Job::Consolidate => consolidate(c, &output),
-        Job::Tiers => tiers_only(c, &output),
+        Job::Consolidate => {
+            let early = Early::new(&output, plan.period);
+            let c = ingest_writing(plan, progress, Some(&early))?;
+            consolidate(c, &output, &early)
+        }
+        Job::Tiers => tiers_only(ingest(plan, progress)?, &output),
     }
 }
 
@@ -217,7 +257,7 @@ fn tiers_only(c: Consolidation, output: &Path) -> anyhow::Result<Report> {
     })
 }
 
-fn consolidate(mut c: Consolidation, output: &Path) -> anyhow::Result<Report> {
+fn consolidate(mut c: Consolidation, output: &Path, early: &Early) -> anyhow::Result<Report> {
     let mut timings = std::mem::take(&mut c.timings);
     // The previous period is wanted only by 环比 and, without a roster (its
     // villages are then expected), by the rating. Both are made here, before
@@ -315,8 +355,9 @@ fn consolidate(mut c: Consolidation, output: &Path) -> anyhow::Result<Report> {
                     .transpose()
             })
         });
-        let fed =
-            s.spawn(|| timed(|| super::feedback::write_all(set, output, &c.batch, &c.plan.policy)));
+        let fed = s.spawn(|| {
+            timed(|| super::feedback::write_all(set, output, &c.batch, &c.plan.policy, Some(early)))
+        });
         let county = timed(|| crate::write::county::write_into(&county, output, set));
         (county, join(tier), join(fed))
     });

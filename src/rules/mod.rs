@@ -156,16 +156,24 @@ pub(crate) fn check(ret: &Return, ctx: &Context) -> Vec<Finding> {
 /// Complete a loaded file's findings: run the rules over its return, mark
 /// explained warnings, stamp file and township, and sort.
 pub fn check_loaded(loaded: &mut crate::model::Loaded, ctx: &Context) {
+    loaded.findings = completed(loaded, ctx);
+}
+
+/// The findings [`check_loaded`] would leave on `loaded`, leaving it as it
+/// is.
+pub(crate) fn completed(loaded: &crate::model::Loaded, ctx: &Context) -> Vec<Finding> {
+    let mut all = loaded.findings.clone();
     if let Some(ret) = &loaded.ret {
         let mut found = check(ret, ctx);
         for f in &mut found {
             f.file = loaded.file.clone();
             f.township = ret.cover.township_code.clone();
         }
-        loaded.findings.extend(found);
-        crate::read::apply_explanations(&mut loaded.findings, &ret.explanations);
+        all.extend(found);
+        crate::read::apply_explanations(&mut all, &ret.explanations);
     }
-    crate::finding::sort(&mut loaded.findings);
+    crate::finding::sort(&mut all);
+    all
 }
 
 #[cfg(test)]

@@ -525,6 +525,33 @@ pub(crate) fn shown_width(fmt: ColFmt, cell: CellRef<'_>, buf: &mut String) -> f
     buf.len() as f64
 }
 
+/// The most lines a wrapped row is made tall enough for.
+const MAX_LINES: u8 = 20;
+
+/// The height of a row of `lines` lines: one line is Excel's default.
+fn line_height(lines: u8) -> f64 {
+    if lines <= 1 {
+        15.0
+    } else {
+        16.0 * lines as f64 + 2.0
+    }
+}
+
+/// How many lines each row of `range` needs for its wrapped cells.
+fn row_lines(table: &dyn Grid, range: Range<usize>) -> Vec<u8> {
+    let mut lines = vec![1u8; range.len()];
+    for (c, fmt) in table.cols().iter().enumerate() {
+        let ColFmt::Wrap(w) = fmt else { continue };
+        for (l, cell) in lines.iter_mut().zip(table.column(c, range.clone())) {
+            if let CellRef::Text(s) = cell {
+                let n = style::wrapped_lines(s, *w).min(MAX_LINES as u32) as u8;
+                *l = (*l).max(n);
+            }
+        }
+    }
+    lines
+}
+
 /// Write rows `range` of a table with its header at `top`: header styled
 /// and frozen, autofilter over the table, widths that fit. Rows are written
 /// in order (constant-memory sheets need that); a column's format is set
@@ -575,14 +602,22 @@ pub(crate) fn write_table(
     }
     ws.set_row_height(top, 16.0 * header_lines as f64 + 6.0)?;
 
-    let wraps: Vec<f64> = table
-        .cols()
-        .iter()
-        .map(|c| match c {
-            ColFmt::Wrap(w) => *w,
-            _ => 0.0,
-        })
-        .collect();
+    // A row of wrapped text is as tall as its lines. The commonest height
+    // is made the sheet's default, so that only the other rows carry a
+    // height of their own: rust_xlsxwriter keeps a record of every such row
+    // until the sheet is done, and a 校验问题 of tens of thousands of
+    // findings, nearly all two lines long, would hold tens of MB of them.
+    let lines = row_lines(table, range.clone());
+    let mut count = [0usize; MAX_LINES as usize + 1];
+    for l in &lines {
+        count[*l as usize] += 1;
+    }
+    let common = (1..=MAX_LINES)
+        .max_by_key(|l| (count[*l as usize], std::cmp::Reverse(*l)))
+        .unwrap_or(1);
+    if common > 1 {
+        ws.set_default_row_height(line_height(common));
+    }
     let mut columns: Vec<Column<'_>> = (0..ncols).map(|c| table.column(c, range.clone())).collect();
     let mut cells: Vec<CellRef<'_>> = Vec::with_capacity(ncols);
     for (k, i) in range.clone().enumerate() {
@@ -593,21 +628,10 @@ pub(crate) fn write_table(
                 .iter_mut()
                 .map(|it| it.next().unwrap_or(CellRef::Blank)),
         );
-        let lines = cells
-            .iter()
-            .zip(&wraps)
-            .filter(|(_, w)| **w > 0.0)
-            .map(|(cell, w)| match cell {
-                CellRef::Text(s) => style::wrapped_lines(s, *w),
-                _ => 1,
-            })
-            .max()
-            .unwrap_or(1)
-            .min(20);
         // A row's height goes before its cells (constant-memory sheets
         // write a row out when the next one starts).
-        if lines > 1 {
-            ws.set_row_height(row, 16.0 * lines as f64 + 2.0)?;
+        if lines[k] != common {
+            ws.set_row_height(row, line_height(lines[k]))?;
         }
         let is_bold = table.is_bold(i);
         for (c, (cell, fmt)) in cells.iter().zip(table.cols()).enumerate() {
@@ -635,4 +659,70 @@ pub(crate) fn write_table(
     ws.autofilter(top, 0, top + filtered as u32, last_col)?;
     ws.set_freeze_panes(top + 1, table.freeze_cols())?;
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `<sheetFormatPr>` and the `<row>` tags of a table's sheet.
+    fn rows_xml(table: &Table) -> (String, Vec<String>) {
+        let mut wb = Workbook::new();
+        let looks = Looks::new();
+        // As the long tables are written: in constant-memory mode.
+        let ws = wb.add_worksheet_with_constant_memory().unwrap();
+        write_table(ws, 0, table, 0..table.len(), &looks).unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(),
+            &mut xml,
+        )
+        .unwrap();
+        let tag = |from: usize| xml[from..from + xml[from..].find('>').unwrap() + 1].to_string();
+        let format = tag(xml.find("<sheetFormatPr").unwrap());
+        let rows = xml.match_indices("<row ").map(|(i, _)| tag(i)).collect();
+        (format, rows)
+    }
+
+    fn table(messages: &[&str]) -> Table {
+        let mut t = Table::new(&["规则编号", "说明"]);
+        for m in messages {
+            t.push(vec![Cell::text("P07"), Cell::text(*m)], false);
+        }
+        t
+    }
+
+    #[test]
+    fn rows_are_as_tall_as_their_wrapped_text_and_the_commonest_height_is_the_default() {
+        // 说明 wraps at 60 units: 40 CJK characters take two lines, 80 three.
+        let two = "类".repeat(40);
+        let three = "类".repeat(80);
+        let (format, rows) = rows_xml(&table(&[&two, "短", &two, &three, &two]));
+        // 34 points (two lines of 16 and 2) is 45 pixels, which Excel stores
+        // as 33.75 points.
+        assert_eq!(
+            format,
+            r#"<sheetFormatPr defaultRowHeight="33.75" customHeight="1"/>"#
+        );
+        assert_eq!(
+            rows,
+            [
+                r#"<row r="1" ht="21.75" customHeight="1">"#,
+                r#"<row r="2" ht="33.75" customHeight="1">"#,
+                r#"<row r="3" ht="15" customHeight="1">"#,
+                r#"<row r="4" ht="33.75" customHeight="1">"#,
+                r#"<row r="5" ht="50.25" customHeight="1">"#,
+                r#"<row r="6" ht="33.75" customHeight="1">"#,
+            ]
+        );
+        // One-line rows the most common: Excel's default, no height of
+        // their own.
+        let (format, rows) = rows_xml(&table(&["短", &two, "短"]));
+        assert_eq!(format, r#"<sheetFormatPr defaultRowHeight="15"/>"#);
+        assert_eq!(rows[1], r#"<row r="2">"#);
+        assert_eq!(rows[2], r#"<row r="3" ht="33.75" customHeight="1">"#);
+        assert_eq!(rows[3], r#"<row r="4">"#);
+    }
 }

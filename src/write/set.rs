@@ -53,6 +53,12 @@ impl OutputSet {
         Ok(())
     }
 
+    /// Take a temporary file written elsewhere (in the folder of `path`)
+    /// into the set, for `path`.
+    pub(crate) fn adopt(&self, tmp: PathBuf, path: &Path) {
+        self.push(tmp, path);
+    }
+
     fn push(&self, tmp: PathBuf, path: &Path) {
         // A poisoned lock means another writer panicked: the run is over.
         if let Ok(mut s) = self.staged.lock() {

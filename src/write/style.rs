@@ -143,13 +143,18 @@ pub(crate) fn is_wide(c: char) -> bool {
 /// Display width of a text in Excel's column units: CJK and full-width
 /// characters count 2, everything else 1. The widest line counts.
 pub(crate) fn text_width(s: &str) -> f64 {
+    // Most cells are one line of ASCII (codes, figures): one per byte.
+    if s.is_ascii() && !s.contains('\n') {
+        return s.len() as f64;
+    }
     s.lines()
         .map(|line| {
             line.chars()
-                .map(|c| if is_wide(c) { 2.0 } else { 1.0 })
-                .sum::<f64>()
+                .map(|c| if is_wide(c) { 2 } else { 1 })
+                .sum::<u32>()
         })
-        .fold(0.0, f64::max)
+        .max()
+        .unwrap_or(0) as f64
 }
 
 /// A column width that fits the widest of `texts`, plus a little padding,
@@ -222,6 +227,7 @@ mod tests {
         assert_eq!(text_width("服务场所面积(㎡)"), 16.0);
         assert_eq!(text_width("１２"), 4.0);
         assert_eq!(text_width("第一行\nab"), 6.0);
+        assert_eq!(text_width("ab\ncdef"), 4.0);
     }
 
     #[test]

@@ -586,3 +586,64 @@ fn a_county_workbook_that_cannot_be_written_leaves_the_previous_set_whole() {
     );
     assert!(tree(&out) == before, "the previous set is byte-identical");
 }
+
+/// The feedback workbooks `consolidate` writes under `out/反馈`, by name,
+/// and any hidden (temporary) file left there.
+fn feedback_files(out: &Path) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut hidden = Vec::new();
+    for e in std::fs::read_dir(out.join("反馈")).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            hidden.push(name);
+        } else {
+            files.push((name, std::fs::read(e.path()).unwrap()));
+        }
+    }
+    files.sort();
+    (files, hidden)
+}
+
+/// `consolidate` writes a township's feedback workbook while its return is
+/// read, and keeps it only when the township's findings are the same in
+/// the end; otherwise (a superseded file's Y01 joins them) it writes it
+/// again from the file. Either way the workbook is byte for byte the one
+/// written from the file after the period is decided.
+#[test]
+fn feedback_written_while_reading_is_the_one_written_from_the_file() {
+    let w = Workdir::new();
+    let samples = w.path("示范县");
+    copy_samples(&samples);
+    let old = dated(base(), 20);
+    let new = with_wall_rules(dated(base(), 25), 1.0);
+    let ws = workspace(&w, &[("a_初稿.xlsx", &old), ("b_终稿.xlsx", &new)], true);
+    for (dir, n) in [(&samples, 6), (&ws, 1)] {
+        let out = dir.join("输出/2024-06");
+        let o = w.run(&["consolidate", dir.to_str().unwrap(), "--period", "2024-06"]);
+        assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+        let (early, hidden) = feedback_files(&out);
+        assert_eq!(early.len(), n);
+        assert!(hidden.is_empty(), "temporary files left: {hidden:?}");
+
+        let c = run_lib(&args(dir));
+        let late = w.path("late");
+        let _ = std::fs::remove_dir_all(&late);
+        let written = pipeline::write_feedback(&late, &c.batch, &c.plan.policy).unwrap();
+        assert_eq!(written, n);
+        let (late, _) = feedback_files(&late);
+        let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&early), names(&late));
+        for ((name, a), (_, b)) in early.iter().zip(&late) {
+            assert!(a == b, "{name}: the early workbook differs");
+        }
+    }
+    // The township of the Y01 workspace: its judged file's workbook lists
+    // the superseded file's Y01 with its own findings.
+    let fb = ws.join("输出/2024-06/反馈/990101103_白砂镇_2024-06.xlsx");
+    let cells = crate::common::sheet_cells(&fb, "校验结果");
+    assert!(
+        cells.values().any(|v| v == "Y01"),
+        "Y01 in 校验结果: {cells:?}"
+    );
+}

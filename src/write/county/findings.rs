@@ -1,43 +1,92 @@
-//! 校验问题: every finding of the period, in the order of `outputs.md`.
+//! 校验问题: every finding of the period, in the order of `outputs.md`,
+//! read straight from the batch (a month with findings in every township
+//! has tens of thousands; they are not copied into a table first).
 
 use super::*;
 use crate::batch::Batch;
-use crate::finding::Finding;
+use crate::finding::{Finding, Level};
 use crate::write::grid::*;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
-pub(crate) fn findings_table(batch: &Batch, extra: &[Finding]) -> Table {
-    let mut table = Table::new(&FINDING_HEADERS);
-    let names: BTreeMap<&str, &str> = batch
+/// The findings of the batch and `extra`, sorted, as a table.
+pub(crate) struct FindingsGrid<'a> {
+    /// Headers and column looks.
+    shape: Table,
+    rows: Vec<&'a Finding>,
+    /// Township code → name.
+    names: BTreeMap<&'a str, &'a str>,
+}
+
+pub(crate) fn findings_table<'a>(batch: &'a Batch, extra: &'a [Finding]) -> FindingsGrid<'a> {
+    let names = batch
         .townships
         .iter()
         .map(|t| (t.code.as_str(), t.name.as_str()))
         .collect();
-    let mut all = batch.findings();
-    all.extend(extra.iter().cloned());
-    crate::finding::sort(&mut all);
-    for f in all {
-        let town = f.township.as_deref();
-        let level = if f.explained {
-            format!("{}(已说明)", f.level.zh())
-        } else {
-            f.level.zh().to_string()
-        };
-        table.push(
-            vec![
-                Cell::opt(town),
-                Cell::opt(town.and_then(|c| names.get(c).copied())),
-                Cell::text(&f.file),
-                Cell::opt(f.sheet.as_deref()),
-                Cell::opt(f.cell.as_deref()),
-                Cell::opt(f.village.as_deref()),
-                Cell::text(f.code.as_str()),
-                Cell::text(level),
-                Cell::text(&f.message),
-                Cell::opt(f.value.as_deref()),
-            ],
-            false,
-        );
+    let mut rows: Vec<&Finding> = batch
+        .files
+        .iter()
+        .flat_map(|f| &f.loaded.findings)
+        .chain(extra)
+        .collect();
+    rows.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    FindingsGrid {
+        shape: Table::new(&FINDING_HEADERS),
+        rows,
+        names,
     }
-    table
+}
+
+/// 级别 as shown: the level, and whether the warning is explained.
+fn level_text(f: &Finding) -> &'static str {
+    match (f.level, f.explained) {
+        (Level::Fatal, false) => "无法读取",
+        (Level::Fatal, true) => "无法读取(已说明)",
+        (Level::Error, false) => "错误",
+        (Level::Error, true) => "错误(已说明)",
+        (Level::Warning, false) => "提示",
+        (Level::Warning, true) => "提示(已说明)",
+    }
+}
+
+fn text(s: Option<&str>) -> CellRef<'_> {
+    match s {
+        Some(s) if !s.is_empty() => CellRef::Text(s),
+        _ => CellRef::Blank,
+    }
+}
+
+impl Grid for FindingsGrid<'_> {
+    fn headers(&self) -> &[String] {
+        &self.shape.headers
+    }
+    fn cols(&self) -> &[ColFmt] {
+        &self.shape.cols
+    }
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    /// Columns in the order of [`FINDING_HEADERS`].
+    fn column(&self, c: usize, range: Range<usize>) -> Column<'_> {
+        let rows = self.rows[range].iter().copied();
+        match c {
+            0 => Box::new(rows.map(|f| text(f.township.as_deref()))),
+            1 => Box::new(rows.map(|f| {
+                text(
+                    f.township
+                        .as_deref()
+                        .and_then(|c| self.names.get(c).copied()),
+                )
+            })),
+            2 => Box::new(rows.map(|f| text(Some(&f.file)))),
+            3 => Box::new(rows.map(|f| text(f.sheet.as_deref()))),
+            4 => Box::new(rows.map(|f| text(f.cell.as_deref()))),
+            5 => Box::new(rows.map(|f| text(f.village.as_deref()))),
+            6 => Box::new(rows.map(|f| CellRef::Text(f.code.as_str()))),
+            7 => Box::new(rows.map(|f| CellRef::Text(level_text(f)))),
+            8 => Box::new(rows.map(|f| text(Some(&f.message)))),
+            _ => Box::new(rows.map(|f| text(f.value.as_deref()))),
+        }
+    }
 }

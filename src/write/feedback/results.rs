@@ -104,18 +104,40 @@ pub(super) fn write(ws: &mut Worksheet, r: &Results) -> Result<(), XlsxError> {
         ws.write_string_with_format(HEADER_ROW, c as u16, *t, &h)?;
     }
 
+    // Each column's look is set once on the column and its cells are
+    // written without a format of their own (rust_xlsxwriter hashes every
+    // format it is given with a cell); only 级别 carries its fill.
     let center = FormatAlign::VerticalCenter;
     let top = Format::new().set_align(center);
-    let wrap = style::wrap().set_align(center);
-    let text = style::text().set_align(center);
+    let looks = [
+        &top,
+        &top,
+        &top,
+        &style::text().set_align(center),
+        &top,
+        &top,
+        &top,
+        &style::wrap().set_align(center),
+        &style::text().set_align(center),
+        &top,
+    ];
+    for (c, f) in looks.iter().enumerate() {
+        ws.set_column_format(c as u16, f)?;
+    }
+    let message_width = width("说明");
     let error_level = style::with_error_fill(top.clone());
     let warning_level = style::with_warning_fill(top.clone());
-    let message_width = width("说明");
+    let plain = |ws: &mut Worksheet, row: u32, col: u16, s: &str| -> Result<(), XlsxError> {
+        if !s.is_empty() {
+            ws.write_string(row, col, style::cut_to_excel_limit(s))?;
+        }
+        Ok(())
+    };
     let mut links = 0usize;
     for (i, (f, loc)) in order.iter().zip(r.located).enumerate() {
         let row = FIRST_ROW + i as u32;
-        ws.write_number_with_format(row, 0, (i + 1) as f64, &top)?;
-        style::write_text(ws, row, 1, f.sheet.as_deref().unwrap_or(""), &top)?;
+        ws.write_number(row, 0, (i + 1) as f64)?;
+        plain(ws, row, 1, f.sheet.as_deref().unwrap_or(""))?;
         let shown = f
             .cell
             .clone()
@@ -132,22 +154,22 @@ pub(super) fn write(ws: &mut Worksheet, r: &Results) -> Result<(), XlsxError> {
                 ws.write_url_with_text(row, 2, Url::new(target), &shown)?;
                 links += 1;
             }
-            _ => style::write_text(ws, row, 2, &shown, &top)?,
+            _ => plain(ws, row, 2, &shown)?,
         }
         let village = f.village.as_deref().unwrap_or("");
-        style::write_text(ws, row, 3, village, &text)?;
+        plain(ws, row, 3, village)?;
         let name = r.villages.get(village).map(String::as_str).unwrap_or("");
-        style::write_text(ws, row, 4, name, &top)?;
-        style::write_text(ws, row, 5, f.code.as_str(), &top)?;
+        plain(ws, row, 4, name)?;
+        plain(ws, row, 5, f.code.as_str())?;
         let level_fmt = if f.level.is_error() {
             &error_level
         } else {
             &warning_level
         };
         style::write_text(ws, row, 6, f.level.zh(), level_fmt)?;
-        style::write_text(ws, row, 7, &f.message, &wrap)?;
-        style::write_text(ws, row, 8, f.value.as_deref().unwrap_or(""), &text)?;
-        style::write_text(ws, row, 9, if f.explained { "是" } else { "否" }, &top)?;
+        plain(ws, row, 7, &f.message)?;
+        plain(ws, row, 8, f.value.as_deref().unwrap_or(""))?;
+        plain(ws, row, 9, if f.explained { "是" } else { "否" })?;
         let lines = style::wrapped_lines(&f.message, message_width).min(20);
         if lines > 1 {
             ws.set_row_height(row, 16.0 * lines as f64 + 2.0)?;
