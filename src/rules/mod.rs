@@ -110,6 +110,8 @@ pub struct Context<'a> {
     pub previous: Option<&'a Return>,
     /// Village code → (township code, township name) as the other returns
     /// of the period place it; names the township in V06 without a roster.
+    /// Read only where there is no roster: a batch checks each return as
+    /// it is read when there is one (`ingest::Setup::placements_matter`).
     pub placements: Option<&'a Placements>,
 }
 

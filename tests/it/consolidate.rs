@@ -450,6 +450,27 @@ fn v06_without_roster_names_the_township_whose_return_has_the_village() {
         "{}",
         v06[0].message
     );
+    // `consolidate` wrote b.xlsx's feedback while reading it, before the
+    // other return placed the village: the workbook it keeps names 白砂镇.
+    let o = w.run(&["consolidate", "ws", "--period", "2024-06"]);
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    let fb = std::fs::read_dir(ws.join("输出/2024-06/反馈"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("990101104_")
+        })
+        .expect("樟黄镇's feedback workbook");
+    let cells = crate::common::sheet_cells(&fb, "校验结果");
+    assert!(
+        cells
+            .values()
+            .any(|v| v.contains("白砂镇(990101103)的报表中有此村")),
+        "{cells:?}"
+    );
 }
 
 #[test]
