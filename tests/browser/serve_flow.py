@@ -22,6 +22,7 @@ import time
 import openpyxl
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -102,6 +103,13 @@ def pdf(name):
 
 
 def body():
+    # Right after a click the page may still be the old one, replaced while
+    # its text is read: read the new page's then.
+    for _ in range(50):
+        try:
+            return d.find_element(By.TAG_NAME, "body").text
+        except StaleElementReferenceException:
+            time.sleep(0.1)
     return d.find_element(By.TAG_NAME, "body").text
 
 
@@ -156,7 +164,7 @@ try:
     wait.until(EC.url_contains("/login"))
     shot("01-登录")
     login(cfg["township"], "wrong-password")
-    assert "用户名或密码错误" in body(), body()
+    wait.until(lambda _: "用户名或密码错误" in body())
     shot("01b-登录失败")
     login(cfg["township"], cfg["password"])
     wait.until(EC.url_contains("/home"))
