@@ -235,9 +235,9 @@ impl Finding {
     }
 }
 
-/// Sort findings into the order every output uses.
-pub(crate) fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+/// Sort findings (or references to them) into the order every output uses.
+pub(crate) fn sort<F: std::borrow::Borrow<Finding>>(findings: &mut [F]) {
+    findings.sort_by(|a, b| a.borrow().sort_key().cmp(&b.borrow().sort_key()));
 }
 
 /// How many findings of each kind a set holds, counted one way wherever a

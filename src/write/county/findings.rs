@@ -16,6 +16,8 @@ pub(crate) struct FindingsGrid<'a> {
     rows: Vec<&'a Finding>,
     /// Township code → name.
     names: BTreeMap<&'a str, &'a str>,
+    /// 级别 of an explained finding, by level.
+    explained: [String; 3],
 }
 
 pub(crate) fn findings_table<'a>(batch: &'a Batch, extra: &'a [Finding]) -> FindingsGrid<'a> {
@@ -30,23 +32,24 @@ pub(crate) fn findings_table<'a>(batch: &'a Batch, extra: &'a [Finding]) -> Find
         .flat_map(|f| &f.loaded.findings)
         .chain(extra)
         .collect();
-    rows.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    crate::finding::sort(&mut rows);
     FindingsGrid {
         shape: Table::new(&FINDING_HEADERS),
         rows,
         names,
+        explained: [Level::Fatal, Level::Error, Level::Warning]
+            .map(|l| format!("{}(已说明)", l.zh())),
     }
 }
 
-/// 级别 as shown: the level, and whether the warning is explained.
-fn level_text(f: &Finding) -> &'static str {
-    match (f.level, f.explained) {
-        (Level::Fatal, false) => "无法读取",
-        (Level::Fatal, true) => "无法读取(已说明)",
-        (Level::Error, false) => "错误",
-        (Level::Error, true) => "错误(已说明)",
-        (Level::Warning, false) => "提示",
-        (Level::Warning, true) => "提示(已说明)",
+impl FindingsGrid<'_> {
+    /// 级别 as shown: the level, and whether the warning is explained.
+    fn level_text(&self, f: &Finding) -> &str {
+        if f.explained {
+            &self.explained[f.level as usize]
+        } else {
+            f.level.zh()
+        }
     }
 }
 
@@ -84,7 +87,7 @@ impl Grid for FindingsGrid<'_> {
             4 => Box::new(rows.map(|f| text(f.cell.as_deref()))),
             5 => Box::new(rows.map(|f| text(f.village.as_deref()))),
             6 => Box::new(rows.map(|f| CellRef::Text(f.code.as_str()))),
-            7 => Box::new(rows.map(|f| CellRef::Text(level_text(f)))),
+            7 => Box::new(rows.map(|f| CellRef::Text(self.level_text(f)))),
             8 => Box::new(rows.map(|f| text(Some(&f.message)))),
             _ => Box::new(rows.map(|f| text(f.value.as_deref()))),
         }
