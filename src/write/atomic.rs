@@ -48,7 +48,10 @@ pub(crate) fn save_bytes(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// Let `fill` write the temporary file, then flush it to disk and rename it
 /// into place; on any error the temporary file is removed.
 fn write_with(path: &Path, fill: impl FnOnce(&fs::File) -> io::Result<()>) -> io::Result<()> {
-    let tmp = stage(path, fill)?;
+    let tmp = stage(path, |f| {
+        fill(f)?;
+        f.sync_all()
+    })?;
     match fs::rename(&tmp, path) {
         Ok(()) => {
             sync_dir(path.parent().unwrap_or(Path::new(".")));
@@ -61,8 +64,10 @@ fn write_with(path: &Path, fill: impl FnOnce(&fs::File) -> io::Result<()>) -> io
     }
 }
 
-/// Let `fill` write a temporary file beside `path` and flush it to disk;
-/// the temporary file's path (removed again on any error).
+/// Let `fill` write a temporary file beside `path`; the temporary file's
+/// path (removed again on any error). The file is not yet flushed to disk:
+/// a set of files is flushed at once with [`flush`] before it is renamed
+/// into place, rather than each waiting for the disk on its own.
 pub(crate) fn stage(
     path: &Path,
     fill: impl FnOnce(&fs::File) -> io::Result<()>,
@@ -70,8 +75,7 @@ pub(crate) fn stage(
     let tmp = hidden_beside(path, "tmp")?;
     let written = (|| {
         let f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        fill(&f)?;
-        f.sync_all()
+        fill(&f)
     })();
     match written {
         Ok(()) => Ok(tmp),
@@ -79,6 +83,40 @@ pub(crate) fn stage(
             let _ = fs::remove_file(&tmp);
             Err(e)
         }
+    }
+}
+
+/// Flush written files to disk, so that renaming them into place can never
+/// leave a name pointing at a file the disk does not hold yet. On Linux one
+/// `syncfs` per file system flushes them all in one go (hundreds of
+/// feedback workbooks would otherwise wait for the disk one by one);
+/// elsewhere each file is flushed.
+pub(crate) fn flush(files: &[&Path]) -> io::Result<()> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::fs::MetadataExt;
+        use std::os::unix::io::AsRawFd;
+        let mut devices: Vec<u64> = Vec::new();
+        for p in files {
+            let dev = fs::metadata(p)?.dev();
+            if devices.contains(&dev) {
+                continue;
+            }
+            devices.push(dev);
+            let f = fs::File::open(p)?;
+            // SAFETY: `f` is an open file for the duration of the call.
+            if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        for p in files {
+            OpenOptions::new().write(true).open(p)?.sync_all()?;
+        }
+        Ok(())
     }
 }
 
@@ -302,6 +340,18 @@ mod tests {
                 "(running as root: read-only folder not enforced, checked the rename path instead)"
             );
         }
+    }
+
+    #[test]
+    fn flushing_a_file_that_is_gone_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = stage(&dir.path().join("a.xlsx"), |mut f| f.write_all(b"a")).unwrap();
+        let b = stage(&dir.path().join("b.xlsx"), |mut f| f.write_all(b"b")).unwrap();
+        flush(&[&a, &b]).unwrap();
+        assert_eq!(fs::read(&b).unwrap(), b"b");
+        fs::remove_file(&b).unwrap();
+        let e = flush(&[&b]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
     }
 
     #[test]

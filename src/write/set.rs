@@ -1,6 +1,6 @@
 //! The workbooks of one run as one set (`outputs.md`): each is written
 //! completely to a temporary file beside its place, and only when every one
-//! is complete are they renamed into place together — the files they
+//! is complete are they flushed to disk together and renamed into place — the files they
 //! replace moved aside first and put back if any rename fails. So a failure
 //! leaves the previous set whole, never a new tier workbook beside an old
 //! county workbook, and a crash leaves whole files only.
@@ -98,7 +98,15 @@ impl OutputSet {
                 }
             }
         }
-        let result = swap(&staged, &aside);
+        // Every new file on disk before any name points at it.
+        let tmps: Vec<&Path> = staged.iter().map(|(t, _)| t.as_path()).collect();
+        let result = match atomic::flush(&tmps) {
+            Ok(()) => swap(&staged, &aside),
+            Err(e) => Err(anyhow!(explain(
+                &e,
+                staged.first().map_or(Path::new("."), |(_, p)| p.as_path())
+            ))),
+        };
         if result.is_err() {
             for (tmp, _) in &staged {
                 let _ = fs::remove_file(tmp);

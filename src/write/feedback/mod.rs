@@ -67,7 +67,11 @@ pub fn build(input: &FeedbackInput) -> Result<Workbook, XlsxError> {
     let located: Vec<Option<(usize, u32, u16)>> = order.iter().map(|f| locate(raw, f)).collect();
     let villages = input.ret.map(Return::village_names).unwrap_or_default();
 
-    let ws = wb.add_worksheet();
+    // Every sheet in constant-memory mode: rust_xlsxwriter otherwise starts
+    // a thread per sheet to lay it out when it saves — nine for every
+    // feedback workbook, which, with hundreds written at once, kept a
+    // quarter of the processors waiting on the threads' memory maps.
+    let ws = wb.add_worksheet_with_constant_memory()?;
     ws.set_name(RESULTS_SHEET)?;
     results::write(
         ws,
@@ -92,7 +96,7 @@ pub fn build(input: &FeedbackInput) -> Result<Workbook, XlsxError> {
                 }
             }
         }
-        let ws = wb.add_worksheet();
+        let ws = wb.add_worksheet_with_constant_memory()?;
         ws.set_name(&names[si])?;
         let layout = input.ret.and_then(|r| sheets::Layout::of(sheet, r));
         sheets::write(
@@ -355,5 +359,101 @@ mod tests {
         )
         .unwrap();
         assert!(!sheet.contains("<f>"), "{sheet}");
+    }
+
+    /// Findings at cells that hold nothing — before the first row, between
+    /// rows, beside a value and past the last row — each get a filled cell
+    /// in its place and a note, though the sheet's rows go out in order.
+    #[test]
+    fn findings_at_empty_cells_are_filled_in_row_order() {
+        let cell = |col, v: f64| RawCell {
+            col,
+            value: CellValue::Number(v),
+        };
+        let raw = RawWorkbook {
+            sheets: vec![RawSheet {
+                name: "标牌清理".into(),
+                rows: vec![
+                    RawRow {
+                        row: 3,
+                        cells: vec![cell(0, 1.0), cell(1, 2.0)],
+                    },
+                    RawRow {
+                        row: 6,
+                        cells: vec![cell(0, 3.0)],
+                    },
+                ],
+            }],
+        };
+        let fs = vec![
+            finding(Code::P01, "标牌清理", 1, 2, "错误"),
+            finding(Code::P05, "标牌清理", 3, 4, "提示"),
+            finding(Code::P05, "标牌清理", 4, 0, "提示"),
+            finding(Code::P01, "标牌清理", 6, 0, "错误"),
+            finding(Code::P05, "标牌清理", 9, 1, "提示"),
+        ];
+        let policy = Policy::default_rules();
+        let input = FeedbackInput {
+            raw: &raw,
+            ret: None,
+            findings: &fs,
+            title: "t",
+            period: None,
+            policy: &policy,
+        };
+        let bytes = build(&input).unwrap().save_to_buffer().unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut read = |name: &str| {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+            s
+        };
+        let sheet = read("xl/worksheets/sheet2.xml");
+        let styles = read("xl/styles.xml");
+        let comments = read("xl/comments1.xml");
+        // Rows in order, each cell where it belongs.
+        let rows: Vec<&str> = sheet
+            .split("<row r=\"")
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap())
+            .collect();
+        assert_eq!(rows, ["2", "4", "5", "7", "10"], "{sheet}");
+        // The fills: red for the errors, yellow for the warnings.
+        let fill_of = |r: &str| -> String {
+            let at = sheet
+                .find(&format!("<c r=\"{r}\" s=\""))
+                .unwrap_or_else(|| panic!("{r}: {sheet}"));
+            let s: usize = sheet[at..].split('"').nth(3).unwrap().parse().unwrap();
+            let xfs = styles.split("<cellXfs").nth(1).unwrap();
+            let xf = xfs.split("<xf ").nth(s + 1).unwrap();
+            let fill: usize = xf
+                .split("fillId=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let fills = styles.split("<fills").nth(1).unwrap();
+            fills.split("<fill>").nth(fill + 1).unwrap().to_string()
+        };
+        for (r, colour) in [
+            ("C2", "FFFFC7CE"),
+            ("E4", "FFFFEB9C"),
+            ("A5", "FFFFEB9C"),
+            ("A7", "FFFFC7CE"),
+            ("B10", "FFFFEB9C"),
+        ] {
+            assert!(fill_of(r).contains(colour), "{r}: {}", fill_of(r));
+        }
+        // The values beside them are kept, and every finding has its note.
+        assert!(sheet.contains("<c r=\"B4\"><v>2</v></c>"), "{sheet}");
+        for r in ["C2", "E4", "A5", "A7", "B10"] {
+            assert!(
+                comments.contains(&format!("ref=\"{r}\"")),
+                "{r}: {comments}"
+            );
+        }
     }
 }

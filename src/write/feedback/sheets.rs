@@ -131,7 +131,17 @@ pub(super) fn write(
             .map(|r| r.row),
         None => None,
     };
+    // Rows go out in order (the sheet is written in constant-memory mode,
+    // which keeps no row it has passed): each finding at a cell that holds
+    // nothing gets its filled blank cell in its row's turn.
+    let mut blanks = marks
+        .iter()
+        .filter(|((row, col), _)| sheet.get(*row, *col as u32).is_none())
+        .peekable();
     for r in sheet.rows.iter().filter(|r| r.row <= MAX_ROW) {
+        while let Some(((row, col), mark)) = blanks.next_if(|((row, _), _)| *row <= r.row) {
+            ws.write_blank(*row, *col, looks.get(Role::General, Some(mark)))?;
+        }
         let header = header_row == Some(r.row);
         let title = header_row.is_some_and(|h| r.row < h);
         for cell in r.cells.iter().filter(|c| c.col <= MAX_COL) {
@@ -156,15 +166,13 @@ pub(super) fn write(
             };
             write_cell(ws, r.row, col, &cell.value, look)?;
             if !header && !title {
-                let w = match &cell.value {
-                    CellValue::Text(s) => style::text_width(s),
-                    v => style::text_width(&v.show()),
-                }
-                .min(60.0);
-                let e = widths.entry(col).or_insert(0.0);
-                *e = e.max(w);
+                widen(widths.entry(col).or_insert(0.0), &cell.value);
             }
         }
+    }
+
+    for ((row, col), mark) in blanks {
+        ws.write_blank(*row, *col, looks.get(Role::General, Some(mark)))?;
     }
 
     // Widths: the template's for its columns, else what the cells show.
@@ -207,9 +215,6 @@ pub(super) fn write(
 
     // Notes, also on findings anchored at an empty cell.
     for ((row, col), mark) in marks {
-        if sheet.get(*row, *col as u32).is_none() {
-            ws.write_blank(*row, *col, looks.get(Role::General, Some(mark)))?;
-        }
         let text = mark.lines.join("\n");
         let text = style::cut_utf16(&text, style::EXCEL_MAX_TEXT - 54);
         let lines = style::wrapped_lines(&text, 40.0).min(25);
@@ -228,6 +233,29 @@ pub(super) fn write(
         one_page: false,
     }
     .set_up(ws)
+}
+
+/// The widest a fitted column gets, in Excel's units.
+const MAX_FIT: f64 = 60.0;
+
+/// Widen `w` to what `v` shows (at most [`MAX_FIT`]). Most cells cannot
+/// widen their column, and are told so without measuring or formatting
+/// their text: a text is never wider than its UTF-8 bytes (a wide
+/// character takes 3), a whole number is as wide as its digits.
+fn widen(w: &mut f64, v: &CellValue) {
+    if *w >= MAX_FIT {
+        return;
+    }
+    let shown = match v {
+        CellValue::Text(s) if s.len() as f64 <= *w => return,
+        CellValue::Text(s) => style::text_width(s),
+        CellValue::Number(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
+            let i = *n as i64;
+            (i.unsigned_abs().checked_ilog10().unwrap_or(0) + 1 + u32::from(i < 0)) as f64
+        }
+        v => style::text_width(&v.show()),
+    };
+    *w = w.max(shown.min(MAX_FIT));
 }
 
 fn write_cell(
@@ -266,4 +294,47 @@ fn write_cell(
         None => ws.write_string(row, col, text)?,
     };
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `widen` gives what measuring every cell's shown text gives.
+    #[test]
+    fn widening_skips_only_cells_that_cannot_widen() {
+        let values = [
+            CellValue::Text("330102001001".into()),
+            CellValue::Text("党群服务中心".into()),
+            CellValue::Text("两行\n第二行更长一些的文字".into()),
+            CellValue::Text("Ａ全角".into()),
+            CellValue::Text("很长的文字".repeat(20).into()),
+            CellValue::Number(0.0),
+            CellValue::Number(-0.0),
+            CellValue::Number(7.0),
+            CellValue::Number(-1200.0),
+            CellValue::Number(1e15),
+            CellValue::Number(12.5),
+            CellValue::Number(1e300),
+            CellValue::Date(45444.0),
+            CellValue::Bool(true),
+            CellValue::Error("#DIV/0!".into()),
+        ];
+        for start in [0.0, 2.0, 4.0, 12.0, 59.0, 60.0] {
+            for v in &values {
+                let mut w = start;
+                widen(&mut w, v);
+                let measured = style::text_width(&v.show()).min(MAX_FIT);
+                let expected = if start >= MAX_FIT {
+                    start
+                } else {
+                    f64::max(start, measured)
+                };
+                assert_eq!(w, expected, "{v:?} from {start}");
+            }
+        }
+        let mut w = 0.0;
+        widen(&mut w, &CellValue::Number(-1200.0));
+        assert_eq!(w, 5.0);
+    }
 }

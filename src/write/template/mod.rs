@@ -263,7 +263,9 @@ pub fn build(input: &TemplateInput) -> Result<Workbook, XlsxError> {
 /// takes its values from, when the policy's catalogue needs one.
 pub(crate) fn add_lists_sheet(wb: &mut Workbook, lists: &ListSource) -> Result<(), XlsxError> {
     if let ListSource::Sheet { values, .. } = lists {
-        let ws = wb.add_worksheet();
+        // Constant-memory, as the feedback workbook's other sheets: no
+        // thread of its own at save.
+        let ws = wb.add_worksheet_with_constant_memory()?;
         ws.set_name(LISTS_SHEET)?;
         ws.write_string(0, 0, "类别")?;
         for (i, v) in values.iter().enumerate() {
