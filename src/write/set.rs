@@ -1,9 +1,10 @@
 //! The workbooks of one run as one set (`outputs.md`): each is written
 //! completely to a temporary file beside its place, and only when every one
-//! is complete are they flushed to disk together and renamed into place — the files they
-//! replace moved aside first and put back if any rename fails. So a failure
-//! leaves the previous set whole, never a new tier workbook beside an old
-//! county workbook, and a crash leaves whole files only.
+//! is complete are they flushed to disk together and renamed into place —
+//! the files they replace moved aside first and put back if any rename
+//! fails. So a failure leaves the previous set whole, never a new tier
+//! workbook beside an old county workbook, and a crash leaves whole files
+//! only.
 
 use super::atomic::{self, explain};
 use anyhow::anyhow;
