@@ -290,6 +290,20 @@ mod tests {
         }
     }
 
+    /// The feedback workbook of `raw` with `findings`, as saved bytes.
+    fn saved(raw: &RawWorkbook, findings: &[Finding]) -> Vec<u8> {
+        let policy = Policy::default_rules();
+        let input = FeedbackInput {
+            raw,
+            ret: None,
+            findings,
+            title: "t",
+            period: None,
+            policy: &policy,
+        };
+        build(&input).unwrap().save_to_buffer().unwrap()
+    }
+
     #[test]
     fn cells_parse() {
         assert_eq!(parse_cell("F7"), Some((6, 5)));
@@ -339,17 +353,8 @@ mod tests {
             finding(Code::P05, "标牌清理", 6, 5, "提示"),
             finding(Code::V10, "标牌清理", 6, 5, "错误"),
         ];
-        let policy = Policy::default_rules();
-        let input = FeedbackInput {
-            raw: &raw,
-            ret: None,
-            findings: &fs,
-            title: "t",
-            period: None,
-            policy: &policy,
-        };
-        let a = build(&input).unwrap().save_to_buffer().unwrap();
-        let b = build(&input).unwrap().save_to_buffer().unwrap();
+        let a = saved(&raw, &fs);
+        let b = saved(&raw, &fs);
         assert_eq!(a, b);
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(a)).unwrap();
         let mut sheet = String::new();
@@ -392,16 +397,7 @@ mod tests {
             finding(Code::P01, "标牌清理", 6, 0, "错误"),
             finding(Code::P05, "标牌清理", 9, 1, "提示"),
         ];
-        let policy = Policy::default_rules();
-        let input = FeedbackInput {
-            raw: &raw,
-            ret: None,
-            findings: &fs,
-            title: "t",
-            period: None,
-            policy: &policy,
-        };
-        let bytes = build(&input).unwrap().save_to_buffer().unwrap();
+        let bytes = saved(&raw, &fs);
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let mut read = |name: &str| {
             let mut s = String::new();
