@@ -7,6 +7,7 @@ pub mod feedback;
 pub(crate) mod grid;
 pub(crate) mod page;
 pub(crate) mod readme;
+pub(crate) mod scratch;
 pub(crate) mod set;
 pub(crate) mod style;
 pub mod template;

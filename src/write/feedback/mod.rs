@@ -54,6 +54,7 @@ pub struct FeedbackInput<'a> {
 pub fn build(input: &FeedbackInput) -> Result<Workbook, XlsxError> {
     let mut wb = Workbook::new();
     wb.set_zip_compression_level(super::ZIP_LEVEL);
+    super::scratch::use_memory_if_roomy(&mut wb);
     let title = format!("{} 校验结果", input.title);
     wb.set_properties(&template::properties(input.period, &title, None)?);
 
