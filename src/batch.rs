@@ -310,8 +310,8 @@ fn maybe_of(file: &str, townships: &[TownshipEntry]) -> Option<usize> {
 }
 
 fn push(loaded: &mut Loaded, mut f: Finding) {
-    f.file = loaded.file.clone();
-    f.township = loaded.township_code().map(str::to_string);
+    f.file = loaded.file.as_str().into();
+    f.township = loaded.township_code().map(Into::into);
     loaded.findings.push(f);
     crate::finding::sort(&mut loaded.findings);
 }

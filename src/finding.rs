@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use std::fmt;
+use std::sync::Arc;
 
 /// Severity of a finding (`rules.md` "Severities").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -141,9 +142,11 @@ pub struct Pos {
 /// One finding: what, where, and how to fix it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Finding {
-    pub file: String,
-    pub township: Option<String>,
-    pub sheet: Option<String>,
+    /// Shared by every finding of a file (a month with findings holds tens
+    /// of thousands of them until its workbooks are written).
+    pub file: Arc<str>,
+    pub township: Option<Arc<str>>,
+    pub sheet: Option<Arc<str>>,
     pub cell: Option<String>,
     pub village: Option<String>,
     pub code: Code,
@@ -159,7 +162,7 @@ impl Finding {
     /// A finding with the level the rule table gives its code.
     pub fn new(code: Code, message: impl Into<String>) -> Finding {
         Finding {
-            file: String::new(),
+            file: Arc::from(""),
             township: None,
             sheet: None,
             cell: None,
@@ -175,7 +178,7 @@ impl Finding {
 
     /// Anchor the finding at a cell (0-based row/col) of a sheet.
     pub fn at(mut self, sheet: &str, sheet_order: u8, row: u32, col: u32) -> Finding {
-        self.sheet = Some(sheet.to_string());
+        self.sheet = Some(shared_sheet_name(sheet));
         self.cell = Some(crate::schema::cell_ref(row, col));
         self.pos = Some(Pos {
             sheet_order,
@@ -187,7 +190,7 @@ impl Finding {
 
     /// Name a sheet without a cell (anchor blank).
     pub(crate) fn on_sheet(mut self, sheet: &str, sheet_order: u8) -> Finding {
-        self.sheet = Some(sheet.to_string());
+        self.sheet = Some(shared_sheet_name(sheet));
         self.pos = Some(Pos {
             sheet_order,
             row: u32::MAX,
@@ -210,7 +213,7 @@ impl Finding {
     pub(crate) fn location(&self) -> String {
         match (&self.sheet, &self.cell) {
             (Some(s), Some(c)) => format!("{s}!{c}"),
-            (Some(s), None) => s.clone(),
+            (Some(s), None) => s.to_string(),
             _ => String::new(),
         }
     }
@@ -226,13 +229,29 @@ impl Finding {
         (
             self.township.is_none(),
             self.township.as_deref().unwrap_or(""),
-            self.file.as_str(),
+            &*self.file,
             pos.sheet_order,
             pos.row,
             pos.col,
             self.code,
         )
     }
+}
+
+/// A sheet's name for a finding: the template's sheets' names are shared
+/// by all the findings on them rather than copied into each.
+fn shared_sheet_name(sheet: &str) -> Arc<str> {
+    static NAMES: std::sync::LazyLock<Vec<Arc<str>>> = std::sync::LazyLock::new(|| {
+        crate::schema::ALL_SHEETS
+            .iter()
+            .map(|id| Arc::from(crate::schema::sheet_name(*id)))
+            .collect()
+    });
+    NAMES
+        .iter()
+        .find(|n| ***n == *sheet)
+        .cloned()
+        .unwrap_or_else(|| Arc::from(sheet))
 }
 
 /// Sort findings (or references to them) into the order every output uses.

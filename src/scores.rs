@@ -91,8 +91,8 @@ impl CountyScores {
             .on_sheet(&self.sheet, 0),
         };
         let mut f = f.village(village);
-        f.file = self.file.clone();
-        f.township = Some(township.to_string());
+        f.file = self.file.as_str().into();
+        f.township = Some(township.into());
         f
     }
 }
@@ -174,7 +174,7 @@ pub(crate) fn parse(
         }
         let finding = |code: Code, col: u32, message: String| {
             let mut f = Finding::new(code, message).at(&sheet.name, 0, row.row, col);
-            f.file = file.to_string();
+            f.file = file.into();
             f
         };
         // The code.
@@ -213,7 +213,7 @@ pub(crate) fn parse(
             .unwrap_or_else(|| code[..9].to_string());
         let stamp = |f: Finding| -> Finding {
             let mut f = f.village(code.clone());
-            f.township = Some(township.clone());
+            f.township = Some(township.as_str().into());
             f
         };
         let here = crate::schema::cell_ref(row.row, code_col);
@@ -513,7 +513,7 @@ mod tests {
                 (" 区级评定 !B12".into(), "V01", None, None),
             ]
         );
-        assert!(s.findings.iter().all(|f| f.file == "county_scores.xlsx"));
+        assert!(s.findings.iter().all(|f| &*f.file == "county_scores.xlsx"));
         assert!(s.findings.iter().all(|f| f.level == Level::Error));
         let v02 = &s.findings[0];
         assert_eq!(v02.value.as_deref(), Some("12分"));

@@ -327,9 +327,13 @@ fn finish(
     raw: RawWorkbook,
     mut findings: Vec<Finding>,
 ) -> Loaded {
-    let township = cover.as_ref().and_then(|c| c.township_code.clone());
+    let shared_file: std::sync::Arc<str> = std::sync::Arc::from(file.as_str());
+    let township: Option<std::sync::Arc<str>> = cover
+        .as_ref()
+        .and_then(|c| c.township_code.as_deref())
+        .map(std::sync::Arc::from);
     for f in &mut findings {
-        f.file = file.clone();
+        f.file = shared_file.clone();
         f.township = township.clone();
     }
     Loaded {

@@ -186,7 +186,7 @@ pub(crate) fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
 
 /// P04 is not reported where H01 is (one mistake, one finding).
 pub(crate) fn suppress(findings: &mut Vec<Finding>) {
-    let h01: HashSet<(Option<String>, Option<String>)> = findings
+    let h01: HashSet<(Option<std::sync::Arc<str>>, Option<String>)> = findings
         .iter()
         .filter(|f| f.code == Code::H01)
         .map(|f| (f.sheet.clone(), f.cell.clone()))

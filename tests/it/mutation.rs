@@ -205,7 +205,7 @@ fn check_invariants(l: &Loaded, path: ReadPath) -> Result<(), String> {
             {
                 return Err(format!("a fatal file keeps only S and C01–C03: {codes:?}"));
             }
-            if l.findings.iter().any(|f| f.file != l.file) {
+            if l.findings.iter().any(|f| *f.file != *l.file) {
                 return Err("a finding not stamped with its file".into());
             }
         }
