@@ -109,3 +109,53 @@ fn correcting_one_cell_of_a_feedback_workbook_removes_exactly_that_finding() {
         "{err}"
     );
 }
+
+/// The village code columns of a feedback workbook are text, cells and
+/// column alike, as in the template (openpyxl reads them): a code typed
+/// into an empty row of a corrected workbook stays a code.
+#[test]
+fn village_code_columns_of_a_feedback_workbook_are_text() {
+    if !require_program("python3") {
+        return;
+    }
+    let w = Workdir::new();
+    let file = project("samples/示范县/2024-06/南浦街道_2024-06.xlsx");
+    let o = w.run(&["check", file.to_str().unwrap(), "--feedback", "fb"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let fb = w.path("fb/南浦街道_2024-06_校验结果.xlsx");
+    let script = format!(
+        r#"import openpyxl
+wb = openpyxl.load_workbook({fb:?})
+for ws in wb.worksheets[1:]:
+    for row in ws.iter_rows(min_row=1, max_row=6):
+        for c in row:
+            if c.value == "村(社区)代码":
+                below = ws.cell(c.row + 1, c.column)
+                print(ws.title, c.coordinate, repr(below.value), below.number_format,
+                      ws.column_dimensions[c.column_letter].number_format)
+"#,
+        fb = fb.to_str().unwrap()
+    );
+    let o = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    if !o.status.success() {
+        let err = String::from_utf8_lossy(&o.stderr);
+        if err.contains("No module named 'openpyxl'") && std::env::var_os("CI").is_none() {
+            eprintln!("\n*** SKIP: openpyxl not installed ***\n");
+            return;
+        }
+        panic!("{err}");
+    }
+    assert_eq!(
+        stdout(&o),
+        "标牌清理 B2 '990101108201' @ @\n\
+         标牌明细 B2 '990101108201' @ @\n\
+         功能室 B2 '990101108201' @ @\n\
+         坐班值守 B2 '990101108201' @ @\n\
+         星级申报 B2 '990101108201' @ @\n\
+         情况说明 C2 None General @\n"
+    );
+}

@@ -131,6 +131,17 @@ pub(super) fn write(
             .map(|r| r.row),
         None => None,
     };
+    // Code columns are text on the column, as in the template: a code
+    // typed into an empty row stays a code, and the column's cells need no
+    // format of their own (rust_xlsxwriter hashes the whole format of
+    // every formatted cell it stores).
+    if let Some(l) = layout {
+        for (column, at) in l.spec.columns.iter().zip(&l.cols) {
+            if let (Kind::Code12, Some(c)) = (column.kind, at) {
+                ws.set_column_format(*c as u16, looks.get(Role::Code, None))?;
+            }
+        }
+    }
     // Rows go out in order (the sheet is written in constant-memory mode,
     // which keeps no row it has passed): each finding at a cell that holds
     // nothing gets its filled blank cell in its row's turn.
@@ -158,10 +169,10 @@ pub(super) fn write(
                 (_, false) if code => Role::Code,
                 _ => Role::General,
             };
-            // A plain cell is written without a format: rust_xlsxwriter
-            // hashes the whole format of every formatted cell it stores.
+            // A plain cell, or a code in its text column, is written
+            // without a format.
             let look = match (role, mark) {
-                (Role::General, None) => None,
+                (Role::General | Role::Code, None) => None,
                 _ => Some(looks.get(role, mark)),
             };
             write_cell(ws, r.row, col, &cell.value, look)?;
