@@ -46,6 +46,30 @@ pub fn project(rel: &str) -> PathBuf {
 }
 
 /// Is an outside program present? If not: print a loud SKIP, or panic in CI.
+/// Run a python3 script that uses openpyxl, with `args`: its standard
+/// output, or `None` after a loud SKIP where python3 or openpyxl is missing
+/// and CI is not set. Any other failure fails the test.
+pub fn openpyxl<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> Option<Vec<u8>> {
+    if !require_program("python3") {
+        return None;
+    }
+    let o = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    if !o.status.success() {
+        let err = String::from_utf8_lossy(&o.stderr);
+        if err.contains("No module named 'openpyxl'") && std::env::var_os("CI").is_none() {
+            eprintln!("\n*** SKIP: openpyxl not installed ***\n");
+            return None;
+        }
+        panic!("{err}");
+    }
+    Some(o.stdout)
+}
+
 pub fn require_program(name: &str) -> bool {
     let found = Command::new("sh")
         .arg("-c")

@@ -3,7 +3,7 @@
 //! cell, exactly that finding goes; put in the period folder, it is the
 //! township's return.
 
-use crate::common::{copy_samples, project, require_program, stderr, stdout, Workdir};
+use crate::common::{copy_samples, openpyxl, project, require_program, stderr, stdout, Workdir};
 use serde_json::Value;
 use std::path::Path;
 
@@ -82,18 +82,8 @@ fn correcting_one_cell_of_a_feedback_workbook_removes_exactly_that_finding() {
         fb = fb.to_str().unwrap(),
         corrected = corrected.to_str().unwrap()
     );
-    let o = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
-    if !o.status.success() {
-        let err = String::from_utf8_lossy(&o.stderr);
-        if err.contains("No module named 'openpyxl'") && std::env::var_os("CI").is_none() {
-            eprintln!("\n*** SKIP: openpyxl not installed ***\n");
-            return;
-        }
-        panic!("{err}");
+    if openpyxl(&script, &[] as &[&str]).is_none() {
+        return;
     }
     let after = findings(&w, &corrected, &[]);
     let mut want = before.clone();
@@ -136,21 +126,11 @@ for ws in wb.worksheets[1:]:
 "#,
         fb = fb.to_str().unwrap()
     );
-    let o = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
-    if !o.status.success() {
-        let err = String::from_utf8_lossy(&o.stderr);
-        if err.contains("No module named 'openpyxl'") && std::env::var_os("CI").is_none() {
-            eprintln!("\n*** SKIP: openpyxl not installed ***\n");
-            return;
-        }
-        panic!("{err}");
-    }
+    let Some(out) = openpyxl(&script, &[] as &[&str]) else {
+        return;
+    };
     assert_eq!(
-        stdout(&o),
+        String::from_utf8(out).unwrap(),
         "标牌清理 B2 '990101108201' @ @\n\
          标牌明细 B2 '990101108201' @ @\n\
          功能室 B2 '990101108201' @ @\n\

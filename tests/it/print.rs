@@ -5,7 +5,7 @@
 //! every page numbered — and their page setup and chart axes as openpyxl
 //! reads them.
 
-use crate::common::{copy_samples, project, require_program, stderr, Workdir};
+use crate::common::{copy_samples, openpyxl, project, require_program, stderr, Workdir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -166,21 +166,10 @@ print(json.dumps(out, ensure_ascii=False))
         out.join("反馈/990101108_南浦街道_2024-06.xlsx"),
         project("templates/乡镇月报模板.xlsx"),
     ];
-    let o = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(&files)
-        .output()
-        .unwrap();
-    if !o.status.success() {
-        let err = String::from_utf8_lossy(&o.stderr);
-        if err.contains("No module named 'openpyxl'") && std::env::var_os("CI").is_none() {
-            eprintln!("\n*** SKIP: openpyxl not installed ***\n");
-            return;
-        }
-        panic!("{err}");
-    }
-    let got: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let Some(out) = openpyxl(script, &files) else {
+        return;
+    };
+    let got: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let book = |f: &PathBuf| &got[f.to_str().unwrap()];
     let opens_on = ["汇总", "分档明细", "校验结果", "填报说明"];
     let titles = [
