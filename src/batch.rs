@@ -310,8 +310,11 @@ fn maybe_of(file: &str, townships: &[TownshipEntry]) -> Option<usize> {
 }
 
 fn push(loaded: &mut Loaded, mut f: Finding) {
-    f.file = loaded.file.as_str().into();
-    f.township = loaded.township_code().map(Into::into);
+    crate::finding::stamp(
+        std::slice::from_mut(&mut f),
+        &loaded.file,
+        loaded.township_code(),
+    );
     loaded.findings.push(f);
     crate::finding::sort(&mut loaded.findings);
 }

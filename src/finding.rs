@@ -238,6 +238,17 @@ impl Finding {
     }
 }
 
+/// Mark `findings` as of `file` and `township`, one shared copy of each
+/// for all of them.
+pub(crate) fn stamp(findings: &mut [Finding], file: &str, township: Option<&str>) {
+    let file: Arc<str> = Arc::from(file);
+    let township: Option<Arc<str>> = township.map(Arc::from);
+    for f in findings {
+        f.file = file.clone();
+        f.township = township.clone();
+    }
+}
+
 /// A sheet's name for a finding: the template's sheets' names are shared
 /// by all the findings on them rather than copied into each.
 fn shared_sheet_name(sheet: &str) -> Arc<str> {

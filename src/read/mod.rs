@@ -327,15 +327,8 @@ fn finish(
     raw: RawWorkbook,
     mut findings: Vec<Finding>,
 ) -> Loaded {
-    let shared_file: std::sync::Arc<str> = std::sync::Arc::from(file.as_str());
-    let township: Option<std::sync::Arc<str>> = cover
-        .as_ref()
-        .and_then(|c| c.township_code.as_deref())
-        .map(std::sync::Arc::from);
-    for f in &mut findings {
-        f.file = shared_file.clone();
-        f.township = township.clone();
-    }
+    let township = cover.as_ref().and_then(|c| c.township_code.as_deref());
+    crate::finding::stamp(&mut findings, &file, township);
     Loaded {
         file,
         path: path.to_path_buf(),

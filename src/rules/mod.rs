@@ -15,7 +15,6 @@ use crate::model::Return;
 use crate::policy::Policy;
 use crate::read::normalise::clean;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// One village of the roster (名册).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,12 +167,7 @@ pub(crate) fn completed(loaded: &crate::model::Loaded, ctx: &Context) -> Vec<Fin
     let mut all = loaded.findings.clone();
     if let Some(ret) = &loaded.ret {
         let mut found = check(ret, ctx);
-        let file: Arc<str> = Arc::from(loaded.file.as_str());
-        let township: Option<Arc<str>> = ret.cover.township_code.as_deref().map(Arc::from);
-        for f in &mut found {
-            f.file = file.clone();
-            f.township = township.clone();
-        }
+        crate::finding::stamp(&mut found, &loaded.file, ret.cover.township_code.as_deref());
         all.extend(found);
         crate::read::apply_explanations(&mut all, &ret.explanations);
     }

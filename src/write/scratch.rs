@@ -5,7 +5,7 @@
 //! file system every one of those files costs a journalled create, block
 //! reservations and page zeroing (README “性能”). On Linux, `/dev/shm`
 //! (memory) holds them when it has room to spare; elsewhere, and when it
-//! has not, the system's temporary folder does, as before.
+//! has not, the system's temporary folder does.
 //!
 //! Only for workbooks whose size is bounded by one return (a few MB at
 //! most): the county workbook's hundreds of MB stay on disk, where they do

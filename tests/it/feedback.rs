@@ -105,9 +105,6 @@ fn correcting_one_cell_of_a_feedback_workbook_removes_exactly_that_finding() {
 /// into an empty row of a corrected workbook stays a code.
 #[test]
 fn village_code_columns_of_a_feedback_workbook_are_text() {
-    if !require_program("python3") {
-        return;
-    }
     let w = Workdir::new();
     let file = project("samples/示范县/2024-06/南浦街道_2024-06.xlsx");
     let o = w.run(&["check", file.to_str().unwrap(), "--feedback", "fb"]);
