@@ -58,12 +58,7 @@ fn main() {
         // each started with no unwritten files pending.
         let runs = if n > BIG_N { 1 } else { RUNS };
         let returns = returns_of(&ws);
-        // Consolidate and the floor both start from the files in the page
-        // cache (with one run there is no earlier run to have read them).
-        warm(&ws, &returns);
-        if let Some(f) = &wsf {
-            warm(f, &returns_of(f));
-        }
+        let returns_f = wsf.as_deref().map(returns_of).unwrap_or_default();
         let mut clean = Best::default();
         let mut with_findings = Best::default();
         let (mut read_floor, mut write_floor, mut cells) = (f64::INFINITY, f64::INFINITY, 0);
@@ -71,18 +66,24 @@ fn main() {
         let mut feedback = 0;
         // The clean run, the run with findings and the floor take turns, so
         // that a slower or faster spell of the machine falls on all alike.
+        // Each run starts with its files just read into the page cache:
+        // some machines drop cached files within seconds, and a run that
+        // found its files cold would be timing the disk.
         for _ in 0..runs {
             let out = next_out();
+            warm(&ws, &returns);
             clean.add(consolidate(&ws, &out));
             if written == 0 {
                 written = output_cells(&out);
             }
             if let Some(f) = &wsf {
                 let out = next_out();
+                warm(f, &returns_f);
                 with_findings.add(consolidate(f, &out));
                 feedback = std::fs::read_dir(out.join("反馈")).map_or(0, |d| d.count());
             }
             settle();
+            warm(&ws, &returns);
             let (r, c) = read_floor_of(&returns);
             (read_floor, cells) = (read_floor.min(r), c);
             settle();

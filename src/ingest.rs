@@ -9,7 +9,7 @@ use crate::read::normalise::Period;
 use crate::rules::{self, Context, Roster};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Read files in parallel; `tick` is called once per file read. `early`,
 /// when given, sees each file with its cells (`Loaded::raw`) before they
@@ -23,23 +23,18 @@ pub(crate) fn read_files(
     tick: &(dyn Fn() + Sync),
     early: Option<&(dyn Fn(&mut Loaded) -> bool + Sync)>,
 ) -> Vec<(Loaded, bool)> {
-    pool.install(|| {
-        paths
-            .par_iter()
-            .map(|p| {
-                let read = match early {
-                    Some(see) => {
-                        let mut l = crate::read::read_file(p, policy, period);
-                        let checked = see(&mut l);
-                        l.raw = Default::default();
-                        (l, checked)
-                    }
-                    None => (crate::read::read_file_lean(p, policy, period), false),
-                };
-                tick();
-                read
-            })
-            .collect()
+    in_turn(pool, paths, |p| {
+        let read = match early {
+            Some(see) => {
+                let mut l = crate::read::read_file(p, policy, period);
+                let checked = see(&mut l);
+                l.raw = Default::default();
+                (l, checked)
+            }
+            None => (crate::read::read_file_lean(p, policy, period), false),
+        };
+        tick();
+        read
     })
 }
 
@@ -53,19 +48,54 @@ pub(crate) fn read_previous_files(
     policy: &Policy,
     tick: &(dyn Fn() + Sync),
 ) -> Vec<Loaded> {
-    pool.install(|| {
-        paths
-            .par_iter()
-            .map(|p| {
-                let mut loaded = crate::read::read_file_lean(p, policy, None);
-                if let Some(ret) = &mut loaded.ret {
-                    ret.keep_for_comparison();
-                }
-                tick();
-                loaded
-            })
-            .collect()
+    in_turn(pool, paths, |p| {
+        let mut loaded = crate::read::read_file_lean(p, policy, None);
+        if let Some(ret) = &mut loaded.ret {
+            ret.keep_for_comparison();
+        }
+        tick();
+        loaded
     })
+}
+
+/// How many files ahead of the readers the system is asked to read: enough
+/// to keep a disk busy while the files before them are parsed, few enough
+/// that a small machine still has them cached when their turn comes.
+const READ_AHEAD: usize = 32;
+
+/// `work` on every path on `pool`, the results in `paths` order. Each
+/// worker takes the next file in turn, so the files are read in order
+/// and the system can be asked for each file [`READ_AHEAD`] files before
+/// its turn: returns that are not cached come from the disk while the
+/// ones before them are parsed, instead of a reader waiting on each.
+fn in_turn<T: Send>(
+    pool: &rayon::ThreadPool,
+    paths: &[PathBuf],
+    work: impl Fn(&Path) -> T + Sync,
+) -> Vec<T> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    for p in paths.iter().take(READ_AHEAD) {
+        crate::read::read_soon(p);
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, T)> = pool
+        .broadcast(|_| {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(p) = paths.get(i) else { break };
+                if let Some(ahead) = paths.get(i + READ_AHEAD) {
+                    crate::read::read_soon(ahead);
+                }
+                mine.push((i, work(p)));
+            }
+            mine
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, t)| t).collect()
 }
 
 /// The previous period as the rules see it: per township, the return that
@@ -148,4 +178,37 @@ pub(crate) fn check_and_decide(
 /// Decide a previous period's batch (no rules needed beyond reading).
 pub(crate) fn decide_previous(period: Period, files: Vec<Loaded>, expected: &[Expected]) -> Batch {
     batch::decide(period, files, expected, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Files taken in turn come back in the order of the paths, each
+    /// exactly once, however many workers and however long each file
+    /// takes.
+    #[test]
+    fn files_taken_in_turn_come_back_in_their_order() {
+        let paths: Vec<PathBuf> = (0..150)
+            .map(|i| PathBuf::from(format!("/没有/{i:03}.xlsx")))
+            .collect();
+        for workers in [1, 2, 5] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(workers)
+                .build()
+                .unwrap();
+            let calls = std::sync::atomic::AtomicUsize::new(0);
+            let out = in_turn(&pool, &paths, |p| {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let stem = p.file_stem().unwrap().to_str().unwrap();
+                let i: usize = stem.parse().unwrap();
+                if i.is_multiple_of(7) {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                i
+            });
+            assert_eq!(out, (0..150).collect::<Vec<_>>(), "{workers} workers");
+            assert_eq!(calls.into_inner(), 150, "{workers} workers");
+        }
+    }
 }

@@ -134,6 +134,32 @@ fn read_file_keeping(
     }
 }
 
+/// Ask the system to start reading `path` into its cache and return at
+/// once, so that the file is there when its reader comes to it. Only a
+/// regular file is touched, opened without waiting (a named pipe would
+/// block); anything that fails is left to the reader to report.
+pub(crate) fn read_soon(path: &Path) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::io::AsRawFd;
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            return;
+        }
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path);
+        if let Ok(f) = opened {
+            // SAFETY: `f` is an open file for the duration of the call; the
+            // advice changes no data.
+            unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_WILLNEED) };
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = path;
+}
+
 /// The bytes of a file listed as a return, or the S01/S06 finding that says
 /// why not. Only a regular file is opened (a link to one is followed): a
 /// named pipe or a device named like a return would block, or never end. A
@@ -477,6 +503,38 @@ pub(crate) fn apply_explanations(findings: &mut [Finding], explanations: &[Expla
 mod tests {
     use super::*;
     use crate::write::template::{build, TemplateInput};
+
+    /// Asking for a file to be read soon never waits on it: a named pipe
+    /// with no writer (which an ordinary open would wait on for ever), a
+    /// folder and a missing file are passed over; a regular file is left
+    /// as it was.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn reading_soon_never_waits_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let pipe = dir.path().join("管道.xlsx");
+        let c = std::ffi::CString::new(pipe.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `c` is a valid NUL-terminated path for the call.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let file = dir.path().join("白砂镇.xlsx");
+        std::fs::write(&file, b"PK\x03\x04 bytes").unwrap();
+        let paths = [
+            pipe,
+            dir.path().to_path_buf(),
+            dir.path().join("没有这个文件.xlsx"),
+            file.clone(),
+        ];
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for p in &paths {
+                read_soon(p);
+            }
+            tx.send(()).unwrap();
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("read_soon waited on a named pipe");
+        assert_eq!(std::fs::read(&file).unwrap(), b"PK\x03\x04 bytes");
+    }
 
     /// The demo return as calamine reads it.
     fn demo_raw() -> RawWorkbook {
