@@ -68,34 +68,36 @@ const READ_AHEAD: usize = 32;
 /// and the system can be asked for each file [`READ_AHEAD`] files before
 /// its turn: returns that are not cached come from the disk while the
 /// ones before them are parsed, instead of a reader waiting on each.
-fn in_turn<T: Send>(
+fn in_turn<T: Send + Sync>(
     pool: &rayon::ThreadPool,
     paths: &[PathBuf],
     work: impl Fn(&Path) -> T + Sync,
 ) -> Vec<T> {
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
     for p in paths.iter().take(READ_AHEAD) {
         crate::read::read_soon(p);
     }
     let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, T)> = pool
-        .broadcast(|_| {
-            let mut mine = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(p) = paths.get(i) else { break };
-                if let Some(ahead) = paths.get(i + READ_AHEAD) {
-                    crate::read::read_soon(ahead);
-                }
-                mine.push((i, work(p)));
-            }
-            mine
-        })
+    // One slot per file, filled by whichever worker took it: the results
+    // are never gathered or sorted in a second copy.
+    let slots: Vec<OnceLock<T>> = paths.iter().map(|_| OnceLock::new()).collect();
+    pool.broadcast(|_| loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let (Some(p), Some(slot)) = (paths.get(i), slots.get(i)) else {
+            break;
+        };
+        if let Some(ahead) = paths.get(i + READ_AHEAD) {
+            crate::read::read_soon(ahead);
+        }
+        let _ = slot.set(work(p));
+    });
+    // Each index is taken exactly once and a worker that panicked has
+    // ended the call above, so every slot is filled.
+    slots
         .into_iter()
-        .flatten()
-        .collect();
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, t)| t).collect()
+        .map(|s| s.into_inner().expect("every file's slot is filled"))
+        .collect()
 }
 
 /// The previous period as the rules see it: per township, the return that
