@@ -9,7 +9,8 @@
 //! the fastest of three runs, the clean run, the run with findings and the
 //! floor taking turns; one run past N = 10,000, clean only; and the stages
 //! of the fastest runs as `--timings` gives them); asserts nothing about
-//! time.
+//! time. The floor runs in this process with the tool's own allocator
+//! (the library sets it), so both sides allocate alike.
 //!
 //! cargo bench --bench scale                 # N = 20, 500, 2500
 //! cargo bench --bench scale -- 20           # just N = 20 (CI smoke test)

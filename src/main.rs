@@ -11,7 +11,6 @@ use std::sync::Mutex;
 static PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 fn main() -> ExitCode {
-    huizong::memory::fewer_heaps();
     let launch = Launch::from(std::env::args_os().collect());
     let code = run(&launch);
     if launch.wait {
