@@ -148,19 +148,22 @@ pub struct Finding {
     pub township: Option<Arc<str>>,
     pub sheet: Option<Arc<str>>,
     pub cell: Option<String>,
-    pub village: Option<String>,
+    pub village: Option<Arc<str>>,
     pub code: Code,
     pub level: Level,
     pub explained: bool,
-    pub value: Option<String>,
-    pub message: String,
+    pub value: Option<Arc<str>>,
+    /// Shared with every equal message of the batch once it is read
+    /// ([`share_strings`]): a catalogue that differs from what the
+    /// townships write gives the same message in hundreds of returns.
+    pub message: Arc<str>,
     #[serde(skip)]
     pub pos: Option<Pos>,
 }
 
 impl Finding {
     /// A finding with the level the rule table gives its code.
-    pub fn new(code: Code, message: impl Into<String>) -> Finding {
+    pub fn new(code: Code, message: impl Into<Arc<str>>) -> Finding {
         Finding {
             file: Arc::from(""),
             township: None,
@@ -199,12 +202,12 @@ impl Finding {
         self
     }
 
-    pub fn village(mut self, code: impl Into<String>) -> Finding {
+    pub fn village(mut self, code: impl Into<Arc<str>>) -> Finding {
         self.village = Some(code.into());
         self
     }
 
-    pub fn value(mut self, value: impl Into<String>) -> Finding {
+    pub fn value(mut self, value: impl Into<Arc<str>>) -> Finding {
         self.value = Some(value.into());
         self
     }
@@ -246,6 +249,25 @@ pub(crate) fn stamp(findings: &mut [Finding], file: &str, township: Option<&str>
     for f in findings {
         f.file = file.clone();
         f.township = township.clone();
+    }
+}
+
+/// Make the equal messages, villages and values of `findings` one shared copy
+/// each. A month's findings are held until its workbooks are written, and
+/// most of their bytes are messages that repeat from return to return.
+pub(crate) fn share_strings<'a>(findings: impl IntoIterator<Item = &'a mut Finding>) {
+    let mut seen: std::collections::HashSet<Arc<str>> = Default::default();
+    let mut share = |s: &mut Arc<str>| match seen.get(&**s) {
+        Some(first) => *s = first.clone(),
+        None => {
+            seen.insert(s.clone());
+        }
+    };
+    for f in findings {
+        share(&mut f.message);
+        for s in [&mut f.village, &mut f.value].into_iter().flatten() {
+            share(s);
+        }
     }
 }
 
@@ -300,6 +322,41 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Equal messages, villages and values of different returns end up as
+    /// one copy; the findings read the same as before.
+    #[test]
+    fn equal_strings_are_shared_and_read_the_same() {
+        let make = |file: &str, message: &str, village: &str| {
+            let mut f = vec![Finding::new(Code::P07, message.to_string())
+                .village(village.to_string())
+                .value("便民商业".to_string())];
+            stamp(&mut f, file, Some("990101101"));
+            f
+        };
+        let message =
+            "类别填的是“便民商业”,而目录中“党员活动室”的类别是“功能室”。请改为“功能室”或留空";
+        let mut a = make("a.xlsx", message, "990101101201");
+        let mut b = make("b.xlsx", message, "990101101201");
+        let mut c = make("c.xlsx", "另一条说明", "990101101202");
+        let before: Vec<Finding> = [&a, &b, &c].into_iter().flatten().cloned().collect();
+        assert!(!Arc::ptr_eq(&a[0].message, &b[0].message));
+        share_strings(a.iter_mut().chain(&mut b).chain(&mut c));
+        assert!(Arc::ptr_eq(&a[0].message, &b[0].message));
+        assert!(Arc::ptr_eq(
+            a[0].village.as_ref().unwrap(),
+            b[0].village.as_ref().unwrap()
+        ));
+        assert!(Arc::ptr_eq(
+            a[0].value.as_ref().unwrap(),
+            c[0].value.as_ref().unwrap()
+        ));
+        assert!(!Arc::ptr_eq(&a[0].message, &c[0].message));
+        let after: Vec<Finding> = [&a, &b, &c].into_iter().flatten().cloned().collect();
+        assert_eq!(after, before);
+        assert_eq!(&*c[0].message, "另一条说明");
+        assert_eq!(c[0].village.as_deref(), Some("990101101202"));
+    }
 
     #[test]
     fn every_code_round_trips_and_levels_follow_the_spec() {

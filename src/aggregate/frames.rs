@@ -202,14 +202,14 @@ pub(super) fn used_files(batch: &Batch) -> impl Iterator<Item = (&TownshipEntry,
 
 /// Every finding of the used files: 乡镇(街道)代码, 村(社区)代码, 规则编号.
 pub(super) fn findings_frame(batch: &Batch) -> PolarsResult<DataFrame> {
-    let mut towns: Vec<Option<String>> = Vec::new();
-    let mut villages: Vec<Option<String>> = Vec::new();
-    let mut codes: Vec<Option<String>> = Vec::new();
+    let mut towns: Vec<Option<&str>> = Vec::new();
+    let mut villages: Vec<Option<&str>> = Vec::new();
+    let mut codes: Vec<Option<&str>> = Vec::new();
     for (t, loaded) in used_files(batch) {
         for f in &loaded.findings {
-            towns.push(Some(t.code.clone()));
-            villages.push(f.village.clone());
-            codes.push(Some(f.code.as_str().to_string()));
+            towns.push(Some(&t.code));
+            villages.push(f.village.as_deref());
+            codes.push(Some(f.code.as_str()));
         }
     }
     let height = towns.len();

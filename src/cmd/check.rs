@@ -225,7 +225,8 @@ fn name_the_flag_in_c03(loaded: &mut Loaded, asked: Period) {
         if let Some(p) = found {
             f.message = format!(
                 "文件的填报期间是 {p},而 --period 指定的是 {asked}。请核对是否拿错了月份的报表,或改正“填报期间”"
-            );
+            )
+            .into();
         }
     }
 }

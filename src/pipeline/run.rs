@@ -152,6 +152,7 @@ fn ingest_writing(
     let mut batch = timings.time("校验", || {
         ingest::check_and_decide(&pool, current, &setup, &exp, &baselines)
     });
+    crate::finding::share_strings(batch.files.iter_mut().flat_map(|f| &mut f.loaded.findings));
     batch.ignored.extend(plan.ignored.iter().cloned());
     batch.ignored.sort_by(|a, b| a.file.cmp(&b.file));
     drop(baselines);

@@ -494,7 +494,7 @@ pub(crate) fn apply_explanations(findings: &mut [Finding], explanations: &[Expla
         if let Some(v) = &f.village {
             f.explained = explanations
                 .iter()
-                .any(|e| e.code == f.code.as_str() && &e.village == v);
+                .any(|e| e.code == f.code.as_str() && *e.village == **v);
         }
     }
 }

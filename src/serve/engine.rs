@@ -629,7 +629,7 @@ mod tests {
         l.findings
             .iter()
             .filter(|f| f.code == Code::V06)
-            .map(|f| f.message.clone())
+            .map(|f| f.message.to_string())
             .collect()
     }
 

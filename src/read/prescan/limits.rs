@@ -240,7 +240,7 @@ mod tests {
         let f = g.cell("基本信息", 2, 0).unwrap_err();
         assert_eq!(f.code, Code::S06);
         assert_eq!(
-            f.message,
+            &*f.message,
             "文件过大,无法安全读取:工作表「基本信息」的非空数据超过 2 行,超出月报的合理规模。请只保留月报模板中的工作表和数据,删除图片、多余的行列和格式后,用 Excel 或 WPS 另存为 .xlsx 再报送。"
         );
         g.sheet();
