@@ -149,10 +149,13 @@ fn ingest_writing(
         .unwrap_or_default();
     progress.read_done();
     let exp = expected(&plan, previous_batch.as_ref());
+    // The findings are shared as part of this stage, so that `--timings`
+    // still adds up to the whole run.
     let mut batch = timings.time("校验", || {
-        ingest::check_and_decide(&pool, current, &setup, &exp, &baselines)
+        let mut batch = ingest::check_and_decide(&pool, current, &setup, &exp, &baselines);
+        crate::finding::share_strings(batch.files.iter_mut().flat_map(|f| &mut f.loaded.findings));
+        batch
     });
-    crate::finding::share_strings(batch.files.iter_mut().flat_map(|f| &mut f.loaded.findings));
     batch.ignored.extend(plan.ignored.iter().cloned());
     batch.ignored.sort_by(|a, b| a.file.cmp(&b.file));
     drop(baselines);
