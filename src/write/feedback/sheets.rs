@@ -119,7 +119,9 @@ pub(super) fn write(
     title: &str,
 ) -> Result<(), XlsxError> {
     ws.set_default_note_author("huizong");
-    let mut widths: BTreeMap<u16, f64> = BTreeMap::new();
+    // Each column's fitted width, by column; `None` for a column no cell
+    // of which is measured.
+    let mut widths: Vec<Option<f64>> = Vec::new();
     let is_cover = sheet_key(&sheet.name) == sheet_key(schema::COVER_SHEET);
     // The cover's header row is the one that starts 项目, as the template's.
     let header_row = match layout {
@@ -135,10 +137,16 @@ pub(super) fn write(
     // typed into an empty row stays a code, and the column's cells need no
     // format of their own (rust_xlsxwriter hashes the whole format of
     // every formatted cell it stores).
+    let mut code_cols: Vec<bool> = Vec::new();
     if let Some(l) = layout {
         for (column, at) in l.spec.columns.iter().zip(&l.cols) {
             if let (Kind::Code12, Some(c)) = (column.kind, at) {
                 ws.set_column_format(*c as u16, looks.get(Role::Code, None))?;
+                let c = *c as usize;
+                if code_cols.len() <= c {
+                    code_cols.resize(c + 1, false);
+                }
+                code_cols[c] = true;
             }
         }
     }
@@ -155,12 +163,16 @@ pub(super) fn write(
         }
         let header = header_row == Some(r.row);
         let title = header_row.is_some_and(|h| r.row < h);
+        // Most rows have no finding: their cells are not looked up.
+        let marked = marks.range((r.row, 0)..=(r.row, u16::MAX)).next().is_some();
         for cell in r.cells.iter().filter(|c| c.col <= MAX_COL) {
             let col = cell.col as u16;
-            let mark = marks.get(&(r.row, col));
-            let code = layout
-                .and_then(|l| l.column(cell.col))
-                .is_some_and(|c| c.kind == Kind::Code12);
+            let mark = if marked {
+                marks.get(&(r.row, col))
+            } else {
+                None
+            };
+            let code = code_cols.get(cell.col as usize).copied().unwrap_or(false);
             let role = match (&cell.value, header) {
                 (_, true) => Role::Header,
                 _ if title => Role::Title,
@@ -177,7 +189,11 @@ pub(super) fn write(
             };
             write_cell(ws, r.row, col, &cell.value, look)?;
             if !header && !title {
-                widen(widths.entry(col).or_insert(0.0), &cell.value);
+                let c = col as usize;
+                if widths.len() <= c {
+                    widths.resize(c + 1, None);
+                }
+                widen(widths[c].get_or_insert(0.0), &cell.value);
             }
         }
     }
@@ -188,9 +204,13 @@ pub(super) fn write(
 
     // Widths: the template's for its columns, else what the cells show.
     let mut total = 0.0;
-    let last_col = widths.keys().max().copied().unwrap_or(0);
+    let last_col = widths.len().saturating_sub(1) as u16;
     for col in 0..=last_col {
-        let fitted = widths.get(&col).map(|w| (w + 2.0).clamp(8.43, 40.0));
+        let fitted = widths
+            .get(col as usize)
+            .copied()
+            .flatten()
+            .map(|w| (w + 2.0).clamp(8.43, 40.0));
         let known = layout.and_then(|l| l.column(col as u32));
         let w = match (known, is_cover) {
             (Some(c), _) => template::column_width(c).max(fitted.unwrap_or(0.0)),
