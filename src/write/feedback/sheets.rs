@@ -142,11 +142,7 @@ pub(super) fn write(
         for (column, at) in l.spec.columns.iter().zip(&l.cols) {
             if let (Kind::Code12, Some(c)) = (column.kind, at) {
                 ws.set_column_format(*c as u16, looks.get(Role::Code, None))?;
-                let c = *c as usize;
-                if code_cols.len() <= c {
-                    code_cols.resize(c + 1, false);
-                }
-                code_cols[c] = true;
+                *slot(&mut code_cols, *c as usize, false) = true;
             }
         }
     }
@@ -189,11 +185,10 @@ pub(super) fn write(
             };
             write_cell(ws, r.row, col, &cell.value, look)?;
             if !header && !title {
-                let c = col as usize;
-                if widths.len() <= c {
-                    widths.resize(c + 1, None);
-                }
-                widen(widths[c].get_or_insert(0.0), &cell.value);
+                widen(
+                    slot(&mut widths, col as usize, None).get_or_insert(0.0),
+                    &cell.value,
+                );
             }
         }
     }
@@ -264,6 +259,15 @@ pub(super) fn write(
         one_page: false,
     }
     .set_up(ws)
+}
+
+/// `v[i]`, growing `v` with `fill` up to it: per-column state kept by
+/// column number.
+fn slot<T: Clone>(v: &mut Vec<T>, i: usize, fill: T) -> &mut T {
+    if v.len() <= i {
+        v.resize(i + 1, fill);
+    }
+    &mut v[i]
 }
 
 /// The widest a fitted column gets, in Excel's units.
