@@ -494,8 +494,8 @@ pub(crate) fn width_bounds(c: ColFmt) -> (f64, f64) {
 /// The widest a column's cells show, as far as it can matter to a column
 /// whose width is kept within `..=max` (two units of padding added). A
 /// fixed-width column (`Wrap`) measures nothing; past `max` measuring
-/// stops; a text no longer in bytes than the widest so far is skipped
-/// unmeasured, as it cannot be wider (a wide character takes 3 bytes).
+/// stops; a text whose [`style::width_bound`] is no more than the widest
+/// so far is skipped unmeasured, as it cannot be wider.
 /// The 说明 of tens of thousands of findings is never measured.
 pub(crate) fn widest_shown<'a>(
     fmt: ColFmt,
@@ -512,7 +512,7 @@ pub(crate) fn widest_shown<'a>(
             break;
         }
         if let CellRef::Text(s) = v {
-            if s.len() as f64 <= widest {
+            if style::width_bound(s) <= widest {
                 continue;
             }
         }

@@ -157,6 +157,17 @@ pub(crate) fn text_width(s: &str) -> f64 {
         .unwrap_or(0) as f64
 }
 
+/// A width `text_width(s)` never exceeds, found without decoding a
+/// character: each byte counts one unit and each continuation byte takes
+/// half a unit off, which gives a character of 1, 2, 3 or 4 bytes 1, 1.5, 2
+/// or 2.5 units — never less than its width (1, 1, 2, 2). Exact for text
+/// all ASCII or all CJK, so a text that cannot widen a column is told so
+/// without being measured.
+pub(crate) fn width_bound(s: &str) -> f64 {
+    let continuation = s.bytes().filter(|b| (*b as i8) < -64).count();
+    (s.len() - continuation / 2) as f64
+}
+
 /// A column width that fits the widest of `texts`, plus a little padding,
 /// kept within `min..=max`.
 pub(crate) fn fit_width<'a>(texts: impl IntoIterator<Item = &'a str>, min: f64, max: f64) -> f64 {
@@ -228,6 +239,30 @@ mod tests {
         assert_eq!(text_width("１２"), 4.0);
         assert_eq!(text_width("第一行\nab"), 6.0);
         assert_eq!(text_width("ab\ncdef"), 4.0);
+    }
+
+    /// The bound is never below the measured width, and is the width for
+    /// text all ASCII or all CJK.
+    #[test]
+    fn width_bound_is_never_below_the_width() {
+        for s in [
+            "",
+            "abc",
+            "330102001001",
+            "党群服务中心",
+            "村(社区)代码",
+            "服务场所面积(㎡)",
+            "１２",
+            "第一行\nab",
+            "é½ü",
+            "𠀀𠀁",
+            "😀a",
+            "中文, mixed 文字 “引号”…",
+        ] {
+            assert!(width_bound(s) >= text_width(s), "{s}");
+        }
+        assert_eq!(width_bound("330102001001"), 12.0);
+        assert_eq!(width_bound("党群服务中心"), 12.0);
     }
 
     #[test]

@@ -134,6 +134,12 @@ pub(super) fn write(ws: &mut Worksheet, r: &Results) -> Result<(), XlsxError> {
         Ok(())
     };
     let mut links = 0usize;
+    // The look rust_xlsxwriter gives a link, made once rather than copied
+    // from the sheet's default for every link.
+    let link = Format::new().set_hyperlink();
+    // A month's findings share a few hundred messages: each message's
+    // wrapped height is worked out once per workbook.
+    let mut lines_of: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
     for (i, (f, loc)) in order.iter().zip(r.located).enumerate() {
         let row = FIRST_ROW + i as u32;
         ws.write_number(row, 0, (i + 1) as f64)?;
@@ -151,7 +157,7 @@ pub(super) fn write(ws: &mut Worksheet, r: &Results) -> Result<(), XlsxError> {
                     col_letters(*c as u32),
                     row_at + 1
                 );
-                ws.write_url_with_text(row, 2, Url::new(target), &shown)?;
+                ws.write_url_with_format(row, 2, Url::new(target).set_text(&shown), &link)?;
                 links += 1;
             }
             _ => plain(ws, row, 2, &shown)?,
@@ -170,7 +176,9 @@ pub(super) fn write(ws: &mut Worksheet, r: &Results) -> Result<(), XlsxError> {
         plain(ws, row, 7, &f.message)?;
         plain(ws, row, 8, f.value.as_deref().unwrap_or(""))?;
         plain(ws, row, 9, if f.explained { "是" } else { "否" })?;
-        let lines = style::wrapped_lines(&f.message, message_width).min(20);
+        let lines = *lines_of
+            .entry(&f.message)
+            .or_insert_with(|| style::wrapped_lines(&f.message, message_width).min(20));
         if lines > 1 {
             ws.set_row_height(row, 16.0 * lines as f64 + 2.0)?;
         }

@@ -239,11 +239,20 @@ pub(super) fn write(
         ws.set_freeze_panes(l.header_row + 1, 0)?;
     }
 
-    // Notes, also on findings anchored at an empty cell.
+    // Notes, also on findings anchored at an empty cell. Many say the same
+    // (one message for every sign of a kind): each text is measured once.
+    let mut lines_of: foldhash::HashMap<String, u32> = foldhash::HashMap::default();
     for ((row, col), mark) in marks {
         let text = mark.lines.join("\n");
         let text = style::cut_utf16(&text, style::EXCEL_MAX_TEXT - 54);
-        let lines = style::wrapped_lines(&text, 40.0).min(25);
+        let lines = match lines_of.get(text.as_ref()) {
+            Some(n) => *n,
+            None => {
+                let n = style::wrapped_lines(&text, 40.0).min(25);
+                lines_of.insert(text.to_string(), n);
+                n
+            }
+        };
         let note = Note::new(text)
             .add_author_prefix(false)
             .set_author("huizong")
@@ -275,14 +284,14 @@ const MAX_FIT: f64 = 60.0;
 
 /// Widen `w` to what `v` shows (at most [`MAX_FIT`]). Most cells cannot
 /// widen their column, and are told so without measuring or formatting
-/// their text: a text is never wider than its UTF-8 bytes (a wide
-/// character takes 3), a whole number is as wide as its digits.
+/// their text: a text is never wider than its [`style::width_bound`], a
+/// whole number is as wide as its digits.
 fn widen(w: &mut f64, v: &CellValue) {
     if *w >= MAX_FIT {
         return;
     }
     let shown = match v {
-        CellValue::Text(s) if s.len() as f64 <= *w => return,
+        CellValue::Text(s) if style::width_bound(s) <= *w => return,
         CellValue::Text(s) => style::text_width(s),
         CellValue::Number(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
             let i = *n as i64;
