@@ -240,7 +240,8 @@ pub(super) fn write(
     }
 
     // Notes, also on findings anchored at an empty cell. Many say the same
-    // (one message for every sign of a kind): each text is measured once.
+    // (one sign misfiled the same way in village after village): each text
+    // is measured once.
     let mut lines_of: foldhash::HashMap<String, u32> = foldhash::HashMap::default();
     for ((row, col), mark) in marks {
         let text = mark.lines.join("\n");
