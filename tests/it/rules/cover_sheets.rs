@@ -81,20 +81,9 @@ fn structural(
 ) -> (i32, Vec<Json>) {
     let w = Workdir::new();
     let (_, fill) = base();
-    let policy = Policy::default_rules();
-    let input = TemplateInput {
-        policy: &policy,
-        period: Some(Period {
-            year: 2024,
-            month: 6,
-        }),
-        fill: &fill,
-    };
-    let mut wb = template::build(&input).unwrap();
+    let mut wb = june(&fill, |input| template::build(input).unwrap());
     edit(&mut wb);
-    let path = w.path("r.xlsx");
-    huizong::write::atomic::save(&mut wb, &path).unwrap();
-    let _ = &path;
+    huizong::write::atomic::save(&mut wb, &w.path("r.xlsx")).unwrap();
     check(&w, "r.xlsx", args)
 }
 

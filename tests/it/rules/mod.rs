@@ -75,7 +75,9 @@ fn add_sign(fill: &mut Fill, k: usize, code: &str, name: &str, category: Value, 
     }
 }
 
-fn write(w: &Workdir, name: &str, fill: &Fill) -> PathBuf {
+/// Hand `make` the template input of a June 2024 return of `fill` under the
+/// default rules.
+fn june<R>(fill: &Fill, make: impl FnOnce(&TemplateInput) -> R) -> R {
     let policy = Policy::default_rules();
     let input = TemplateInput {
         policy: &policy,
@@ -85,8 +87,12 @@ fn write(w: &Workdir, name: &str, fill: &Fill) -> PathBuf {
         }),
         fill,
     };
+    make(&input)
+}
+
+fn write(w: &Workdir, name: &str, fill: &Fill) -> PathBuf {
     let path = w.path(name);
-    template::write_file(&input, &path).expect("write return");
+    june(fill, |input| template::write_file(input, &path)).expect("write return");
     path
 }
 
