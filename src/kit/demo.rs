@@ -453,6 +453,23 @@ pub fn small_township(n: usize, seed: u64) -> Township {
 /// One row of the roster: township code and name, village code and name.
 pub type RosterRow = (String, String, String, String);
 
+impl Township {
+    /// Its villages as a county's roster lists them.
+    pub fn roster_rows(&self) -> Vec<RosterRow> {
+        self.villages
+            .iter()
+            .map(|v| {
+                (
+                    self.code.clone(),
+                    self.name.clone(),
+                    v.code.clone(),
+                    v.name.clone(),
+                )
+            })
+            .collect()
+    }
+}
+
 /// Write a roster workbook (sheet 名册) as a county keeps it.
 pub fn write_roster(path: &std::path::Path, rows: &[RosterRow]) -> anyhow::Result<()> {
     write_roster_with_counties(path, rows, None)

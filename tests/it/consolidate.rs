@@ -117,19 +117,7 @@ fn workspace(w: &Workdir, returns: &[(&str, &Fill)], roster: bool) -> PathBuf {
     .unwrap();
     let t = demo::small_township(4, 7);
     if roster {
-        let rows: Vec<demo::RosterRow> = t
-            .villages
-            .iter()
-            .map(|v| {
-                (
-                    t.code.clone(),
-                    t.name.clone(),
-                    v.code.clone(),
-                    v.name.clone(),
-                )
-            })
-            .collect();
-        demo::write_roster(&ws.join("roster.xlsx"), &rows).unwrap();
+        demo::write_roster(&ws.join("roster.xlsx"), &t.roster_rows()).unwrap();
     }
     let policy = Policy::default_rules();
     for (name, fill) in returns {

@@ -182,18 +182,7 @@ fn rules_with(from: &str, to: &str) -> String {
 /// Write a roster for the base township, letting `edit` change its rows.
 fn roster(w: &Workdir, edit: impl FnOnce(&mut Vec<demo::RosterRow>)) -> String {
     let (t, _) = base();
-    let mut rows: Vec<demo::RosterRow> = t
-        .villages
-        .iter()
-        .map(|v| {
-            (
-                t.code.clone(),
-                t.name.clone(),
-                v.code.clone(),
-                v.name.clone(),
-            )
-        })
-        .collect();
+    let mut rows = t.roster_rows();
     edit(&mut rows);
     demo::write_roster(&w.path("roster.xlsx"), &rows).unwrap();
     "roster.xlsx".to_string()
