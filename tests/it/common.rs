@@ -182,3 +182,21 @@ pub fn check_golden(
     }
     got
 }
+
+/// Hand `make` the template input of a June 2024 return of `fill` under the
+/// default rules.
+pub fn june<R>(
+    fill: &huizong::write::template::Fill,
+    make: impl FnOnce(&huizong::write::template::TemplateInput) -> R,
+) -> R {
+    let policy = huizong::policy::Policy::default_rules();
+    let input = huizong::write::template::TemplateInput {
+        policy: &policy,
+        period: Some(huizong::read::normalise::Period {
+            year: 2024,
+            month: 6,
+        }),
+        fill,
+    };
+    make(&input)
+}

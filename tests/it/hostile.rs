@@ -6,7 +6,7 @@
 //! output); and the hostile files, 4 GB zip bombs and a sheet of millions
 //! of rows are refused fast in little memory.
 
-use crate::common::{project, stderr, stdout, Workdir};
+use crate::common::{june, project, stderr, stdout, Workdir};
 use calamine::{Data, Reader, Xlsx};
 use huizong::batch::Status;
 use huizong::finding::Code;
@@ -16,7 +16,7 @@ use huizong::pipeline;
 use huizong::policy::Policy;
 use huizong::read::normalise::Period;
 use huizong::schema::{self, Col, CoverField, SheetId};
-use huizong::write::template::{self, TemplateInput, Value};
+use huizong::write::template::{self, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -191,17 +191,8 @@ fn harmful_workspace(w: &Workdir) -> PathBuf {
     let stars = schema::data_sheet(SheetId::Stars).unwrap();
     fill.rows.get_mut(&SheetId::Stars).unwrap()[0][stars.index_of(Col::Remark)] =
         Value::Text(LONG_PLACEHOLDER.into());
-    let policy = Policy::default_rules();
-    let input = TemplateInput {
-        policy: &policy,
-        period: Some(Period {
-            year: 2024,
-            month: 6,
-        }),
-        fill: &fill,
-    };
     let path = ws.join("2024-06/白砂镇_2024-06.xlsx");
-    template::write_file(&input, &path).unwrap();
+    june(&fill, |input| template::write_file(input, &path)).unwrap();
     // The template writer cuts long texts: lengthen it in the file itself.
     crate::rules::patch_xlsx(&path, "xl/sharedStrings.xml", |xml| {
         assert!(xml.contains(LONG_PLACEHOLDER));
@@ -349,16 +340,10 @@ fn a_township_name_too_long_for_a_file_name_still_gets_its_feedback() {
     let signs = schema::data_sheet(SheetId::Signs).unwrap();
     fill.rows.get_mut(&SheetId::Signs).unwrap()[0][signs.index_of(Col::WallRules)] =
         Value::Text("十二".into());
-    let policy = Policy::default_rules();
-    let input = TemplateInput {
-        policy: &policy,
-        period: Some(Period {
-            year: 2024,
-            month: 6,
-        }),
-        fill: &fill,
-    };
-    template::write_file(&input, &ws.join("2024-06/长名.xlsx")).unwrap();
+    june(&fill, |input| {
+        template::write_file(input, &ws.join("2024-06/长名.xlsx"))
+    })
+    .unwrap();
     let o = w.run(&["consolidate", "ws", "--period", "2024-06"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let fb = files_under(&ws.join("输出/2024-06/反馈"));

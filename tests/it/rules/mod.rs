@@ -12,12 +12,11 @@ mod history;
 mod roster;
 mod signs;
 
-use crate::common::{stdout, Workdir};
+use crate::common::{june, stdout, Workdir};
 use huizong::kit::demo::{self, Township};
 use huizong::policy::Policy;
-use huizong::read::normalise::Period;
 use huizong::schema::{self, Col, CoverField, SheetId};
-use huizong::write::template::{self, Fill, TemplateInput, Value};
+use huizong::write::template::{self, Fill, Value};
 use serde_json::Value as Json;
 use std::path::PathBuf;
 
@@ -73,21 +72,6 @@ fn add_sign(fill: &mut Fill, k: usize, code: &str, name: &str, category: Value, 
         let v = num(&get(fill, SheetId::Signs, k, col));
         set(fill, SheetId::Signs, k, col, n(v + 1.0));
     }
-}
-
-/// Hand `make` the template input of a June 2024 return of `fill` under the
-/// default rules.
-fn june<R>(fill: &Fill, make: impl FnOnce(&TemplateInput) -> R) -> R {
-    let policy = Policy::default_rules();
-    let input = TemplateInput {
-        policy: &policy,
-        period: Some(Period {
-            year: 2024,
-            month: 6,
-        }),
-        fill,
-    };
-    make(&input)
 }
 
 fn write(w: &Workdir, name: &str, fill: &Fill) -> PathBuf {
