@@ -105,6 +105,20 @@ impl Batch {
         t.judged.and_then(|i| self.files[i].loaded.ret.as_ref())
     }
 
+    /// The unreadable files of township `t` that its row does not name: a
+    /// file beside the return it judged (last month's, say), or a second
+    /// unreadable file. Each is accounted for on its own: a 报送情况 row, a
+    /// feedback workbook named by the file, a count among 另有无法读取.
+    pub(crate) fn unreadable_beside<'a>(
+        &'a self,
+        t: &'a TownshipEntry,
+    ) -> impl Iterator<Item = usize> + 'a {
+        t.files
+            .iter()
+            .copied()
+            .filter(move |i| self.files[*i].status == Status::Unreadable && t.judged != Some(*i))
+    }
+
     /// Every finding that is reported, in output order.
     #[cfg(test)]
     pub(crate) fn findings(&self) -> Vec<Finding> {

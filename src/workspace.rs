@@ -126,6 +126,14 @@ pub(crate) fn create(
     if name.is_empty() {
         bail!("--county 不能为空:请给出县(市、区)名称,如 --county 示范县");
     }
+    // The name goes into county.toml and into every output's file name:
+    // a character that cannot be there is refused, not dropped unseen.
+    if let Some(c) = name
+        .chars()
+        .find(|c| c.is_control() || "\"\\/:*?<>|".contains(*c))
+    {
+        bail!("--county“{name}”中有不能用在县名里的字符“{}”(县名会写进文件名和 county.toml)。请去掉它后重新运行", c.escape_default());
+    }
     if !matches!(code.len(), 2 | 4 | 6) || !code.bytes().all(|b| b.is_ascii_digit()) {
         bail!("--code“{code}”应为6位县级代码(市为4位、省为2位),如 --code 990101");
     }
@@ -135,7 +143,7 @@ pub(crate) fn create(
     std::fs::create_dir_all(ws).with_context(|| format!("无法创建文件夹 {shown}"))?;
     let toml = format!(
         "# 县级工作区配置(huizong init 生成)\nname = \"{}\"        # 县(市、区)名称\ncode = \"{code}\"       # 6位代码(市为4位,省为2位)\nbudget = {budget}       # 本年度星级奖励经费预算(元)\n",
-        name.replace('"', "")
+        name
     );
     let mut files = Vec::new();
     let county_file = ws.join(COUNTY_FILE);

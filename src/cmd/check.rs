@@ -120,9 +120,39 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     let stdout = std::io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let mut out = stdout.lock();
+    // Output piped into a reader that stops early (`| head`) ends the
+    // listing, not the job: every file is still checked and its feedback
+    // workbook written, and the exit code still says what was found.
+    let mut out = UntilClosed {
+        inner: stdout.lock(),
+        closed: false,
+    };
     let mut total = Total::default();
-    for path in &plan.files {
+    let feedback_dir = |path: &Path| match (&args.feedback, args.beside) {
+        (Some(d), _) => Some(d.clone()),
+        (None, true) => Some(path.parent().unwrap_or(Path::new(".")).to_path_buf()),
+        (None, false) => None,
+    };
+    // Files of one name without the extension (白砂镇.xlsx, 白砂镇.ods)
+    // each get their own feedback workbook in a folder.
+    let mut by_dir: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+    for (k, path) in plan.files.iter().enumerate() {
+        if let Some(dir) = feedback_dir(path) {
+            by_dir.entry(dir).or_default().push(k);
+        }
+    }
+    let mut feedback_names: Vec<Option<String>> = vec![None; plan.files.len()];
+    for ks in by_dir.values() {
+        let files: Vec<String> = ks
+            .iter()
+            .map(|k| crate::read::display_name(&plan.files[*k]))
+            .collect();
+        let files: Vec<&str> = files.iter().map(String::as_str).collect();
+        for (k, name) in ks.iter().zip(pipeline::feedback_names(&files)) {
+            feedback_names[*k] = Some(name);
+        }
+    }
+    for (k, path) in plan.files.iter().enumerate() {
         let mut loaded = checker.check_file(path);
         if let Some(p) = args.period {
             name_the_flag_in_c03(&mut loaded, p);
@@ -137,13 +167,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                 }
             }
         }
-        let dir = match (&args.feedback, args.beside) {
-            (Some(d), _) => Some(d.clone()),
-            (None, true) => Some(path.parent().unwrap_or(Path::new(".")).to_path_buf()),
-            (None, false) => None,
-        };
-        if let Some(dir) = dir {
-            let written = pipeline::write_file_feedback(&dir, &loaded, &plan.policy, args.period)?;
+        if let Some(dir) = feedback_dir(path) {
+            let name = feedback_names[k].as_deref();
+            let written =
+                pipeline::write_file_feedback(&dir, name, &loaded, &plan.policy, args.period)?;
             if args.format == Format::Text {
                 match written {
                     Some(p) => writeln!(out, "  反馈工作簿:{}", p.display())?,
@@ -159,6 +186,41 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         writeln!(out, "{}", total.line())?;
     }
     Ok(Outcome::of(total.with_errors > 0 || total.unreadable > 0))
+}
+
+/// A writer that, once its reader has gone (a broken pipe), takes and
+/// drops the rest.
+struct UntilClosed<W> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Write for UntilClosed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        match self.inner.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.inner.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
 }
 
 /// The counts of the total line over several files.

@@ -21,9 +21,25 @@ pub(crate) struct Args {
         long,
         value_name = "元",
         default_value_t = 0,
-        hide_default_value = true
+        hide_default_value = true,
+        value_parser = budget
     )]
     pub budget: i64,
+}
+
+/// `--budget`: whole yuan, with or without thousands separators.
+fn budget(s: &str) -> Result<i64, String> {
+    let digits: String = s
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | '\u{FF0C}'))
+        .collect();
+    match digits.parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(format!(
+            "“{s}”不是预算金额:请填不小于 0 的整数(元),如 --budget 1100000"
+        )),
+    }
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -40,6 +56,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         println!("  {}", f.display());
     }
     println!("  {}(本月报表放在这里)", made.month.display());
+    if args.budget == 0 {
+        println!("注意:预算为 0 元(没有给出 --budget),星级评定的核拨经费都会是 0。有预算时请在 county.toml 的 budget 一行填上本年度预算(元)");
+    }
     println!(
         "下一步:在 roster.xlsx 中填好各乡镇(街道)和村(社区),再用 huizong template --workspace {} --township <乡镇> 为各乡镇生成模板",
         args.workspace.display()

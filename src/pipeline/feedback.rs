@@ -16,11 +16,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Write `l`'s feedback workbook, with `findings`, named `of`, into `set`.
+/// Write `l`'s feedback workbook, with `findings`, named `name`, into `set`.
 fn write_one(
     set: &OutputSet,
     dir: &Path,
-    of: FeedbackOf<'_>,
+    name: &str,
     l: &Loaded,
     findings: &[Finding],
     policy: &Policy,
@@ -35,7 +35,7 @@ fn write_one(
         period,
         policy,
     };
-    feedback::write_into(set, dir, of, &input)
+    feedback::write_into(set, dir, name, &input)
 }
 
 /// Write the batch's feedback workbooks under `<dir>/反馈/` into `set`, in
@@ -71,6 +71,13 @@ pub(crate) fn write_all(
         if let Some(j) = t.judged {
             jobs.push(Job::Township(t, &batch.files[j].loaded));
         }
+        // An unreadable file beside the township's judged one hears of its
+        // own fatal finding, under its own name.
+        jobs.extend(
+            batch
+                .unreadable_beside(t)
+                .map(|i| Job::File(&batch.files[i].loaded)),
+        );
     }
     jobs.extend(
         batch
@@ -78,19 +85,32 @@ pub(crate) fn write_all(
             .iter()
             .map(|i| Job::File(&batch.files[*i].loaded)),
     );
+    let ofs: Vec<FeedbackOf<'_>> = jobs
+        .iter()
+        .map(|job| match job {
+            Job::File(l) => FeedbackOf::File(&l.file),
+            Job::Township(t, _) => FeedbackOf::Township {
+                code: &t.code,
+                name: &t.name,
+                period: batch.period,
+            },
+        })
+        .collect();
+    let names = feedback::unique_names(&ofs);
     // A workbook written while reading, with exactly these findings, is
     // the one this would write: it is taken as it is.
-    let write = |of: FeedbackOf<'_>, l: &Loaded, findings: &[Finding]| {
+    let write = |name: &str, l: &Loaded, findings: &[Finding]| {
         if let Some(tmp) = early.and_then(|e| e.take(l, findings)) {
-            let path = target.join(feedback::file_name(of));
+            let path = target.join(name);
             set.adopt(tmp, &path);
             return Ok(path);
         }
-        write_one(set, &target, of, l, findings, policy, period)
+        write_one(set, &target, name, l, findings, policy, period)
     };
     jobs.par_iter()
-        .map(|job| match job {
-            Job::File(l) => write(FeedbackOf::File(&l.file), l, &l.findings),
+        .zip(&names)
+        .map(|(job, name)| match job {
+            Job::File(l) => write(name, l, &l.findings),
             Job::Township(t, l) => {
                 // The judged file's findings and the Y01 of its superseded files.
                 let mut findings = l.findings.clone();
@@ -100,12 +120,7 @@ pub(crate) fn write_all(
                     }
                 }
                 crate::finding::sort(&mut findings);
-                let of = FeedbackOf::Township {
-                    code: &t.code,
-                    name: &t.name,
-                    period: batch.period,
-                };
-                write(of, l, &findings)
+                write(name, l, &findings)
             }
         })
         .collect::<anyhow::Result<Vec<_>>>()
@@ -231,11 +246,13 @@ pub fn write_feedback(dir: &Path, batch: &Batch, policy: &Policy) -> anyhow::Res
     Ok(n)
 }
 
-/// The feedback workbook of one checked file, named by the file
-/// (`<文件名>_校验结果.xlsx`) in `dir`: its path, or `None` when the file
-/// has no finding (`check --feedback`, the reporting service).
+/// The feedback workbook of one checked file in `dir`, named `name` (one
+/// of [`feedback_names`]) or else by the file (`<文件名>_校验结果.xlsx`):
+/// its path, or `None` when the file has no finding (`check --feedback`,
+/// the reporting service).
 pub fn write_file_feedback(
     dir: &Path,
+    name: Option<&str>,
     loaded: &Loaded,
     policy: &Policy,
     period: Option<Period>,
@@ -245,8 +262,19 @@ pub fn write_file_feedback(
     }
     let period = period.or_else(|| loaded.cover.as_ref().and_then(|c| c.period));
     let set = OutputSet::new();
-    let of = FeedbackOf::File(&loaded.file);
-    let path = write_one(&set, dir, of, loaded, &loaded.findings, policy, period)?;
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => feedback::file_name(FeedbackOf::File(&loaded.file)),
+    };
+    let path = write_one(&set, dir, &name, loaded, &loaded.findings, policy, period)?;
     set.commit()?;
     Ok(Some(path))
+}
+
+/// The names the feedback workbooks of `files` (file names, checked into
+/// one folder) get, in order: each its own, where two files share a name
+/// without their extension too.
+pub fn feedback_names(files: &[&str]) -> Vec<String> {
+    let ofs: Vec<FeedbackOf<'_>> = files.iter().map(|f| FeedbackOf::File(f)).collect();
+    feedback::unique_names(&ofs)
 }

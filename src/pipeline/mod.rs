@@ -13,7 +13,7 @@ mod run;
 mod template;
 
 pub use check::{previous_return, Checker};
-pub use feedback::{write_feedback, write_file_feedback};
+pub use feedback::{feedback_names, write_feedback, write_file_feedback};
 pub(crate) use plan::list_returns;
 pub use plan::{no_scores_note, plan, previous_folder, Inputs, Plan};
 pub use report::{not_used_lines, summary_line, tier_summary_line, Report};

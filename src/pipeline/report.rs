@@ -63,18 +63,21 @@ pub fn summary_line(batch: &Batch) -> String {
     }
     let not_sent = count(&[Status::NotSent]);
     if not_sent > 0 {
-        let maybe: Vec<&str> = batch
+        let maybe: Vec<(usize, &str)> = batch
             .orphans
             .iter()
-            .filter(|i| batch.files[**i].maybe.is_some())
-            .map(|i| batch.files[*i].loaded.file.as_str())
+            .filter_map(|i| Some((batch.files[*i].maybe?, batch.files[*i].loaded.file.as_str())))
             .collect();
+        // Townships counted, files named: two unreadable files may both
+        // look like the one township's.
+        let townships: std::collections::BTreeSet<usize> = maybe.iter().map(|m| m.0).collect();
         let mut part = format!("未报送 {not_sent}");
         if !maybe.is_empty() {
+            let files: Vec<&str> = maybe.iter().map(|m| m.1).collect();
             part.push_str(&format!(
                 "(其中 {} 个可能是无法读取的文件 {})",
-                maybe.len(),
-                maybe.join("、")
+                townships.len(),
+                files.join("、")
             ));
         }
         split.push(part);
@@ -90,8 +93,14 @@ pub fn summary_line(batch: &Batch) -> String {
     if unexpected > 0 {
         others.push(format!("不在应报名单中的乡镇 {unexpected} 个"));
     }
+    let unreadable = batch.orphans.len()
+        + batch
+            .townships
+            .iter()
+            .map(|t| batch.unreadable_beside(t).count())
+            .sum::<usize>();
     for (n, word) in [
-        (batch.orphans.len(), "无法读取"),
+        (unreadable, "无法读取"),
         (superseded, "已替代"),
         (batch.ignored.len(), "已忽略"),
     ] {
@@ -163,13 +172,10 @@ pub fn not_used_lines(batch: &Batch) -> Vec<String> {
                 None => "文件无法读取".to_string(),
             },
             _ => {
+                // The judged file's codes first, then those of the
+                // township's other files its 错误数 counts.
                 let mut codes: Vec<&str> = Vec::new();
-                let errors = t
-                    .judged
-                    .map(|i| &batch.files[i].loaded.findings[..])
-                    .unwrap_or(&[])
-                    .iter()
-                    .filter(|f| f.level.is_error());
+                let errors = findings().filter(|f| f.level.is_error());
                 for f in errors {
                     if !codes.contains(&f.code.as_str()) {
                         codes.push(f.code.as_str());

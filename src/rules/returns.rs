@@ -230,7 +230,8 @@ fn sign_rows(ret: &Return, out: &mut Vec<Finding>) {
                 Finding::new(
                     Code::X02,
                     format!(
-                        "现有标牌数为 {now},但“标牌明细”中该村只列了 {listed} 块。请核对:明细应每块牌子一行,行数等于现有标牌数"
+                        "现有标牌数为 {now},但“标牌明细”中该村{}列了 {listed} 块。请核对:明细应每块牌子一行,行数等于现有标牌数",
+                        if Decimal::from(listed) < now { "只" } else { "" }
                     ),
                 ),
                 row,

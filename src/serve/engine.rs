@@ -142,7 +142,7 @@ pub(crate) fn write_feedback(
     period: Period,
     dir: &Path,
 ) -> anyhow::Result<Option<PathBuf>> {
-    pipeline::write_file_feedback(dir, l, &setup.policy, Some(period))
+    pipeline::write_file_feedback(dir, None, l, &setup.policy, Some(period))
 }
 
 /// Write this month's template for a township to `path`

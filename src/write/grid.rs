@@ -437,6 +437,19 @@ impl Looks {
     }
 }
 
+/// A number as a workbook stores it (and the summary file beside it):
+/// sums of one- or two-decimal figures in f64 carry residue
+/// (1234.5000000000002), so such a value is rounded to 6 places; a true
+/// ratio (0.41818181…) is kept as it is.
+pub(crate) fn stored(n: f64) -> f64 {
+    let r = (n * 1e6).round() / 1e6;
+    if (n - r).abs() <= 1e-9 * n.abs().max(1.0) {
+        r
+    } else {
+        n
+    }
+}
+
 /// Write one cell; `f` is `None` where the column's format applies.
 pub(crate) fn write_cell(
     ws: &mut Worksheet,
@@ -455,15 +468,7 @@ pub(crate) fn write_cell(
             };
         }
         CellRef::Num(n) | CellRef::As(n, _) if n.is_finite() => {
-            // Sums of one- or two-decimal figures in f64 carry residue
-            // (1234.5000000000002): such a value is stored rounded to 6
-            // places; a true ratio (0.41818181…) is kept as it is.
-            let r = (n * 1e6).round() / 1e6;
-            let v = if (n - r).abs() <= 1e-9 * n.abs().max(1.0) {
-                r
-            } else {
-                n
-            };
+            let v = stored(n);
             match f {
                 Some(f) => ws.write_number_with_format(row, col, v, f)?,
                 None => ws.write_number(row, col, v)?,

@@ -75,8 +75,18 @@ impl OutputSet {
                 .get_mut()
                 .map_err(|_| anyhow!("写出工作簿的线程出错,本次没有写出任何文件"))?,
         );
-        let finals: std::collections::HashSet<&Path> =
-            staged.iter().map(|(_, p)| p.as_path()).collect();
+        let mut finals: std::collections::HashSet<&Path> = std::collections::HashSet::new();
+        // Two files for one place: one would be lost. Nothing is put in
+        // place rather than that.
+        if let Some((_, twice)) = staged.iter().find(|(_, p)| !finals.insert(p.as_path())) {
+            for (tmp, _) in &staged {
+                let _ = fs::remove_file(tmp);
+            }
+            return Err(anyhow!(
+                "内部错误:本次要写出的两个文件同名({}),为免其中一个丢失,没有写出任何文件。请把这条信息告诉开发者",
+                twice.display()
+            ));
+        }
         // The files to move aside: the finals that exist, and the previous
         // run's files of owned folders.
         let mut aside: Vec<PathBuf> = staged
@@ -217,6 +227,20 @@ mod tests {
         assert_eq!(fs::read(d.join("a.xlsx")).unwrap(), b"new a");
         assert_eq!(names(&fb), ["x.xlsx"]);
         assert_eq!(names(d), ["a.xlsx", "反馈"]);
+    }
+
+    #[test]
+    fn two_files_for_one_place_put_nothing_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join("a.xlsx"), b"old a").unwrap();
+        let set = OutputSet::new();
+        set.write_bytes(&d.join("a.xlsx"), b"first").unwrap();
+        set.write_bytes(&d.join("a.xlsx"), b"second").unwrap();
+        let e = set.commit().unwrap_err().to_string();
+        assert!(e.contains("两个文件同名") && e.contains("a.xlsx"), "{e}");
+        assert_eq!(fs::read(d.join("a.xlsx")).unwrap(), b"old a");
+        assert_eq!(names(d), ["a.xlsx"]);
     }
 
     #[test]

@@ -218,6 +218,64 @@ fn check_names_villages_confirms_clean_files_and_totals() {
 }
 
 #[test]
+fn check_gives_files_of_one_name_each_their_own_feedback() {
+    let w = Workdir::new();
+    // The unreadable scan, sent once as .xlsx and once as .xls.
+    let scan = project("samples/示范县/2024-06/枫岭乡_2024-06.xlsx");
+    std::fs::copy(&scan, w.path("枫岭乡_2024-06.xlsx")).unwrap();
+    std::fs::copy(&scan, w.path("枫岭乡_2024-06.xls")).unwrap();
+    let o = w.run(&[
+        "check",
+        "枫岭乡_2024-06.xls",
+        "枫岭乡_2024-06.xlsx",
+        "--feedback",
+        "反馈",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("  反馈工作簿:反馈/枫岭乡_2024-06.xls_校验结果.xlsx\n")
+            && out.contains("  反馈工作簿:反馈/枫岭乡_2024-06.xlsx_校验结果.xlsx\n"),
+        "{out}"
+    );
+    let mut written: Vec<String> = std::fs::read_dir(w.path("反馈"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "枫岭乡_2024-06.xls_校验结果.xlsx",
+            "枫岭乡_2024-06.xlsx_校验结果.xlsx"
+        ]
+    );
+}
+
+#[test]
+fn check_piped_into_a_reader_that_stops_early_still_does_the_whole_job() {
+    use std::process::{Command, Stdio};
+    let w = Workdir::new();
+    let june = project("samples/示范县/2024-06");
+    // The reader is gone before the first line (as `| head -0`).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_huizong"))
+        .args(["check", june.to_str().unwrap(), "--feedback", "反馈"])
+        .current_dir(w.path("."))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    // No bare system error; the exit code still says errors were found,
+    // and every file with findings has its feedback workbook.
+    assert_eq!(stderr(&o), "");
+    assert_eq!(o.status.code(), Some(1));
+    let written = std::fs::read_dir(w.path("反馈")).unwrap().count();
+    assert_eq!(written, 6);
+}
+
+#[test]
 fn init_starts_a_workspace_and_refuses_an_existing_one() {
     let w = Workdir::new();
     let o = w.run(&[
@@ -261,6 +319,48 @@ fn init_starts_a_workspace_and_refuses_an_existing_one() {
     assert_eq!(
         headers("county_scores.xlsx", "区级评定"),
         ["村(社区)代码", "村(社区)名称", "区级评定得分"]
+    );
+    // A budget that is not whole yuan, a name that cannot be a file name:
+    // refused in Chinese, nothing made.
+    let o = w.run(&[
+        "init", "甲县", "--county", "甲县", "--code", "990104", "--budget", "1.5",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("“1.5”不是预算金额:请填不小于 0 的整数(元),如 --budget 1100000"),
+        "{}",
+        stderr(&o)
+    );
+    let o = w.run(&["init", "甲县", "--county", "测\"县", "--code", "990104"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("错误:--county“测\"县”中有不能用在县名里的字符“\\\"”"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!w.path("甲县").exists());
+    // Without --budget the budget is 0, and the clerk is told so.
+    let o = w.run(&[
+        "init",
+        "乙县",
+        "--county",
+        "乙县",
+        "--code",
+        "990105",
+        "--budget",
+        "1,100,000",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(w.path("乙县/county.toml"))
+        .unwrap()
+        .contains("\nbudget = 1100000 "));
+    assert!(!stdout(&o).contains("预算为 0 元"), "{}", stdout(&o));
+    let o = w.run(&["init", "丙县", "--county", "丙县", "--code", "990106"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("注意:预算为 0 元(没有给出 --budget),星级评定的核拨经费都会是 0。"),
+        "{}",
+        stdout(&o)
     );
     // An existing workspace is not touched.
     let before = std::fs::read(ws.join("county.toml")).unwrap();

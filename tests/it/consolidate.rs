@@ -359,6 +359,108 @@ fn every_file_in_the_period_folder_is_accounted_for() {
     }
 }
 
+/// The file names in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn files_of_one_name_each_get_their_own_feedback_run_after_run() {
+    let w = Workdir::new();
+    let ws = w.path("示范县");
+    copy_samples(&ws);
+    let june = ws.join("2024-06");
+    // The unreadable scan sent twice, once renamed .xls: one name without
+    // the extension, two files.
+    std::fs::copy(
+        june.join("枫岭乡_2024-06.xlsx"),
+        june.join("枫岭乡_2024-06.xls"),
+    )
+    .unwrap();
+    for run in 1..=2 {
+        let o = w.run(&["consolidate", "示范县", "--period", "2024-06"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "run {run}: {err}");
+        // One township may be theirs; both files are named and counted.
+        assert!(
+            err.contains("\n应报 8 个乡镇:已汇总 2,退回 4,未报送 2(其中 1 个可能是无法读取的文件 枫岭乡_2024-06.xls、枫岭乡_2024-06.xlsx);另有无法读取 2 份;错误 5,提示 2(另有无法归属乡镇的文件中错误 2)\n"),
+            "run {run}: {err}"
+        );
+        let feedback = names_in(&ws.join("输出/2024-06/反馈"));
+        assert_eq!(
+            feedback[5..],
+            [
+                "枫岭乡_2024-06.xls_校验结果.xlsx",
+                "枫岭乡_2024-06.xlsx_校验结果.xlsx"
+            ],
+            "run {run}"
+        );
+        assert_eq!(feedback.len(), 7, "run {run}: {feedback:?}");
+    }
+}
+
+#[test]
+fn an_unreadable_file_beside_a_township_s_return_is_accounted_for() {
+    let w = Workdir::new();
+    let ws = w.path("示范县");
+    copy_samples(&ws);
+    // 石门镇 sends last month's file again beside this month's.
+    std::fs::copy(
+        ws.join("2024-05/石门镇_2024-05.xlsx"),
+        ws.join("2024-06/石门镇_2024-05.xlsx"),
+    )
+    .unwrap();
+    let o = w.run(&["consolidate", "示范县", "--period", "2024-06"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    // Its C03 counts among the township's errors, and is named.
+    assert!(
+        err.contains("\n  石门镇(990101105):退回,错误 2 个(D01、C03),改正后重新报送\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\n应报 8 个乡镇:已汇总 2,退回 4,未报送 2(其中 1 个可能是无法读取的文件 枫岭乡_2024-06.xlsx);另有无法读取 2 份;错误 6,提示 2(另有无法归属乡镇的文件中错误 1)\n"),
+        "{err}"
+    );
+    let out = ws.join("输出/2024-06");
+    let rows = submissions(&out.join("县级汇总_示范县_2024-06.xlsx"));
+    let of = |file: &str| {
+        rows.iter()
+            .filter(|r| r[3] == file)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of("石门镇_2024-06.xlsx"),
+        [["990101105", "石门镇", "退回", "石门镇_2024-06.xlsx"].map(String::from)]
+    );
+    assert_eq!(
+        of("石门镇_2024-05.xlsx"),
+        [["990101105", "石门镇", "无法读取", "石门镇_2024-05.xlsx"].map(String::from)]
+    );
+    // Each file hears of its own findings in its own workbook.
+    let feedback = names_in(&out.join("反馈"));
+    assert!(
+        feedback.contains(&"990101105_石门镇_2024-06.xlsx".to_string())
+            && feedback.contains(&"石门镇_2024-05_校验结果.xlsx".to_string()),
+        "{feedback:?}"
+    );
+    let results =
+        crate::common::sheet_cells(&out.join("反馈/石门镇_2024-05_校验结果.xlsx"), "校验结果");
+    assert_eq!(results["C4"], "B6");
+    assert_eq!(results["F4"], "C03");
+    assert!(!results.contains_key("F5"), "{results:?}");
+    let own =
+        crate::common::sheet_cells(&out.join("反馈/990101105_石门镇_2024-06.xlsx"), "校验结果");
+    assert_eq!(own["F4"], "D01");
+    assert!(!own.values().any(|v| v == "C03"), "{own:?}");
+}
+
 #[test]
 fn a_second_run_into_a_locked_folder_stops_with_exit_2() {
     let w = Workdir::new();

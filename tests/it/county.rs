@@ -371,3 +371,54 @@ fn progress_has_a_row_per_month_equal_to_each_months_total() {
         "{readme:?}"
     );
 }
+
+#[test]
+fn the_summary_file_holds_the_figures_the_workbook_shows() {
+    let w = Workdir::new();
+    let county = consolidate_samples(&w, "ws");
+    let text = std::fs::read_to_string(w.path("ws/输出/2024-06/汇总_2024-06.json")).unwrap();
+    let j: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let columns: Vec<&str> = j["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let col = |h: &str| columns.iter().position(|c| *c == h).unwrap();
+    let rows = j["rows"].as_array().unwrap();
+    // 青湖街道's areas are sums of one-decimal figures: the file holds them
+    // as 汇总 shows them, with no trace of binary arithmetic.
+    let qinghu = rows.iter().find(|r| r[1] == "青湖街道").unwrap();
+    assert_eq!(qinghu[col("服务场所面积(㎡)")], serde_json::json!(12185.8));
+    assert_eq!(qinghu[col("办公场所面积(㎡)")], serde_json::json!(2528.4));
+    assert_eq!(
+        j["total"][col("服务场所面积(㎡)")],
+        serde_json::json!(24054.8)
+    );
+    assert!(
+        !text.contains("9999999") && !text.contains("0000001"),
+        "{text}"
+    );
+    // Every number is the number of its 汇总 cell.
+    let sheet = sheet_rows(&county, "汇总");
+    let total = sheet.iter().position(|r| r[1] == "合计").unwrap();
+    let body: Vec<&Vec<String>> = sheet[1..total].iter().collect();
+    assert_eq!(body.len(), rows.len());
+    for (mine, theirs) in rows
+        .iter()
+        .zip(&body)
+        .chain([(&j["total"], &&sheet[total])])
+    {
+        for (i, v) in mine.as_array().unwrap().iter().enumerate() {
+            if let Some(n) = v.as_f64() {
+                assert_eq!(
+                    theirs[i].parse::<f64>().ok(),
+                    Some(n),
+                    "{} {}",
+                    theirs[1],
+                    columns[i]
+                );
+            }
+        }
+    }
+}

@@ -57,9 +57,11 @@ fn value(c: &Cell) -> Value {
     match c {
         Cell::Blank => Value::Null,
         Cell::Text(s) => Value::String(s.clone()),
-        Cell::Num(n) | Cell::As(n, _) => serde_json::Number::from_f64(*n)
-            .map(Value::Number)
-            .unwrap_or(Value::Null),
+        Cell::Num(n) | Cell::As(n, _) => {
+            serde_json::Number::from_f64(crate::write::grid::stored(*n))
+                .map(Value::Number)
+                .unwrap_or(Value::Null)
+        }
         Cell::Date(d) => Value::String(d.to_string()),
     }
 }

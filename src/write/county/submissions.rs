@@ -1,5 +1,6 @@
-//! 报送情况: every expected township's status, then superseded files and
-//! unreadable files of no known township.
+//! 报送情况: every expected township's status, then the files a
+//! township's row does not name (superseded, or unreadable beside the one
+//! judged) and unreadable files of no known township.
 
 use super::*;
 use crate::batch::{Batch, FileEntry, Status};
@@ -40,11 +41,12 @@ pub(crate) fn submissions_table(batch: &Batch) -> Table {
     for t in &batch.townships {
         let (file, cover) = match t.judged {
             Some(i) => (batch.files[i].loaded.file.clone(), cover(&batch.files[i])),
-            // Y03: no file is used; name every file that was not superseded.
+            // Y03: no file is used; name every tied file (the superseded
+            // and unreadable ones have rows of their own below).
             None => (
                 t.files
                     .iter()
-                    .filter(|i| batch.files[**i].status != Status::Superseded)
+                    .filter(|i| batch.files[**i].status == Status::Rejected)
                     .map(|i| batch.files[*i].loaded.file.as_str())
                     .collect::<Vec<_>>()
                     .join("、"),
@@ -65,16 +67,19 @@ pub(crate) fn submissions_table(batch: &Batch) -> Table {
         ]);
         table.push(row, false);
     }
+    // Files of a township that its row does not name: superseded ones,
+    // and unreadable ones beside the file it judged.
     for t in &batch.townships {
+        let beside: Vec<usize> = batch.unreadable_beside(t).collect();
         for i in &t.files {
             let f = &batch.files[*i];
-            if f.status != Status::Superseded {
+            if f.status != Status::Superseded && !beside.contains(i) {
                 continue;
             }
             let mut row = vec![
                 Cell::text(&t.code),
                 Cell::text(&t.name),
-                Cell::text(Status::Superseded.zh()),
+                Cell::text(f.status.zh()),
                 Cell::text(&f.loaded.file),
             ];
             row.extend(cover_cells(cover(f)));

@@ -9,8 +9,10 @@
 //! fatal finding gets 校验结果 only.
 //!
 //! Values are written as read — text as text (never a formula), numbers as
-//! numbers, dates as dates, error values and formulas without a saved value
-//! as their text — so the township sees exactly what the tool saw.
+//! numbers, dates as dates, error values as their text, a formula without a
+//! saved value as that formula still without one — so the township sees
+//! exactly what the tool saw, and the workbook sent back unchanged is read
+//! with the same findings.
 
 mod results;
 mod sheets;
@@ -25,7 +27,7 @@ use crate::read::workbook::RawWorkbook;
 use crate::write::set::OutputSet;
 use crate::write::{style, template};
 use rust_xlsxwriter::{Workbook, XlsxError};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 /// Name of the first sheet, listing every finding.
@@ -119,7 +121,7 @@ pub fn build(input: &FeedbackInput) -> Result<Workbook, XlsxError> {
 pub(crate) const FOLDER: &str = "反馈";
 
 /// Whose feedback a workbook is, which decides its file name.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FeedbackOf<'a> {
     /// A township's judged return: `<乡镇代码>_<乡镇名>_<period>.xlsx`.
     Township {
@@ -147,17 +149,50 @@ pub(crate) fn file_name(of: FeedbackOf<'_>) -> String {
     crate::write::safe_file_name(&name)
 }
 
-/// Write the feedback workbook of `of` into folder `dir` (made if need
-/// be) as part of `set`; its path.
+/// The file names of feedback workbooks that go into one folder, in the
+/// order given, each different from the others (also where the file system
+/// ignores case). A file's feedback is named by its name without the
+/// extension; files that share it (石门镇_2024-06.xlsx and
+/// 石门镇_2024-06.ods) are each named by their whole name instead
+/// (`石门镇_2024-06.ods_校验结果.xlsx`), so neither takes the other's place.
+/// A name that still repeats gets `(2)`, `(3)`, ….
+pub(crate) fn unique_names(ofs: &[FeedbackOf<'_>]) -> Vec<String> {
+    let key = |name: &str| name.to_lowercase();
+    let mut stems: HashMap<String, usize> = HashMap::new();
+    for of in ofs {
+        *stems.entry(key(&file_name(*of))).or_default() += 1;
+    }
+    let mut taken: HashSet<String> = HashSet::new();
+    ofs.iter()
+        .map(|of| {
+            let mut name = file_name(*of);
+            if let FeedbackOf::File(file) = of {
+                if stems[&key(&name)] > 1 {
+                    name = crate::write::safe_file_name(&format!("{file}_校验结果.xlsx"));
+                }
+            }
+            let stem = name.strip_suffix(".xlsx").unwrap_or(&name).to_string();
+            let mut k = 2;
+            while !taken.insert(key(&name)) {
+                name = format!("{stem}({k}).xlsx");
+                k += 1;
+            }
+            name
+        })
+        .collect()
+}
+
+/// Write the feedback workbook named `name` into folder `dir` (made if
+/// need be) as part of `set`; its path.
 pub(crate) fn write_into(
     set: &OutputSet,
     dir: &Path,
-    of: FeedbackOf<'_>,
+    name: &str,
     input: &FeedbackInput,
 ) -> anyhow::Result<std::path::PathBuf> {
     use anyhow::Context as _;
     std::fs::create_dir_all(dir).with_context(|| format!("无法创建文件夹 {}", dir.display()))?;
-    let path = dir.join(file_name(of));
+    let path = dir.join(name);
     let mut wb =
         build(input).map_err(|e| anyhow::anyhow!("无法生成反馈工作簿 {}:{e}", path.display()))?;
     set.save(&mut wb, &path)?;
@@ -291,6 +326,38 @@ mod tests {
         }
     }
 
+    #[test]
+    fn files_sharing_a_name_without_extension_are_named_whole() {
+        let june = Period {
+            year: 2024,
+            month: 6,
+        };
+        let names = unique_names(&[
+            FeedbackOf::Township {
+                code: "990101105",
+                name: "石门镇",
+                period: june,
+            },
+            FeedbackOf::File("石门镇_2024-06.ods"),
+            FeedbackOf::File("石门镇_2024-06.xlsx"),
+            FeedbackOf::File("枫岭乡.xlsx"),
+            // Names that differ only in case are one name on Windows.
+            FeedbackOf::File("A.xlsx"),
+            FeedbackOf::File("a.xlsx"),
+        ]);
+        assert_eq!(
+            names,
+            [
+                "990101105_石门镇_2024-06.xlsx",
+                "石门镇_2024-06.ods_校验结果.xlsx",
+                "石门镇_2024-06.xlsx_校验结果.xlsx",
+                "枫岭乡_校验结果.xlsx",
+                "A.xlsx_校验结果.xlsx",
+                "a.xlsx_校验结果(2).xlsx",
+            ]
+        );
+    }
+
     /// The feedback workbook of `raw` with `findings`, as saved bytes.
     fn saved(raw: &RawWorkbook, findings: &[Finding]) -> Vec<u8> {
         let policy = Policy::default_rules();
@@ -331,7 +398,7 @@ mod tests {
     }
 
     #[test]
-    fn deterministic_and_formula_text_stays_text() {
+    fn deterministic_text_stays_text_and_an_uncalculated_formula_stays_one() {
         let raw = RawWorkbook {
             sheets: vec![RawSheet {
                 name: "标牌清理".into(),
@@ -364,7 +431,11 @@ mod tests {
             &mut sheet,
         )
         .unwrap();
-        assert!(!sheet.contains("<f>"), "{sheet}");
+        // The text is text; the formula with no result is that formula,
+        // still with none (read back, it is V10 again).
+        assert!(sheet.contains(r#"<is><t>=1+1</t></is>"#), "{sheet}");
+        assert_eq!(sheet.matches("<f>").count(), 1, "{sheet}");
+        assert!(sheet.contains("<f>SUM(A1:A2)</f><v></v>"), "{sheet}");
     }
 
     /// Findings at cells that hold nothing — before the first row, between

@@ -14,7 +14,7 @@ use crate::schema::{self, Kind, SheetSpec};
 use crate::write::page::Page;
 use crate::write::style;
 use crate::write::template::{self, ListSource};
-use rust_xlsxwriter::{Format, Note, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, Formula, Note, Worksheet, XlsxError};
 use std::collections::BTreeMap;
 
 /// Where a data sheet's table is in the raw sheet, as the reader found it.
@@ -119,6 +119,9 @@ pub(super) fn write(
     title: &str,
 ) -> Result<(), XlsxError> {
     ws.set_default_note_author("huizong");
+    // The only formulas written are ones the file kept no result of: they
+    // keep none here either (`write_cell`).
+    ws.set_formula_result_default("");
     // Each column's fitted width, by column; `None` for a column no cell
     // of which is measured.
     let mut widths: Vec<Option<f64>> = Vec::new();
@@ -325,6 +328,21 @@ fn write_cell(
                 None => ws.write_boolean(row, col, *b)?,
             };
             return Ok(());
+        }
+        // A formula the file kept no result of stays that formula, still
+        // without a result: Excel and WPS work it out when the township
+        // opens the workbook, and sent back unopened it is read as it was
+        // (V10 again), not as text.
+        CellValue::NoCachedValue(formula) => {
+            let written = match f {
+                Some(f) => ws.write_formula_with_format(row, col, Formula::new(formula), f),
+                None => ws.write_formula(row, col, Formula::new(formula)),
+            };
+            if written.is_ok() {
+                return Ok(());
+            }
+            shown = v.show();
+            style::cut_to_excel_limit(&shown)
         }
         CellValue::Text(s) => style::cut_to_excel_limit(s),
         // Error values, formulas without a saved value, non-finite numbers:

@@ -310,6 +310,20 @@ fn v10_error_value_and_uncalculated_formula() {
         .as_str()
         .unwrap()
         .contains("打开、保存后再报送"));
+    // Its feedback workbook, sent back unopened, is read with the same
+    // findings: the error value kept as its text, the formula still a
+    // formula without a result.
+    let (code, _) = check(&w, "r.xlsx", &["--feedback", "fb"]);
+    assert_eq!(code, 1);
+    let (_, back) = check(&w, "fb/r_校验结果.xlsx", &[]);
+    expect(
+        &back,
+        &[
+            ("V10", "error", "坐班值守!J3", V1),
+            ("V10", "error", "坐班值守!J4", V2),
+        ],
+    );
+    assert_eq!(back[1]["message"], f[1]["message"]);
 }
 
 #[test]

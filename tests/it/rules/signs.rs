@@ -18,7 +18,7 @@ fn x01_village_missing_from_a_sheet() {
 
 #[test]
 fn x02_sign_rows_differ_from_count() {
-    case(
+    let f = case(
         |f| {
             let rows = f.rows.get_mut(&SheetId::SignDetail).unwrap();
             let i = rows.iter().position(|r| r[0] == t(V1)).unwrap();
@@ -26,6 +26,30 @@ fn x02_sign_rows_differ_from_count() {
         },
         &[],
         &[("X02", "error", "标牌清理!G3", V1)],
+    );
+    let m = f[0]["message"].as_str().unwrap();
+    assert!(m.contains("但“标牌明细”中该村只列了"), "{m}");
+}
+
+#[test]
+fn x02_more_sign_rows_than_the_count_says_so() {
+    let f = case(
+        |f| {
+            let rows = f.rows.get_mut(&SheetId::SignDetail).unwrap();
+            let i = rows.iter().position(|r| r[0] == t(V1)).unwrap();
+            let extra = rows[i].clone();
+            rows.insert(i, extra);
+        },
+        &[],
+        &[
+            ("X02", "error", "标牌清理!G3", V1),
+            ("P08", "warning", "标牌明细!C4", V1),
+        ],
+    );
+    let m = f[0]["message"].as_str().unwrap();
+    assert!(
+        m.contains("但“标牌明细”中该村列了") && !m.contains("只"),
+        "{m}"
     );
 }
 
