@@ -31,6 +31,14 @@ pub struct Args {
     /// HTTPS 私钥(PEM 格式),须与 --tls-cert 一起使用
     #[arg(long = "tls-key", value_name = "文件", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// 连接空闲多少秒后断开(请求头或请求内容迟迟不到时;测试用)
+    #[arg(
+        long = "idle-secs",
+        value_name = "秒",
+        default_value_t = 30,
+        hide = true
+    )]
+    pub idle_secs: u64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -40,6 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         period: args.period,
         rules: args.rules,
         tls: args.tls_cert.zip(args.tls_key),
+        idle: std::time::Duration::from_secs(args.idle_secs.max(1)),
     })?;
     Ok(Outcome::Clean)
 }

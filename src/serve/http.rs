@@ -220,9 +220,18 @@ pub(crate) fn csrf_fail() -> Fail {
 /// Parse a JSON body, with a Chinese 400.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Fail> {
     serde_json::from_slice(body).map_err(|e| {
-        Fail::bad(format!(
-            "请求内容不是有效的 JSON,或缺少必需的项({e})。请按接口说明发送"
-        ))
+        // serde's own words are English: only the field it names is kept.
+        let text = e.to_string();
+        let missing = text
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        Fail::bad(match (missing, e.classify()) {
+            (Some(field), _) => format!("请求中缺少“{field}”一项。请按接口说明发送"),
+            (None, serde_json::error::Category::Data) => {
+                "请求中有一项的类型不对(如该是数字的写成了文字)。请按接口说明发送".to_string()
+            }
+            _ => "请求内容不是有效的 JSON。请按接口说明发送".to_string(),
+        })
     })
 }
 
@@ -378,6 +387,9 @@ async fn guard(State(app): St, mut req: Request, next: Next) -> Response {
         );
     }
     let mut r = next.run(req).await;
+    if let Some(f) = plain_refusal(&r) {
+        r = fail_response(&path, f);
+    }
     let h = r.headers_mut();
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
@@ -391,6 +403,29 @@ async fn guard(State(app): St, mut req: Request, next: Next) -> Response {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     r
+}
+
+/// A refusal the framework answered itself (a wrong method, a body that
+/// is not a form, a body over the limit) — as English text or nothing —
+/// said again in Chinese, as JSON under `/api/` and as a page elsewhere.
+/// Every answer of this service's own is JSON or a page.
+fn plain_refusal(r: &Response) -> Option<Fail> {
+    let ours = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/html"));
+    if ours || !(r.status().is_client_error()) {
+        return None;
+    }
+    let status = r.status().as_u16();
+    let message = match status {
+        405 => "这个地址不接受这种请求方式(如该用 POST 的用了 GET)。请按页面或接口说明操作",
+        413 => "上传的内容太大。请检查文件大小后重新上传",
+        415 => "请求内容的格式不对(表单应为 application/x-www-form-urlencoded,接口应为 JSON)。请按页面或接口说明操作",
+        _ => "请求的内容不完整或格式不对。请按页面或接口说明操作",
+    };
+    Some(Fail::new(status, message))
 }
 
 /// The whole service.

@@ -29,6 +29,10 @@ pub(crate) struct Config {
     pub(crate) period: Option<engine::Month>,
     pub(crate) rules: Option<PathBuf>,
     pub(crate) tls: Option<(PathBuf, PathBuf)>,
+    /// How long a connection may keep the server waiting for its request's
+    /// headers, or for the next part of its body: a client that goes quiet
+    /// is let go, so idle connections cannot use up the server.
+    pub(crate) idle: std::time::Duration,
 }
 
 /// Open the service over a workspace (also for tests and the bench).
@@ -63,7 +67,9 @@ pub(crate) fn run(config: Config) -> anyhow::Result<()> {
         warm.folder(warm.period());
     });
     let app = http::App::new(svc.clone());
-    let router = http::router(app);
+    let router = http::router(app).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        config.idle,
+    ));
     let svc2 = svc.clone();
     let result = rt.block_on(async move {
         let handle = axum_server::Handle::new();
@@ -119,13 +125,19 @@ pub(crate) fn run(config: Config) -> anyhow::Result<()> {
         });
         match tls {
             Some(tls) => {
-                axum_server::from_tcp_rustls(listener, tls)?
+                let mut server = axum_server::from_tcp_rustls(listener, tls)?;
+                server.http_builder().http1().header_read_timeout(config.idle);
+                server
+                    .first_request_timeout(config.idle)
                     .handle(handle)
                     .serve(make)
                     .await?;
             }
             None => {
-                axum_server::from_tcp(listener)?
+                let mut server = axum_server::from_tcp(listener)?;
+                server.http_builder().http1().header_read_timeout(config.idle);
+                server
+                    .first_request_timeout(config.idle)
                     .handle(handle)
                     .serve(make)
                     .await?;

@@ -89,6 +89,18 @@ def shot(name):
     print("screenshot", path)
 
 
+def narrow(name):
+    """The page on a phone's width: nothing runs off the side (a wide table
+    scrolls on its own)."""
+    d.set_window_size(390, 900)
+    try:
+        width = d.execute_script("return document.documentElement.scrollWidth")
+        shot(name + "-手机")
+        assert width <= 390, (name, width)
+    finally:
+        d.set_window_size(1280, 900)
+
+
 def pdf(name):
     """The page as printed on A4 (the print style sheet)."""
     from selenium.webdriver.common.print_page_options import PrintOptions
@@ -171,6 +183,7 @@ try:
     text = body()
     assert "未报送" in text and "下载" in text, text
     shot("02-首页")
+    narrow("02-首页")
 
     upload(cfg["error_file"])
     text = body()
@@ -183,6 +196,7 @@ try:
     print("finding on the page:", place, code, errors[0][6])
     assert "!" in place and code, errors[0]
     shot("03-校验结果-有错误")
+    narrow("03-校验结果-有错误")
     pdf("03-校验结果-打印")
 
     fb = download("反馈工作簿", "*.xlsx")
@@ -216,6 +230,7 @@ try:
     receipt = d.find_element(By.CSS_SELECTOR, "table.facts td.code").text
     print("receipt:", receipt)
     shot("05-回执")
+    narrow("05-回执")
     pdf("05-回执-打印")
 
     d.get(URL + "/history")
@@ -234,6 +249,7 @@ try:
     assert "已报送" in row.text and "网上" in row.text, row.text
     assert "手工放入" in body()
     shot("07-报送情况")
+    narrow("07-报送情况")
     pdf("07-报送情况-打印")
 
     d.find_element(By.XPATH, "//button[contains(., '汇总')]").click()
@@ -262,6 +278,7 @@ try:
     d.get(URL + "/county/audit")
     assert "提交" in body()
     shot("09-操作日志")
+    narrow("09-操作日志")
     d.get(URL + "/history?township=" + cfg["township"])
     shot("10-县里查看乡镇记录")
     d.get(URL + "/receipts/" + receipt)

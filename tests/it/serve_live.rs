@@ -19,6 +19,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(ws: &Path, period: &str) -> Server {
+        Server::start_with(ws, period, &[])
+    }
+
+    /// Started with `extra` arguments too.
+    pub fn start_with(ws: &Path, period: &str, extra: &[&str]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -35,6 +40,7 @@ impl Server {
                 "--period",
                 period,
             ])
+            .args(extra)
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .stdin(Stdio::null())
@@ -563,6 +569,50 @@ fn sigterm_stops_cleanly_after_finishing_what_is_in_flight() {
     let log = std::fs::read_to_string(f.ws.join(format!("serve-{}.log", addr.port()))).unwrap();
     assert!(log.contains("服务已停止"), "{log}");
     assert!(TcpStream::connect(addr).is_err(), "no longer listening");
+}
+
+#[test]
+fn connections_that_go_quiet_are_let_go() {
+    let f = live_fixture();
+    let server = Server::start_with(&f.ws, "2024-05", &["--idle-secs", "2"]);
+    let addr = server.addr;
+    let host = format!("Host: {addr}\r\n");
+    // Each way a client can hold a connection and say no more: nothing at
+    // all, half the headers, a body that stops, a finished request kept
+    // open. Each is closed by the server soon after the idle time.
+    let quiet: [(&str, String); 4] = [
+        ("nothing", String::new()),
+        ("half the headers", format!("GET /login HTTP/1.1\r\n{host}")),
+        (
+            "a body that stops",
+            format!("POST /api/login HTTP/1.1\r\n{host}Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"),
+        ),
+        ("kept open", format!("GET /login HTTP/1.1\r\n{host}\r\n")),
+    ];
+    let started = Instant::now();
+    let waiting: Vec<_> = quiet
+        .into_iter()
+        .map(|(what, said)| {
+            std::thread::spawn(move || {
+                let mut c = TcpStream::connect(addr).unwrap();
+                c.write_all(said.as_bytes()).unwrap();
+                c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                let mut got = Vec::new();
+                let closed = c.read_to_end(&mut got).is_ok();
+                (what, closed, started.elapsed())
+            })
+        })
+        .collect();
+    for w in waiting {
+        let (what, closed, after) = w.join().unwrap();
+        assert!(
+            closed && after < Duration::from_secs(10),
+            "{what}: closed {closed} after {after:?}"
+        );
+    }
+    // The server still answers.
+    let r = request(addr, "GET", "/login", &[], &[]).unwrap();
+    assert_eq!(r.status, 200);
 }
 
 #[test]

@@ -13,8 +13,14 @@ impl Service {
     pub(crate) fn submit(&self, s: &Session, id: i64) -> Result<Receipt, Fail> {
         self.township_only(s, "提交报表")?;
         let u = self.upload(s, id)?;
+        let _one = self.accept.lock().unwrap_or_else(|p| p.into_inner());
+        // The upload in place already, submitted again (a page sent twice):
+        // its receipt. An earlier upload submitted again after a later
+        // one, or after a 退回, becomes the return again, with a new receipt.
         if let Some(r) = &u.receipt {
-            return self.receipt(s, r);
+            if self.in_place(&u.township, &u.period)? == Some(u.id) {
+                return self.receipt(s, r);
+            }
         }
         if !u.can_submit {
             return Err(Fail::conflict(u.refusal.clone().unwrap_or_else(|| {
@@ -33,7 +39,6 @@ impl Service {
         if engine::sha256_hex(&bytes) != u.sha256 {
             return Err(Fail::internal("保存的上传文件已被改动,请重新上传"));
         }
-        let _one = self.accept.lock().unwrap_or_else(|p| p.into_inner());
         let now = clock::now();
         let deadline = self.deadline(period)?;
         let late = deadline
@@ -122,6 +127,22 @@ impl Service {
             &format!("成功:回执 {receipt}{}", if late { "(逾期)" } else { "" }),
         );
         self.receipt(s, &receipt)
+    }
+
+    /// The upload whose file is the township's return of `period` from the
+    /// web now: that of its last submission, unless the county returned it.
+    fn in_place(&self, township: &str, period: &str) -> Result<Option<i64>, Fail> {
+        let last: Option<(i64, bool)> = self
+            .conn()
+            .query_row(
+                "SELECT upload, EXISTS(SELECT 1 FROM returned WHERE submission = submissions.id)
+                 FROM submissions WHERE township = ?1 AND period = ?2 AND state = 'done'
+                 ORDER BY id DESC LIMIT 1",
+                params![township, period],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(last.and_then(|(upload, returned)| (!returned).then_some(upload)))
     }
 
     /// A receipt by number, checked against the session's rights.

@@ -166,7 +166,8 @@ impl Service {
             .query_row(
                 "SELECT id, township, period, user, file, stored, size, sha256, time, errors, warnings,
                    explained, can_submit, refusal, findings,
-                   (SELECT receipt FROM submissions WHERE upload = uploads.id AND state = 'done')
+                   (SELECT receipt FROM submissions WHERE upload = uploads.id AND state = 'done'
+                    ORDER BY id DESC LIMIT 1)
                  FROM uploads WHERE id = ?1",
                 [id],
                 upload_row,
@@ -199,7 +200,8 @@ impl Service {
         let mut q = c.prepare(
             "SELECT id, township, period, user, file, stored, size, sha256, time, errors, warnings,
                explained, can_submit, refusal, findings,
-               (SELECT receipt FROM submissions WHERE upload = uploads.id AND state = 'done')
+               (SELECT receipt FROM submissions WHERE upload = uploads.id AND state = 'done'
+                    ORDER BY id DESC LIMIT 1)
              FROM uploads WHERE township = ?1 ORDER BY id DESC",
         )?;
         let rows = q.query_map([&township], upload_row)?;

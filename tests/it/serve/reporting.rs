@@ -192,6 +192,66 @@ async fn check_submit_receipt_history_and_downloads() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_upload_submitted_again_is_the_return_again() {
+    let f = Fixture::new();
+    let (app, _) = f.router("2024-06");
+    let q = township(&f, &app, QINGHU).await;
+    let accepted =
+        f.ws.join("2024-06")
+            .join(format!("{QINGHU}_青湖街道_2024-06.xlsx"));
+    let in_place = || huizong::serve::engine::sha256_hex(&std::fs::read(&accepted).unwrap());
+    // Two good versions of the return: the sample, and the sample with
+    // another title in its document properties.
+    let first = Fixture::sample("2024-06/青湖街道_2024-06.xlsx");
+    let second = f.work.path("青湖街道_2024-06_改.xlsx");
+    std::fs::copy(&first, &second).unwrap();
+    crate::rules::patch_xlsx(&second, "docProps/core.xml", |x| {
+        x.replace(
+            "<dc:title>乡镇(街道)党群服务中心月报</dc:title>",
+            "<dc:title>第二版</dc:title>",
+        )
+    });
+    let a = q.upload_file(&first).await.json();
+    let b = q.upload_file(&second).await.json();
+    assert_ne!(a["sha256"], b["sha256"]);
+    let submit = |up: &serde_json::Value| {
+        let body = serde_json::json!({"upload": up["upload"]});
+        let q = &q;
+        async move {
+            let r = q.post_json("/api/submit", body).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            r.json()
+        }
+    };
+    let r1 = submit(&a).await;
+    assert_eq!(in_place(), a["sha256"].as_str().unwrap());
+    let r2 = submit(&b).await;
+    assert_ne!(r2["receipt"], r1["receipt"]);
+    assert_eq!(in_place(), b["sha256"].as_str().unwrap());
+    // The first upload again (the browser's Back, then 提交): it is the
+    // return again, under a receipt of its own; the page sent twice more
+    // gives that same receipt.
+    let r3 = submit(&a).await;
+    assert_ne!(r3["receipt"], r1["receipt"]);
+    assert_ne!(r3["receipt"], r2["receipt"]);
+    assert_eq!(r3["sha256"], a["sha256"]);
+    assert_eq!(in_place(), a["sha256"].as_str().unwrap());
+    assert_eq!(submit(&a).await["receipt"], r3["receipt"]);
+    // History names each upload's latest receipt.
+    let h = q.get("/api/history").await.json();
+    let receipt_of = |sha: &serde_json::Value| {
+        h.as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["sha256"] == *sha)
+            .unwrap()["receipt"]
+            .clone()
+    };
+    assert_eq!(receipt_of(&a["sha256"]), r3["receipt"]);
+    assert_eq!(receipt_of(&b["sha256"]), r2["receipt"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_deadline_return_period_and_hand_placed_files() {
     let f = Fixture::new();
     let (app, _) = f.router("2024-06");

@@ -511,6 +511,54 @@ async fn an_upload_one_byte_over_the_limit_is_413_with_a_chinese_json_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_are_refused_in_chinese_in_the_path_s_flavour() {
+    let f = Fixture::new();
+    let (app, _) = f.router("2024-06");
+    let anon = Client::new(&app);
+    // The login form posted with no form body: a page, in Chinese.
+    let a = anon.send("POST", "/login", None, Vec::new(), false).await;
+    assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(a.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(a.text().contains("请求内容的格式不对"), "{}", a.text());
+    assert!(!a.text().contains("Content-Type"), "{}", a.text());
+    // The API with the wrong method: JSON, in Chinese.
+    let a = anon.get("/api/login").await;
+    assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        a.error(),
+        "这个地址不接受这种请求方式(如该用 POST 的用了 GET)。请按页面或接口说明操作"
+    );
+    // Bodies that are not what the API takes: what is wrong, without
+    // the JSON parser's English.
+    let a = anon
+        .send(
+            "POST",
+            "/api/login",
+            Some("application/json"),
+            b"{1:2}".to_vec(),
+            false,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(a.error(), "请求内容不是有效的 JSON。请按接口说明发送");
+    let t = township(&f, &app, BAISHA).await;
+    let a = t.post_json("/api/submit", serde_json::json!({})).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(a.error(), "请求中缺少“upload”一项。请按接口说明发送");
+    let a = t
+        .post_json("/api/submit", serde_json::json!({"upload": "一"}))
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        a.error(),
+        "请求中有一项的类型不对(如该是数字的写成了文字)。请按接口说明发送"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_uploaded_name_is_text_never_a_path() {
     let f = Fixture::new();
     let (app, _) = f.router("2024-06");
