@@ -290,6 +290,12 @@ pub struct FolderTownship {
     pub files: Vec<String>,
     pub(crate) errors: usize,
     pub(crate) warnings: usize,
+    /// The findings its 错误/提示 count, of every file of the township in
+    /// output order (the board's 校验结果 link for a file placed by hand).
+    pub(crate) findings: Vec<crate::finding::Finding>,
+    /// Why no file of the township is used though it sent some, when that
+    /// is not the judged file's errors: Y03 (two files of one 填报日期).
+    pub(crate) reason: Option<String>,
 }
 
 /// A period folder read and decided as `consolidate` would.
@@ -455,6 +461,28 @@ fn townships_of(batch: &Batch) -> HashMap<String, FolderTownship> {
                         .collect(),
                     errors: t.errors,
                     warnings: t.warnings,
+                    findings: {
+                        let mut all: Vec<crate::finding::Finding> = t
+                            .files
+                            .iter()
+                            .flat_map(|i| batch.files[*i].loaded.findings.iter().cloned())
+                            .collect();
+                        crate::finding::sort(&mut all);
+                        all
+                    },
+                    reason: (t.status == Status::Rejected && t.judged.is_none()).then(|| {
+                        let tied: Vec<&str> = t
+                            .files
+                            .iter()
+                            .filter(|i| batch.files[**i].status == Status::Rejected)
+                            .map(|i| batch.files[*i].loaded.file.as_str())
+                            .collect();
+                        format!(
+                            "本月文件夹中本乡镇有 {} 份填报日期相同而数据不同的报表({}),汇总时都不使用(Y03)。请与县里联系,只保留一份",
+                            tied.len(),
+                            tied.join("、")
+                        )
+                    }),
                 },
             )
         })

@@ -30,6 +30,7 @@ pub(crate) fn routes(upload_limit: DefaultBodyLimit) -> Router<Arc<App>> {
         .route("/receipts/{no}", get(receipt_page))
         .route("/history", get(history_page))
         .route("/files/{township}", get(accepted_file))
+        .route("/files/{township}/findings", get(folder_findings))
         .route("/county", get(board_page))
         .route("/county/deadline", post(deadline_post))
         .route("/county/return", post(return_post))
@@ -242,6 +243,12 @@ async fn home(State(app): St, who: Who) -> Result<Response, PageFail> {
             @if let Some(c) = row.as_ref().and_then(|r| r.comment.as_ref()) {
                 div.alert.error { p { strong { "县里已退回,意见:" } (c) } p { "请按意见修改后重新上传、提交。" } }
             }
+            @if let Some(r) = row.as_ref().filter(|r| r.reason.is_some() || (r.source == Some("folder") && r.errors.unwrap_or(0) > 0)) {
+                div.alert.error {
+                    @if let Some(why) = &r.reason { p { strong { "本月报表未能计入汇总:" } (why) } }
+                    p { a href=(format!("/files/{}/findings", r.township)) { "查看县里文件夹中本乡镇报表的校验结果" } }
+                }
+            }
         }
         div.card {
             h2 { "1. 下载本月模板" }
@@ -320,13 +327,7 @@ async fn upload_page(
         Ok((u, names, town))
     })
     .await?;
-    let mut order: Vec<&serde_json::Value> = u.findings.iter().collect();
-    let rank = |f: &serde_json::Value| match text(f, "level") {
-        "fatal" => 0,
-        "error" => 1,
-        _ => 2,
-    };
-    order.sort_by_key(|f| rank(f));
+    let order = errors_first(&u.findings);
     let body = html! {
         h1 { "校验结果" }
         p.muted { (town) " (" (u.township) ") · " (u.period) " · 文件 " strong { (u.file) } " · 上传于 " (clock::format(u.time)) }
@@ -354,7 +355,20 @@ async fn upload_page(
             @if !u.findings.is_empty() { a.button href=(format!("/uploads/{}/feedback", u.id)) { "下载带批注的反馈工作簿" } " " }
             @if !s.is_county() { a href="/home" { "重新上传" } }
         }
-        @if u.findings.is_empty() {
+        (findings_table(&order, &names, false))
+    };
+    Ok(page("校验结果", Some(&s), body))
+}
+
+/// The findings as a table, errors first; with `by_file`, each place names
+/// its file too (the findings of several files).
+fn findings_table(
+    order: &[&serde_json::Value],
+    names: &HashMap<String, String>,
+    by_file: bool,
+) -> Markup {
+    html! {
+        @if order.is_empty() {
             p { "未发现问题。" }
         } @else {
             table.grid.findings {
@@ -367,7 +381,7 @@ async fn upload_page(
                         @let place = match (text(f, "sheet"), text(f, "cell")) { ("", _) => "—".to_string(), (sh, "") => sh.to_string(), (sh, c) => format!("{sh}!{c}") };
                         tr class=(format!("lv-{level}")) {
                             td { (i + 1) }
-                            td.nowrap { (place) }
+                            td.nowrap { @if by_file { (text(f, "file")) br; } (place) }
                             td.nowrap { (village) }
                             td { (names.get(village).map(String::as_str).unwrap_or("")) }
                             td.code { (text(f, "code")) }
@@ -379,6 +393,69 @@ async fn upload_page(
                 }
             }
         }
+    }
+}
+
+/// Errors (fatal first) before warnings, stable within a level.
+fn errors_first(findings: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    let mut order: Vec<&serde_json::Value> = findings.iter().collect();
+    let rank = |f: &serde_json::Value| match text(f, "level") {
+        "fatal" => 0,
+        "error" => 1,
+        _ => 2,
+    };
+    order.sort_by_key(|f| rank(f));
+    order
+}
+
+/// The findings of a township's files in the period folder, as
+/// `consolidate` counts them: how the county (or the township) sees what is
+/// wrong with a file placed by hand.
+async fn folder_findings(
+    State(app): St,
+    who: Who,
+    Path(code): Path<String>,
+) -> Result<Response, PageFail> {
+    let s = who.session;
+    let s2 = s.clone();
+    let (files, findings, names, town, period) = blocking(&app, move |svc| {
+        let (files, findings) = svc.folder_findings(&s2, &code)?;
+        let findings: Vec<serde_json::Value> = findings
+            .iter()
+            .map(|f| serde_json::to_value(f).unwrap_or_default())
+            .collect();
+        let names: HashMap<String, String> = findings
+            .iter()
+            .filter_map(|f| f.get("village").and_then(|v| v.as_str()))
+            .filter_map(|c| {
+                super::engine::village_name(&svc.setup, c).map(|n| (c.to_string(), n.to_string()))
+            })
+            .collect();
+        let town = super::engine::roster_name(&svc.setup, &code)
+            .map(|n| format!("{n} ({code})"))
+            .unwrap_or(code);
+        Ok((files, findings, names, town, svc.period()))
+    })
+    .await?;
+    let errors = findings
+        .iter()
+        .filter(|f| matches!(text(f, "level"), "error" | "fatal"))
+        .count();
+    let explained = findings
+        .iter()
+        .filter(|f| {
+            f.get("explained")
+                .and_then(|x| x.as_bool())
+                .unwrap_or(false)
+        })
+        .count();
+    let order = errors_first(&findings);
+    let body = html! {
+        h1 { "校验结果(本月文件夹中的报表)" }
+        p.muted { (town) " · " (period) " · 文件 " strong { (files.join("、")) } }
+        p.summary { "错误 " strong { (errors) } ",提示 " strong { (findings.len() - errors - explained) } ",已说明 " strong { (explained) } }
+        p.muted { "按 huizong consolidate 的规则校验本月文件夹中的文件(包括县里手工放入的),与汇总时的结果相同。" }
+        (findings_table(&order, &names, files.len() > 1))
     };
     Ok(page("校验结果", Some(&s), body))
 }
@@ -409,7 +486,12 @@ async fn receipt_page(
 ) -> Result<Response, PageFail> {
     let s = who.session;
     let s2 = s.clone();
-    let r = blocking(&app, move |svc| svc.receipt(&s2, &no)).await?;
+    let (r, beside) = blocking(&app, move |svc| {
+        let r = svc.receipt(&s2, &no)?;
+        let beside = svc.beside(&r);
+        Ok((r, beside))
+    })
+    .await?;
     let body = html! {
         div.receipt {
             h1 { "报表接收回执" }
@@ -425,6 +507,12 @@ async fn receipt_page(
                 tr { th { "提示" } td { "未说明的提示 " (r.warnings) " 条,已说明 " (r.explained) " 条" } }
             }
             p.notice { strong { "县里汇总时以此文件为准。" } "如需更正,请重新上传、提交;以最后一次提交为准。" }
+            @if !beside.is_empty() {
+                div.alert.error { p {
+                    strong { "注意:" } "县里的本月文件夹中另有本乡镇的报表 " (beside.join("、"))
+                    "(县里手工放入)。汇总时按填报日期以最新的一份为准,填报日期相同而数据不同的都不使用。如有疑问,请与县里联系。"
+                } }
+            }
             p.noprint { button type="button" data-print { "打印回执" } " " a href=(format!("/uploads/{}", r.upload)) { "查看校验结果" } }
         }
     };
@@ -542,14 +630,16 @@ pub fn board_markup(s: &Session, b: &Board, last_job: Option<i64>) -> Markup {
                     tr {
                         td.nowrap { (r.township) }
                         td.nowrap { (r.name) }
-                        td.nowrap { (status_badge(r.status)) @if let Some(c) = &r.comment { br; span.muted { (c) } } }
+                        td.nowrap { (status_badge(r.status)) @if let Some(c) = r.comment.as_ref().or(r.reason.as_ref()) { br; span.muted { (c) } } }
                         td.nowrap { @match r.source { Some("web") => "网上", Some("folder") => "手工放入", _ => "" } }
                         td.nowrap { @if let Some(t) = r.received { (clock::format(t)) } }
                         td.num { @if let Some(e) = r.errors { (e) } }
                         td.num { @if let Some(w) = r.warnings { (w) } }
                         td { @if let Some(f) = &r.file { a href=(format!("/files/{}", r.township)) { (f) } } }
                         td.noprint.nowrap {
-                            @if let Some(u) = r.upload { a href=(format!("/uploads/{u}")) { "校验结果" } " " }
+                            @let in_folder = r.source == Some("folder") || r.reason.is_some();
+                            @if in_folder { a href=(format!("/files/{}/findings", r.township)) { "校验结果" } " " }
+                            @if let Some(u) = r.upload { a href=(format!("/uploads/{u}")) { @if in_folder { "最近上传" } @else { "校验结果" } } " " }
                             a href=(format!("/history?township={}", r.township)) { "记录" }
                         }
                         td.noprint {

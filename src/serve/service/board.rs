@@ -153,6 +153,7 @@ impl Service {
                 errors: None,
                 warnings: None,
                 comment: None,
+                reason: None,
                 receipt: None,
                 upload: uploads.get(code).map(|u| u.0),
                 consolidated: false,
@@ -195,6 +196,18 @@ impl Service {
             } else if let Some((_, comment)) = ret {
                 row.status = "已退回";
                 row.comment = Some(comment.clone());
+            } else if let Some(reason) = ft.and_then(|f| f.reason.clone()) {
+                // Y03: files that tie, none used; their counts and names.
+                let ft = ft.expect("a reason implies a folder entry");
+                row.status = "校验未通过";
+                row.source = Some(if sub.is_some_and(|x| ft.files.contains(&x.2)) {
+                    "web"
+                } else {
+                    "folder"
+                });
+                row.errors = Some(ft.errors as i64);
+                row.warnings = Some(ft.warnings as i64);
+                row.reason = Some(reason);
             } else if let Some(file) = judged {
                 let ft = ft.expect("judged implies a folder entry");
                 row.received = std::fs::metadata(dir.join(&file))
@@ -244,6 +257,28 @@ impl Service {
                 Vec::new()
             },
         })
+    }
+
+    /// The findings of a township's files in the period folder, as
+    /// `consolidate` counts them (the township itself, or the county):
+    /// (files, findings).
+    pub(crate) fn folder_findings(
+        &self,
+        s: &Session,
+        township: &str,
+    ) -> Result<(Vec<String>, Vec<crate::finding::Finding>), Fail> {
+        if s.township.as_ref().is_some_and(|t| t != township) {
+            return Err(self.forbid(
+                s,
+                &format!("其他乡镇 {township} 的校验结果"),
+                Some(township),
+            ));
+        }
+        let scan = self.folder(self.period());
+        let Some(t) = scan.townships.get(township).filter(|t| !t.files.is_empty()) else {
+            return Err(Fail::not_found("该乡镇本月文件夹中没有报表文件"));
+        };
+        Ok((t.files.clone(), t.findings.clone()))
     }
 
     pub(crate) fn set_deadline(&self, s: &Session, period: &str, date: &str) -> Result<(), Fail> {
@@ -303,6 +338,10 @@ pub struct BoardRow {
     pub(crate) errors: Option<i64>,
     pub(crate) warnings: Option<i64>,
     pub(crate) comment: Option<String>,
+    /// Why the township's files are not used, when no error of one file
+    /// says it (Y03).
+    #[serde(skip)]
+    pub(crate) reason: Option<String>,
     #[serde(skip)]
     pub(crate) receipt: Option<String>,
     #[serde(skip)]

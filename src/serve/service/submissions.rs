@@ -151,7 +151,7 @@ impl Service {
             .conn()
             .query_row(
                 "SELECT receipt, township, period, file, size, sha256, received, rules_version,
-                   rules_sha256, warnings, explained, late, upload
+                   rules_sha256, warnings, explained, late, upload, accepted
                  FROM submissions WHERE receipt = ?1 AND state = 'done'",
                 [number],
                 |r| {
@@ -170,6 +170,7 @@ impl Service {
                         explained: r.get(10)?,
                         late: r.get(11)?,
                         upload: r.get(12)?,
+                        accepted: r.get(13)?,
                     })
                 },
             )
@@ -218,6 +219,27 @@ impl Service {
                 "该乡镇本月没有从网上提交的报表,无法退回(手工放入的文件请直接从文件夹中移走)",
             ));
         };
+        // Another file of the township in the folder (one that came by
+        // e-mail) would be used once this one goes: the township would not
+        // hear of the 退回, so it is refused until that file is moved.
+        let others: Vec<String> = self
+            .folder(period)
+            .townships
+            .get(township)
+            .map(|t| {
+                t.files
+                    .iter()
+                    .filter(|f| **f != accepted)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !others.is_empty() {
+            return Err(Fail::conflict(format!(
+                "本月文件夹中该乡镇另有手工放入的文件 {}:退回网上提交的报表后,汇总会改用它,乡镇也看不到退回意见。请先把它从文件夹中移走,再退回",
+                others.join("、")
+            )));
+        }
         let dir = self.setup.workspace.join(&ps);
         store::withdraw(&dir, &accepted, &sha)
             .map_err(|e| Fail::internal(format!("无法移走已接收的文件({e})")))?;
@@ -260,4 +282,29 @@ pub(crate) struct Receipt {
     pub(crate) late: bool,
     #[serde(skip)]
     pub(crate) upload: i64,
+    /// Its name in the period folder.
+    #[serde(skip)]
+    pub(crate) accepted: String,
+}
+
+impl Service {
+    /// The township's other files in the receipt's period folder (placed
+    /// by hand): `consolidate` weighs them against the submitted one by
+    /// 填报日期 (Y01/Y03), so the receipt says so.
+    pub(crate) fn beside(&self, r: &Receipt) -> Vec<String> {
+        let Some(period) = Period::parse(&r.period) else {
+            return Vec::new();
+        };
+        self.folder(period)
+            .townships
+            .get(&r.township)
+            .map(|t| {
+                t.files
+                    .iter()
+                    .filter(|f| **f != r.accepted)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }

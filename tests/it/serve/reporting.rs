@@ -252,6 +252,102 @@ async fn an_earlier_upload_submitted_again_is_the_return_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_placed_by_hand_beside_web_ones_are_shown_as_consolidate_takes_them() {
+    let f = Fixture::new();
+    let (app, _) = f.router("2024-06");
+    let june = f.ws.join("2024-06");
+    // 青湖街道 submits on the web; the county has also placed by hand a
+    // copy that came by e-mail, of the same 填报日期 with one figure
+    // changed: neither is used (Y03).
+    let q = township(&f, &app, QINGHU).await;
+    let up = q
+        .upload_file(&Fixture::sample("2024-06/青湖街道_2024-06.xlsx"))
+        .await
+        .json();
+    let receipt = q
+        .post_json("/api/submit", serde_json::json!({"upload": up["upload"]}))
+        .await
+        .json();
+    let hand = june.join("青湖街道_2024-06.xlsx");
+    std::fs::copy(Fixture::sample("2024-06/青湖街道_2024-06.xlsx"), &hand).unwrap();
+    crate::rules::patch_xlsx(&hand, "xl/worksheets/sheet6.xml", |x| {
+        let from = r#"<c r="G3" s="11"><v>26</v></c>"#;
+        assert!(x.contains(from), "sample layout changed");
+        x.replace(from, r#"<c r="G3" s="11"><v>27</v></c>"#)
+    });
+    let st = q.get("/api/status").await.json();
+    let row = &st["rows"][0];
+    assert_eq!(row["status"], "校验未通过");
+    assert_eq!(row["errors"], 2, "one Y03 for each file: {row}");
+    // The township is told why, and where to see it.
+    let home = q.get("/home").await.text();
+    assert!(
+        home.contains("本月报表未能计入汇总:")
+            && home.contains("2 份填报日期相同而数据不同的报表")
+            && home.contains(&format!("/files/{QINGHU}/findings")),
+        "{home}"
+    );
+    let page = q.get(&format!("/files/{QINGHU}/findings")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let page = page.text();
+    assert_eq!(page.matches(">Y03<").count(), 2, "{page}");
+    assert!(
+        page.contains("990101104_青湖街道_2024-06.xlsx、青湖街道_2024-06.xlsx"),
+        "{page}"
+    );
+    // Its receipt says a file placed by hand is weighed against it.
+    let rp = q
+        .get(&format!(
+            "/receipts/{}",
+            receipt["receipt"].as_str().unwrap()
+        ))
+        .await
+        .text();
+    assert!(
+        rp.contains("县里的本月文件夹中另有本乡镇的报表 青湖街道_2024-06.xlsx"),
+        "{rp}"
+    );
+    // No other township sees those findings.
+    let b = township(&f, &app, BAISHA).await;
+    assert_eq!(
+        b.get(&format!("/files/{QINGHU}/findings")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // The county cannot 退回 the web file while the hand file would take
+    // its place unseen by the township.
+    let c = county(&f, &app).await;
+    let r = c
+        .post_json(
+            "/api/return",
+            serde_json::json!({"township": QINGHU, "comment": "请核对"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.error()
+            .contains("另有手工放入的文件 青湖街道_2024-06.xlsx"),
+        "{}",
+        r.error()
+    );
+    assert!(june
+        .join(format!("{QINGHU}_青湖街道_2024-06.xlsx"))
+        .exists());
+    // A file placed by hand has its findings linked on the board.
+    std::fs::copy(
+        Fixture::sample("2024-06/樟黄镇_2024-06.xlsx"),
+        june.join("樟黄镇_2024-06.xlsx"),
+    )
+    .unwrap();
+    let board = c.get("/county").await.text();
+    assert!(board.contains("/files/990101102/findings"), "{board}");
+    let page = c.get("/files/990101102/findings").await.text();
+    assert!(
+        page.contains("标牌清理!G5") && page.contains("P01"),
+        "{page}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_deadline_return_period_and_hand_placed_files() {
     let f = Fixture::new();
     let (app, _) = f.router("2024-06");
