@@ -121,7 +121,7 @@ pub fn build(input: &FeedbackInput) -> Result<Workbook, XlsxError> {
 pub(crate) const FOLDER: &str = "反馈";
 
 /// Whose feedback a workbook is, which decides its file name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum FeedbackOf<'a> {
     /// A township's judged return: `<乡镇代码>_<乡镇名>_<period>.xlsx`.
     Township {
