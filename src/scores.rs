@@ -319,7 +319,10 @@ fn score(v: &CellValue) -> Result<Decimal, (Code, String)> {
         }
     };
     if n < Decimal::ZERO {
-        return Err((Code::V03, format!("“{H_SCORE}”不能为负数,现为 {shown}")));
+        return Err((
+            Code::V03,
+            format!("“{H_SCORE}”不能为负数,现为 {shown}。请填 0 到 100 的得分"),
+        ));
     }
     if decimals(n) > 1 {
         return Err((

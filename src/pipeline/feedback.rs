@@ -110,7 +110,7 @@ pub(crate) fn write_all(
     jobs.par_iter()
         .zip(&names)
         .map(|(job, name)| match job {
-            Job::File(l) => write(name, l, &l.findings),
+            Job::File(l) => write(name, l, &l.findings).map(Some),
             Job::Township(t, l) => {
                 // The judged file's findings and the Y01 of its superseded files.
                 let mut findings = l.findings.clone();
@@ -119,12 +119,18 @@ pub(crate) fn write_all(
                         findings.extend(batch.files[*i].loaded.findings.iter().cloned());
                     }
                 }
+                // A clean return whose township counts only the finding of
+                // an unreadable file beside it: that file's own workbook
+                // says it all.
+                if findings.is_empty() {
+                    return Ok(None);
+                }
                 crate::finding::sort(&mut findings);
-                write(name, l, &findings)
+                write(name, l, &findings).map(Some)
             }
         })
         .collect::<anyhow::Result<Vec<_>>>()
-        .map(|written| written.len())
+        .map(|written| written.iter().flatten().count())
 }
 
 /// Feedback workbooks written while the returns are read. A return's cells

@@ -189,15 +189,20 @@ pub(crate) fn read(sheet: &RawSheet, expected: Option<Period>, out: &mut Vec<Fin
         )),
         Some(v) => {
             if version_older(&v, schema::TEMPLATE_VERSION) {
+                let message = if dotted(&v).is_some() {
+                    format!(
+                        "模板版本 {v} 早于当前的 {},请改用新模板填报,以免漏填新增栏目",
+                        schema::TEMPLATE_VERSION
+                    )
+                } else {
+                    format!(
+                        "模板版本“{v}”不是版本号(应为 {} 这样的数字),可能不是用本工具生成的模板填报的。请改用新模板填报,以免漏填新增栏目",
+                        schema::TEMPLATE_VERSION
+                    )
+                };
                 out.push(at(
                     CoverField::TemplateVersion,
-                    Finding::new(
-                        Code::S05,
-                        format!(
-                            "模板版本 {v} 早于当前的 {},请改用新模板填报,以免漏填新增栏目",
-                            schema::TEMPLATE_VERSION
-                        ),
-                    ),
+                    Finding::new(Code::S05, message),
                 ));
             }
             cover.template_version = Some(v);
@@ -209,13 +214,15 @@ pub(crate) fn read(sheet: &RawSheet, expected: Option<Period>, out: &mut Vec<Fin
 /// Dotted-number comparison (`2024.3` < `2025.1` < `2025.1.2`); a version
 /// that is not dotted numbers counts as older.
 pub(crate) fn version_older(v: &str, current: &str) -> bool {
-    let parse = |s: &str| -> Option<Vec<u64>> {
-        s.trim().split('.').map(|p| p.trim().parse().ok()).collect()
-    };
-    match (parse(v), parse(current)) {
+    match (dotted(v), dotted(current)) {
         (Some(a), Some(b)) => a < b,
         _ => true,
     }
+}
+
+/// A version as its dotted numbers (`2025.1` → [2025, 1]), if it is one.
+fn dotted(s: &str) -> Option<Vec<u64>> {
+    s.trim().split('.').map(|p| p.trim().parse().ok()).collect()
 }
 
 #[cfg(test)]

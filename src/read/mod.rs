@@ -439,7 +439,11 @@ pub(crate) fn parse(
                 .iter()
                 .filter_map(|r| {
                     let code = t.text(r, Col::RuleCode)?.trim().to_uppercase();
-                    let village = t.text(r, Col::VillageCode)?.to_string();
+                    // Blank for a warning about the file or its cover.
+                    let village = t
+                        .text(r, Col::VillageCode)
+                        .map(|v| v.trim().to_string())
+                        .unwrap_or_default();
                     let text = t.text(r, Col::Explanation)?.trim().to_string();
                     (!text.is_empty()).then_some(Explanation {
                         code,
@@ -488,14 +492,24 @@ fn long_texts(sheet: &workbook::RawSheet, out: &mut Vec<Finding>) {
     }
 }
 
-/// Mark warnings that the return's 情况说明 explains (rule and village match).
-pub(crate) fn apply_explanations(findings: &mut [Finding], explanations: &[Explanation]) {
+/// Mark warnings that the return's 情况说明 explains: rule and village
+/// match. A warning of no village — about the file or its cover (S04, S05,
+/// S07, C05) — is explained by a row of its rule whose village code is
+/// blank or the township's own code.
+pub(crate) fn apply_explanations(
+    findings: &mut [Finding],
+    explanations: &[Explanation],
+    township: Option<&str>,
+) {
     for f in findings.iter_mut().filter(|f| f.level == Level::Warning) {
-        if let Some(v) = &f.village {
-            f.explained = explanations
-                .iter()
-                .any(|e| e.code == f.code.as_str() && *e.village == **v);
-        }
+        let village = f.village.as_deref();
+        f.explained = explanations.iter().any(|e| {
+            e.code == f.code.as_str()
+                && match village {
+                    Some(v) => e.village == v,
+                    None => e.village.is_empty() || Some(e.village.as_str()) == township,
+                }
+        });
     }
 }
 

@@ -384,7 +384,10 @@ pub(crate) fn parse<'v>(v: &'v CellValue, column: &Column) -> Result<Parsed<'v>,
                 }
             };
             if n < Decimal::ZERO {
-                return Err((Code::V03, format!("“{h}”不能为负数,现为 {shown}")));
+                return Err((
+                    Code::V03,
+                    format!("“{h}”不能为负数,现为 {shown}。请填 0 或正数"),
+                ));
             }
             let places = decimals(n);
             if places > spec.decimals {

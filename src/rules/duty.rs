@@ -60,7 +60,8 @@ pub(crate) fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
         }
         if let (Some(a), Some(p)) = (n(Col::Activities), n(Col::Participants)) {
             let none = a > Decimal::ZERO && p == Decimal::ZERO;
-            let crowd = p > a * Decimal::from(limits.max_per_activity);
+            // Without an activity there is no figure per activity.
+            let crowd = a > Decimal::ZERO && p > a * Decimal::from(limits.max_per_activity);
             if none || crowd {
                 let why = if none {
                     format!("开展了 {a} 场特色活动,参与群众人次却为 0")

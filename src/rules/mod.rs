@@ -169,7 +169,11 @@ pub(crate) fn completed(loaded: &crate::model::Loaded, ctx: &Context) -> Vec<Fin
         let mut found = check(ret, ctx);
         crate::finding::stamp(&mut found, &loaded.file, ret.cover.township_code.as_deref());
         all.extend(found);
-        crate::read::apply_explanations(&mut all, &ret.explanations);
+        crate::read::apply_explanations(
+            &mut all,
+            &ret.explanations,
+            ret.cover.township_code.as_deref(),
+        );
     }
     crate::finding::sort(&mut all);
     all

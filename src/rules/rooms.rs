@@ -35,7 +35,10 @@ pub(crate) fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
         if let (Some(s), Some(o)) = (service_area, office_area) {
             let sum = s + o;
             if sum > Decimal::ZERO && o > limits.max_office_share.0 * sum {
-                let share = (o / sum * Decimal::from(100)).round_dp(1);
+                let share = over(
+                    o / sum * Decimal::from(100),
+                    limits.max_office_share.0 * Decimal::from(100),
+                );
                 out.push(t.finding(
                     Finding::new(
                         Code::M02,
@@ -57,7 +60,7 @@ pub(crate) fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
                     } else {
                         format!(
                             "平均每间 {} ㎡,超过 {} ㎡",
-                            (sum / total).round_dp(1).normalize(),
+                            over(sum / total, limits.max_area_per_room.0).normalize(),
                             limits.max_area_per_room.0.normalize()
                         )
                     };
@@ -83,4 +86,14 @@ pub(crate) fn check(ret: &Return, ctx: &Context, out: &mut Vec<Finding>) {
             ));
         }
     }
+}
+
+/// `value` (over `limit`) rounded to one decimal place — or to as many
+/// more as it takes not to read as the limit itself (30.02 %, not 30.0 %
+/// "over 30 %").
+fn over(value: Decimal, limit: Decimal) -> Decimal {
+    (1..=6)
+        .map(|dp| value.round_dp(dp))
+        .find(|shown| *shown > limit)
+        .unwrap_or(value)
 }

@@ -462,6 +462,43 @@ fn an_unreadable_file_beside_a_township_s_return_is_accounted_for() {
 }
 
 #[test]
+fn a_clean_return_beside_an_unreadable_one_gets_no_empty_feedback() {
+    let w = Workdir::new();
+    let ws = w.path("示范县");
+    copy_samples(&ws);
+    // 白砂镇's clean return, and a copy of it whose 标牌清理 sheet was
+    // renamed: the cover still tells the township, the file is unreadable.
+    let june = ws.join("2024-06");
+    let broken = june.join("白砂镇_2024-06_改.xlsx");
+    std::fs::copy(june.join("白砂镇_2024-06.xlsx"), &broken).unwrap();
+    crate::rules::patch_xlsx(&broken, "xl/workbook.xml", |x| {
+        assert!(x.contains("name=\"标牌清理\""), "sample layout changed");
+        x.replace("name=\"标牌清理\"", "name=\"标牌\"")
+    });
+    let o = w.run(&["consolidate", "示范县", "--period", "2024-06"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = ws.join("输出/2024-06");
+    let rows = submissions(&out.join("县级汇总_示范县_2024-06.xlsx"));
+    assert!(
+        rows.contains(&["990101101", "白砂镇", "已汇总", "白砂镇_2024-06.xlsx"].map(String::from))
+    );
+    assert!(rows.contains(
+        &["990101101", "白砂镇", "无法读取", "白砂镇_2024-06_改.xlsx"].map(String::from)
+    ));
+    // The unreadable file has its workbook; the clean return, with no
+    // finding of its own, has none.
+    let feedback = names_in(&out.join("反馈"));
+    assert!(
+        feedback.contains(&"白砂镇_2024-06_改_校验结果.xlsx".to_string()),
+        "{feedback:?}"
+    );
+    assert!(
+        !feedback.iter().any(|f| f.starts_with("990101101_")),
+        "{feedback:?}"
+    );
+}
+
+#[test]
 fn a_second_run_into_a_locked_folder_stops_with_exit_2() {
     let w = Workdir::new();
     let ws = workspace(&w, &[("a.xlsx", &base())], true);

@@ -357,6 +357,35 @@ fn progress_has_a_row_per_month_equal_to_each_months_total() {
     }
     assert_eq!(p[1][0], "2024-05");
     assert_eq!(p[1][1], "8/8");
+    // Its chart marks each month's point with its value: one month with
+    // figures is a point, not an empty line.
+    let chart = {
+        use std::io::Read;
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&june).unwrap()).unwrap();
+        let names: Vec<String> = (0..zip.len())
+            .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
+            .collect();
+        names
+            .iter()
+            .filter(|n| n.starts_with("xl/charts/chart"))
+            .map(|n| {
+                let mut x = String::new();
+                zip.by_name(n).unwrap().read_to_string(&mut x).unwrap();
+                x
+            })
+            .find(|x| x.contains("摘牌率与现有标牌数"))
+            .expect("the 进度 chart")
+    };
+    assert!(
+        chart.contains(r#"<c:symbol val="circle"/>"#)
+            && chart.contains(r#"<c:symbol val="square"/>"#),
+        "{chart}"
+    );
+    assert_eq!(
+        chart.matches(r#"<c:showVal val="1"/>"#).count(),
+        2,
+        "{chart}"
+    );
     // 说明 names May's summary with its SHA-256.
     use sha2::Digest;
     let bytes = std::fs::read(w.path("ws/输出/2024-05/汇总_2024-05.json")).unwrap();

@@ -8,7 +8,10 @@ use crate::aggregate;
 use crate::read::normalise::Period;
 use crate::write::grid::{write_table, Cell, Looks, Table};
 use crate::write::page::Page;
-use rust_xlsxwriter::{Chart, ChartType, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    Chart, ChartDataLabel, ChartDataLabelPosition, ChartMarker, ChartMarkerType, ChartType,
+    Worksheet, XlsxError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -174,18 +177,33 @@ pub(crate) fn write_progress(
         let (last, months) = (n as u32, (PROGRESS_SHEET, 1, 0, n as u32, 0));
         let mut chart = Chart::new(ChartType::Line);
         chart.title().set_name("摘牌率与现有标牌数");
+        // Each month a marked point with its value: one month with
+        // figures is a point, not an empty line; a month 未汇总 is a gap
+        // (the table above says so).
+        let point = |shape| ChartMarker::new().set_type(shape).set_size(7).clone();
+        let label = |format: &str, at| {
+            ChartDataLabel::new()
+                .show_value()
+                .set_num_format(format)
+                .set_position(at)
+                .clone()
+        };
         let rate = col(aggregate::REMOVAL_RATE);
         chart
             .add_series()
             .set_name(aggregate::REMOVAL_RATE)
             .set_categories(months)
-            .set_values((PROGRESS_SHEET, 1, rate, last, rate));
+            .set_values((PROGRESS_SHEET, 1, rate, last, rate))
+            .set_marker(&point(ChartMarkerType::Circle))
+            .set_data_label(&label("0.0%", ChartDataLabelPosition::Above));
         let now = col("现有标牌数");
         chart
             .add_series()
             .set_name("现有标牌数")
             .set_categories(months)
             .set_values((PROGRESS_SHEET, 1, now, last, now))
+            .set_marker(&point(ChartMarkerType::Square))
+            .set_data_label(&label("#,##0", ChartDataLabelPosition::Below))
             .set_secondary_axis(true);
         chart
             .y_axis()

@@ -116,10 +116,14 @@ fn numbers_as_text_full_width_and_separators_are_read() {
 
 #[test]
 fn v03_negative() {
-    case(
+    let f = case(
         |f| set(f, SheetId::Signs, 2, Col::WallRules, n(-3.0)),
         &[],
         &[("V03", "error", "标牌清理!H5", V3)],
+    );
+    assert_eq!(
+        f[0]["message"],
+        "“上墙制度数”不能为负数,现为 -3。请填 0 或正数"
     );
 }
 

@@ -71,6 +71,46 @@ fn s05_old_template_version() {
         &[],
         &[("S05", "warning", "基本信息!B11", "")],
     );
+    // A version that is not dotted numbers is not called older.
+    let f = case(
+        |f| {
+            f.cover.insert(CoverField::TemplateVersion, t("v2025.1"));
+        },
+        &[],
+        &[("S05", "warning", "基本信息!B11", "")],
+    );
+    let m = f[0]["message"].as_str().unwrap();
+    assert!(
+        m.starts_with("模板版本“v2025.1”不是版本号(应为 2025.1 这样的数字)"),
+        "{m}"
+    );
+}
+
+#[test]
+fn warnings_about_the_file_or_its_cover_can_be_explained() {
+    // S05 explained by a row with a blank village code; the township's
+    // own code serves as well.
+    for village in [Value::Empty, t("990101103")] {
+        let f = case(
+            |f| {
+                f.cover.insert(CoverField::TemplateVersion, t("2024.3"));
+                f.rows.insert(
+                    SheetId::Explanations,
+                    vec![demo::row(
+                        &schema::EXPLANATIONS,
+                        vec![
+                            (Col::RuleCode, t("S05")),
+                            (Col::VillageCode, village.clone()),
+                            (Col::Explanation, t("沿用上月模板,内容已核对")),
+                        ],
+                    )],
+                );
+            },
+            &[],
+            &[("S05", "warning", "基本信息!B11", "")],
+        );
+        assert_eq!(f[0]["explained"], true, "{village:?}");
+    }
 }
 
 /// Build the base return, let `edit` change the workbook itself (sheets,

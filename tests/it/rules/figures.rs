@@ -55,6 +55,30 @@ fn m03_no_shared_office_and_its_explanation() {
 }
 
 #[test]
+fn m02_a_share_just_over_the_limit_never_reads_as_the_limit() {
+    // 180.1 of 600.1 ㎡ is 30.0117 %: over 30 %, shown as 30.01 %.
+    let f = case(
+        |f| {
+            set(f, SheetId::Rooms, 1, Col::AreaService, n(420.0));
+            set(f, SheetId::Rooms, 1, Col::AreaOffice, n(180.1));
+        },
+        &[],
+        &[("M02", "warning", "功能室!J4", V2)],
+    );
+    let m = f[0]["message"].as_str().unwrap();
+    assert!(m.starts_with("办公场所面积占 30.01%,超过 30%。"), "{m}");
+    // Exactly 30 % is within the limit.
+    case(
+        |f| {
+            set(f, SheetId::Rooms, 1, Col::AreaService, n(420.0));
+            set(f, SheetId::Rooms, 1, Col::AreaOffice, n(180.0));
+        },
+        &[],
+        &[],
+    );
+}
+
+#[test]
 fn m04_areas_do_not_fit_rooms() {
     case(
         |f| {
@@ -105,6 +129,20 @@ fn d04_activities_without_people() {
         |f| set(f, SheetId::Duty, 2, Col::Participants, n(0.0)),
         &[],
         &[("D04", "warning", "坐班值守!K5", V3)],
+    );
+}
+
+#[test]
+fn d04_no_activity_has_no_crowd_per_activity() {
+    // No activity this month, one person counted: nothing per activity to
+    // be too many.
+    case(
+        |f| {
+            set(f, SheetId::Duty, 2, Col::Activities, n(0.0));
+            set(f, SheetId::Duty, 2, Col::Participants, n(1.0));
+        },
+        &[],
+        &[],
     );
 }
 
