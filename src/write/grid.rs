@@ -450,6 +450,17 @@ pub(crate) fn stored(n: f64) -> f64 {
     }
 }
 
+/// End a sheet whose last row (`last`, 0-based) may have a height of its
+/// own. rust_xlsxwriter 0.102, in constant-memory mode, writes such a last
+/// row a second time, empty (`flush_last_row`), and a row that comes twice
+/// is what Excel takes for a damaged file. An empty row after it — a blank
+/// in column `past`, beyond the table, where no format shows — becomes the
+/// last row instead.
+pub(crate) fn close_rows(ws: &mut Worksheet, last: u32, past: u16) -> Result<(), XlsxError> {
+    ws.write_blank(last + 1, past, &Format::new())?;
+    Ok(())
+}
+
 /// Write one cell; `f` is `None` where the column's format applies.
 pub(crate) fn write_cell(
     ws: &mut Worksheet,
@@ -690,6 +701,11 @@ pub(crate) fn write_table(
         .saturating_sub(range.start);
     ws.autofilter(top, 0, top + filtered as u32, last_col)?;
     ws.set_freeze_panes(top + 1, table.freeze_cols())?;
+    // The header always has its height; a body row may.
+    let n = lines.len();
+    if n == 0 || lines[n - 1] != common {
+        close_rows(ws, top + n as u32, last_col + 1)?;
+    }
     Ok(total)
 }
 

@@ -451,3 +451,51 @@ fn the_summary_file_holds_the_figures_the_workbook_shows() {
         }
     }
 }
+
+#[test]
+fn no_row_of_any_output_comes_twice() {
+    // Excel takes a row written twice for a damaged file (LibreOffice
+    // and openpyxl let it pass): every sheet of every workbook a month
+    // writes has its rows strictly in order, each once.
+    use std::io::Read;
+    let w = Workdir::new();
+    copy_samples(&w.path("ws"));
+    for period in ["2024-05", "2024-06"] {
+        let o = w.run(&["consolidate", "ws", "--period", period, "--quiet"]);
+        assert!(o.status.code() != Some(2), "{}", stderr(&o));
+    }
+    let mut books = Vec::new();
+    for month in ["2024-05", "2024-06"] {
+        let out = w.path(&format!("ws/输出/{month}"));
+        for dir in [out.clone(), out.join("反馈")] {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "xlsx") {
+                    books.push(p);
+                }
+            }
+        }
+    }
+    assert!(books.len() >= 10, "{books:?}");
+    for book in &books {
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(book).unwrap()).unwrap();
+        for i in 0..zip.len() {
+            let mut part = zip.by_index(i).unwrap();
+            let name = part.name().unwrap().to_string();
+            if !name.starts_with("xl/worksheets/sheet") {
+                continue;
+            }
+            let mut xml = String::new();
+            part.read_to_string(&mut xml).unwrap();
+            let rows: Vec<u32> = xml
+                .split("<row r=\"")
+                .skip(1)
+                .map(|r| r.split('"').next().unwrap().parse().unwrap())
+                .collect();
+            assert!(
+                rows.windows(2).all(|p| p[0] < p[1]),
+                "{book:?} {name}: rows {rows:?}"
+            );
+        }
+    }
+}

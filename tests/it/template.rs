@@ -680,3 +680,67 @@ t.save(out)
     assert_eq!(stdout(&o), "filled.xlsx(白砂镇 990101101):未发现问题\n");
     assert_eq!(o.status.code(), Some(0));
 }
+
+/// The part of a sheet's XML from `from` to the end of `to`.
+fn xml_between<'a>(xml: &'a str, from: &str, to: &str) -> &'a str {
+    let start = xml.find(from).unwrap_or_else(|| panic!("{from} in {xml}"));
+    let end = xml[start..].find(to).unwrap() + start + to.len();
+    &xml[start..end]
+}
+
+#[test]
+fn a_feedback_workbook_prints_the_return_as_the_template_lays_it_out() {
+    let w = Workdir::new();
+    let file = project("samples/示范县/2024-06/溪口乡_2024-06.xlsx");
+    let o = w.run(&["check", file.to_str().unwrap(), "--feedback", "fb"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let fb = w.path("fb/溪口乡_2024-06_校验结果.xlsx");
+    // Sheets: 校验结果, then the return's (填报说明, 基本信息, 标牌清理, …).
+    let sheet = |n: u32| zip_text(&fb, |p| p == format!("xl/worksheets/sheet{n}.xml"));
+    let template = |n: u32| {
+        zip_text(&project(COMMITTED), |p| {
+            p == format!("xl/worksheets/sheet{n}.xml")
+        })
+    };
+    // 填报说明 as the template has it: the same merged paragraphs and widths.
+    let (mine, theirs) = (sheet(2), template(1));
+    assert_eq!(
+        xml_between(&mine, "<mergeCells", "</mergeCells>"),
+        xml_between(&theirs, "<mergeCells", "</mergeCells>")
+    );
+    assert_eq!(
+        xml_between(&mine, "<cols>", "</cols>"),
+        xml_between(&theirs, "<cols>", "</cols>")
+    );
+    // 基本信息: the title across A:C, each item's row 20 pt.
+    let cover = sheet(3);
+    assert!(cover.contains(r#"<mergeCell ref="A1:C1"/>"#), "{cover}");
+    assert!(
+        cover.contains(r#"<row r="3" ht="20.25" customHeight="1">"#),
+        "{cover}"
+    );
+    // 标牌清理: the title across the table, the header as tall as the
+    // template's, 序号 as narrow.
+    let signs = sheet(4);
+    let tpl = template(3);
+    assert!(signs.contains(r#"<mergeCell ref="A1:H1"/>"#), "{signs}");
+    assert!(tpl.contains(r#"<mergeCell ref="A1:H1"/>"#), "{tpl}");
+    let header = |x: &str| xml_between(x, "<row r=\"2\"", ">").to_string();
+    assert_eq!(header(&signs), header(&tpl).replace(r#" spans="1:8""#, ""));
+    assert!(
+        signs.contains(r#"<col min="1" max="1" width="6.7109375" customWidth="1"/>"#),
+        "{signs}"
+    );
+    // No row of any sheet comes twice (Excel would call the file damaged).
+    for n in 1..=9 {
+        let x = sheet(n);
+        let mut rows: Vec<&str> = x
+            .split("<row r=\"")
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap())
+            .collect();
+        let all = rows.len();
+        rows.dedup();
+        assert_eq!(rows.len(), all, "sheet{n}");
+    }
+}

@@ -101,6 +101,20 @@ pub fn build(input: &FeedbackInput) -> Result<Workbook, XlsxError> {
         }
         let ws = wb.add_worksheet_with_constant_memory()?;
         ws.set_name(&names[si])?;
+        // 填报说明 is the tool's own text, never read as the return: it is
+        // written as the template writes it, so it prints as it does there.
+        let guide = sheet_key(&sheet.name) == sheet_key(crate::schema::GUIDE_SHEET);
+        if guide && marks.is_empty() {
+            let width = template::write_guide_sheet(ws, input.policy)?;
+            crate::write::page::Page {
+                title: &title,
+                width,
+                repeat: None,
+                one_page: false,
+            }
+            .set_up(ws)?;
+            continue;
+        }
         let layout = input.ret.and_then(|r| sheets::Layout::of(sheet, r));
         sheets::write(
             ws,
@@ -485,7 +499,12 @@ mod tests {
             .skip(1)
             .map(|r| r.split('"').next().unwrap())
             .collect();
-        assert_eq!(rows, ["2", "4", "5", "7", "10"], "{sheet}");
+        // Then an empty row that closes the sheet (`grid::close_rows`).
+        assert_eq!(rows, ["2", "4", "5", "7", "10", "11"], "{sheet}");
+        assert!(
+            sheet.contains(r#"<row r="11"></row></sheetData>"#),
+            "{sheet}"
+        );
         // The fills: red for the errors, yellow for the warnings.
         let fill_of = |r: &str| -> String {
             let at = sheet

@@ -185,6 +185,7 @@ pub(super) fn write(ws: &mut Worksheet, r: &Results) -> Result<(), XlsxError> {
     }
 
     let last_row = FIRST_ROW + order.len().max(1) as u32 - 1;
+    crate::write::grid::close_rows(ws, last_row, last + 1)?;
     ws.autofilter(HEADER_ROW, 0, last_row.max(HEADER_ROW), last)?;
     ws.set_freeze_panes(FIRST_ROW, 0)?;
     Page {

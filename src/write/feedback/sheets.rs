@@ -60,15 +60,25 @@ enum Role {
     Header,
     /// A title row above the header.
     Title,
+    /// 基本信息 below its header: the item, what was filled in (a date, or
+    /// anything else), the help — framed as in the template.
+    CoverLabel,
+    CoverValue,
+    CoverDate,
+    CoverHelp,
 }
 
-const ROLES: [Role; 6] = [
+const ROLES: [Role; 10] = [
     Role::General,
     Role::Code,
     Role::Date,
     Role::DateTime,
     Role::Header,
     Role::Title,
+    Role::CoverLabel,
+    Role::CoverValue,
+    Role::CoverDate,
+    Role::CoverHelp,
 ];
 
 /// Every format a cell of a return's sheet takes, made once per workbook:
@@ -79,13 +89,20 @@ pub(super) struct Looks {
 
 impl Looks {
     pub(super) fn new() -> Looks {
+        let framed = |f: Format| f.set_border(rust_xlsxwriter::FormatBorder::Thin);
         let base = |role: Role| match role {
             Role::General => Format::new(),
             Role::Code => style::text(),
             Role::Date => style::date(),
             Role::DateTime => style::datetime(),
             Role::Header => style::header(),
-            Role::Title => style::bold().set_font_size(14),
+            Role::Title => style::title(),
+            Role::CoverLabel => framed(style::bold()),
+            Role::CoverValue => framed(style::text()),
+            Role::CoverDate => framed(style::date()),
+            Role::CoverHelp => {
+                framed(style::wrap()).set_font_color(rust_xlsxwriter::Color::RGB(0x595959))
+            }
         };
         let fills: [fn(Format) -> Format; 3] =
             [|f| f, style::with_error_fill, style::with_warning_fill];
@@ -149,6 +166,23 @@ pub(super) fn write(
             }
         }
     }
+    // The template's rows: the title merged across the table and 28 pt
+    // high, the header as tall as its wrapped headers, 基本信息's rows 20 pt.
+    let last_table_col = match (layout, is_cover) {
+        (Some(l), _) => l.cols.iter().flatten().max().map(|c| *c as u16),
+        (None, true) => Some(template::COVER_WIDTHS.len() as u16 - 1),
+        (None, false) => None,
+    };
+    if let (Some(l), Some(h)) = (layout, header_row) {
+        let lines = l
+            .spec
+            .columns
+            .iter()
+            .map(|c| style::wrapped_lines(c.header, template::column_width(c)))
+            .max()
+            .unwrap_or(1);
+        ws.set_row_height(h, 16.0 * lines as f64 + 6.0)?;
+    }
     // Rows go out in order (the sheet is written in constant-memory mode,
     // which keeps no row it has passed): each finding at a cell that holds
     // nothing gets its filled blank cell in its row's turn.
@@ -164,6 +198,20 @@ pub(super) fn write(
         let title = header_row.is_some_and(|h| r.row < h);
         // Most rows have no finding: their cells are not looked up.
         let marked = marks.range((r.row, 0)..=(r.row, u16::MAX)).next().is_some();
+        if let (true, false, Some(last), [only]) = (title, marked, last_table_col, &r.cells[..]) {
+            if let (0, CellValue::Text(text)) = (only.col, &only.value) {
+                if last > 0 {
+                    let text = style::cut_to_excel_limit(text);
+                    ws.merge_range(r.row, 0, r.row, last, &text, looks.get(Role::Title, None))?;
+                    ws.set_row_height(r.row, 28.0)?;
+                    continue;
+                }
+            }
+        }
+        let cover_row = is_cover && header_row.is_some_and(|h| r.row > h);
+        if cover_row {
+            ws.set_row_height(r.row, 20.0)?;
+        }
         for cell in r.cells.iter().filter(|c| c.col <= MAX_COL) {
             let col = cell.col as u16;
             let mark = if marked {
@@ -175,6 +223,12 @@ pub(super) fn write(
             let role = match (&cell.value, header) {
                 (_, true) => Role::Header,
                 _ if title => Role::Title,
+                (v, _) if cover_row => match (cell.col, v) {
+                    (0, _) => Role::CoverLabel,
+                    (1, CellValue::Date(_)) => Role::CoverDate,
+                    (1, _) => Role::CoverValue,
+                    _ => Role::CoverHelp,
+                },
                 (CellValue::Date(d), _) if d.fract() == 0.0 => Role::Date,
                 (CellValue::Date(_), _) => Role::DateTime,
                 (_, false) if code => Role::Code,
@@ -199,6 +253,25 @@ pub(super) fn write(
     for ((row, col), mark) in blanks {
         ws.write_blank(*row, *col, looks.get(Role::General, Some(mark)))?;
     }
+    // Rows here have heights of their own (titles, headers, 基本信息).
+    let last_row = sheet
+        .rows
+        .iter()
+        .map(|r| r.row)
+        .chain(marks.keys().map(|(r, _)| *r))
+        .filter(|r| *r < MAX_ROW)
+        .max();
+    if let Some(last) = last_row {
+        let past = sheet
+            .rows
+            .iter()
+            .flat_map(|r| r.cells.iter().map(|c| c.col))
+            .chain(marks.keys().map(|(_, c)| u32::from(*c)))
+            .filter(|c| *c < MAX_COL)
+            .max()
+            .unwrap_or(0);
+        crate::write::grid::close_rows(ws, last, past as u16 + 1)?;
+    }
 
     // Widths: the template's for its columns, else what the cells show.
     let mut total = 0.0;
@@ -212,6 +285,8 @@ pub(super) fn write(
         let known = layout.and_then(|l| l.column(col as u32));
         let w = match (known, is_cover) {
             (Some(c), _) => template::column_width(c).max(fitted.unwrap_or(0.0)),
+            // 序号, as narrow as in the template.
+            (None, false) if col == 0 && layout.is_some() => template::ROW_NO_WIDTH,
             (None, true) if (col as usize) < template::COVER_WIDTHS.len() => {
                 template::COVER_WIDTHS[col as usize]
             }

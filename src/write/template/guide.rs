@@ -64,7 +64,8 @@ impl Guide<'_> {
     }
 }
 
-pub(super) fn write_guide(ws: &mut Worksheet, policy: &Policy) -> Result<(), XlsxError> {
+/// Write the guide; the row after its last.
+pub(super) fn write_guide(ws: &mut Worksheet, policy: &Policy) -> Result<u32, XlsxError> {
     for (c, w) in GUIDE_WIDTHS.iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
@@ -151,7 +152,7 @@ pub(super) fn write_guide(ws: &mut Worksheet, policy: &Policy) -> Result<(), Xls
     g.para("报送前可以自查:在县里的网上报送页面上传本表,或把本表拖到县里提供的汇总工具 huizong 的图标上,会列出每个问题所在的工作表、单元格、规则编号和修改方法,并生成一份把问题单元格标红(错误)或标黄(提示)并附批注的反馈工作簿(在这份工作簿里改正后可以直接报送)。没有“错误”即可报送。")?;
 
     g.ws.protect();
-    Ok(())
+    Ok(g.row)
 }
 
 /// The codes of warnings a township may explain.

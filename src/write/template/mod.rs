@@ -466,6 +466,19 @@ fn live_check_words() -> String {
 /// Widths of the cover's label, value and help columns.
 pub(crate) const COVER_WIDTHS: [f64; 3] = [18.0, 28.0, 56.0];
 
+/// Width of a data sheet's 序号 column.
+pub(crate) const ROW_NO_WIDTH: f64 = 6.0;
+
+/// 填报说明 as the template writes it (for the feedback workbook, whose
+/// copy of a return's instructions would otherwise lose their layout); its
+/// width.
+pub(crate) fn write_guide_sheet(ws: &mut Worksheet, policy: &Policy) -> Result<f64, XlsxError> {
+    let next = write_guide(ws, policy)?;
+    // Its rows have heights of their own, the last one too.
+    crate::write::grid::close_rows(ws, next.saturating_sub(1), GUIDE_WIDTHS.len() as u16)?;
+    Ok(GUIDE_WIDTHS.iter().sum())
+}
+
 fn write_cover(ws: &mut Worksheet, input: &TemplateInput) -> Result<(), XlsxError> {
     for (c, w) in [COVER_LABEL_COL, COVER_VALUE_COL, COVER_HELP_COL]
         .into_iter()
@@ -627,9 +640,9 @@ fn write_data_sheet(
     let last = last_col(sheet);
 
     // Column widths and formats: every input column unlocked (codes as text).
-    ws.set_column_width(0, 6.0)?;
+    ws.set_column_width(0, ROW_NO_WIDTH)?;
     ws.set_column_format(0, &style::unlocked())?;
-    let mut total = 6.0;
+    let mut total = ROW_NO_WIDTH;
     let mut header_lines = 1;
     for (i, col) in sheet.columns.iter().enumerate() {
         let c = sheet_col(i);
