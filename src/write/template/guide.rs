@@ -6,18 +6,37 @@
 use super::*;
 
 /// Writes the instructions top to bottom: paragraphs across A:C, tables in
-/// A, B, C.
+/// A, B, C. Its formats are made once (every feedback workbook writes a
+/// guide too).
 struct Guide<'a> {
     ws: &'a mut Worksheet,
     row: u32,
+    title: Format,
+    heading: Format,
+    para: Format,
+    header: Format,
+    cell: Format,
 }
 
 pub(super) const GUIDE_WIDTHS: [f64; 3] = [24.0, 10.0, 72.0];
 
+/// A line across A:C.
+#[derive(Clone, Copy)]
+enum Line {
+    Title,
+    Heading,
+    Para,
+}
+
 impl Guide<'_> {
-    fn merged(&mut self, text: &str, format: &Format, min_height: f64) -> Result<(), XlsxError> {
+    fn merged(&mut self, text: &str, kind: Line, min_height: f64) -> Result<(), XlsxError> {
         let width: f64 = GUIDE_WIDTHS.iter().sum();
         let lines = style::wrapped_lines(text, width);
+        let format = match kind {
+            Line::Title => &self.title,
+            Line::Heading => &self.heading,
+            Line::Para => &self.para,
+        };
         self.ws
             .merge_range(self.row, 0, self.row, 2, text, format)?;
         self.ws
@@ -27,34 +46,32 @@ impl Guide<'_> {
     }
 
     fn title(&mut self, text: &str) -> Result<(), XlsxError> {
-        self.merged(text, &style::title(), 28.0)
+        self.merged(text, Line::Title, 28.0)
     }
 
     fn heading(&mut self, text: &str) -> Result<(), XlsxError> {
         self.row += 1;
-        self.merged(text, &style::bold().set_font_size(12), 20.0)
+        self.merged(text, Line::Heading, 20.0)
     }
 
     fn para(&mut self, text: &str) -> Result<(), XlsxError> {
-        self.merged(text, &style::wrap(), 18.0)
+        self.merged(text, Line::Para, 18.0)
     }
 
     fn table_header(&mut self, cells: [&str; 3]) -> Result<(), XlsxError> {
-        let f = style::header();
         for (c, t) in cells.iter().enumerate() {
             self.ws
-                .write_string_with_format(self.row, c as u16, *t, &f)?;
+                .write_string_with_format(self.row, c as u16, *t, &self.header)?;
         }
         self.row += 1;
         Ok(())
     }
 
     fn table_row(&mut self, cells: [&str; 3]) -> Result<(), XlsxError> {
-        let f = style::wrap().set_border(rust_xlsxwriter::FormatBorder::Thin);
         let mut lines = 1;
         for (c, t) in cells.iter().enumerate() {
             self.ws
-                .write_string_with_format(self.row, c as u16, *t, &f)?;
+                .write_string_with_format(self.row, c as u16, *t, &self.cell)?;
             lines = lines.max(style::wrapped_lines(t, GUIDE_WIDTHS[c]));
         }
         self.ws
@@ -73,7 +90,15 @@ pub(super) fn write_guide(ws: &mut Worksheet, policy: &Policy) -> Result<u32, Xl
         .iter()
         .map(|s| format!("“{}”", s.name))
         .collect();
-    let mut g = Guide { ws, row: 0 };
+    let mut g = Guide {
+        ws,
+        row: 0,
+        title: style::title(),
+        heading: style::bold().set_font_size(12),
+        para: style::wrap(),
+        header: style::header(),
+        cell: style::wrap().set_border(rust_xlsxwriter::FormatBorder::Thin),
+    };
     g.title("乡镇(街道)党群服务中心月报 填报说明")?;
     g.para(&format!(
         "模板版本:{TEMPLATE_VERSION}。本模板由县里的汇总工具 huizong 生成,请不要修改工作表名称和表头。"
