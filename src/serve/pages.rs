@@ -313,14 +313,7 @@ async fn upload_page(
     let s2 = s.clone();
     let (u, names, town) = blocking(&app, move |svc| {
         let u = svc.upload(&s2, id)?;
-        let names: HashMap<String, String> = u
-            .findings
-            .iter()
-            .filter_map(|f| f.get("village").and_then(|v| v.as_str()))
-            .filter_map(|c| {
-                super::engine::village_name(&svc.setup, c).map(|n| (c.to_string(), n.to_string()))
-            })
-            .collect();
+        let names = village_names(&svc.setup, &u.findings);
         let town = super::engine::roster_name(&svc.setup, &u.township)
             .unwrap_or("")
             .to_string();
@@ -396,6 +389,20 @@ fn findings_table(
     }
 }
 
+/// The roster's name of each village the findings name.
+fn village_names(
+    setup: &super::engine::Setup,
+    findings: &[serde_json::Value],
+) -> HashMap<String, String> {
+    findings
+        .iter()
+        .filter_map(|f| f.get("village").and_then(|v| v.as_str()))
+        .filter_map(|c| {
+            super::engine::village_name(setup, c).map(|n| (c.to_string(), n.to_string()))
+        })
+        .collect()
+}
+
 /// Errors (fatal first) before warnings, stable within a level.
 fn errors_first(findings: &[serde_json::Value]) -> Vec<&serde_json::Value> {
     let mut order: Vec<&serde_json::Value> = findings.iter().collect();
@@ -424,13 +431,7 @@ async fn folder_findings(
             .iter()
             .map(|f| serde_json::to_value(f).unwrap_or_default())
             .collect();
-        let names: HashMap<String, String> = findings
-            .iter()
-            .filter_map(|f| f.get("village").and_then(|v| v.as_str()))
-            .filter_map(|c| {
-                super::engine::village_name(&svc.setup, c).map(|n| (c.to_string(), n.to_string()))
-            })
-            .collect();
+        let names = village_names(&svc.setup, &findings);
         let town = super::engine::roster_name(&svc.setup, &code)
             .map(|n| format!("{n} ({code})"))
             .unwrap_or(code);
