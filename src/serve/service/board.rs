@@ -161,7 +161,6 @@ impl Service {
             let used = ft
                 .filter(|f| f.status.is_used())
                 .and_then(|f| f.file.clone());
-            let judged = ft.and_then(|f| f.file.clone());
             if let Some(file) = used {
                 let ft = ft.expect("used implies a folder entry");
                 row.errors = Some(ft.errors as i64);
@@ -196,34 +195,26 @@ impl Service {
             } else if let Some((_, comment)) = ret {
                 row.status = "已退回";
                 row.comment = Some(comment.clone());
-            } else if let Some(reason) = ft.and_then(|f| f.reason.clone()) {
-                // Y03: files that tie, none used; their counts and names.
-                let ft = ft.expect("a reason implies a folder entry");
-                row.status = "校验未通过";
-                row.source = Some(if sub.is_some_and(|x| ft.files.contains(&x.2)) {
-                    "web"
-                } else {
-                    "folder"
+            } else if let Some(ft) = ft.filter(|f| f.file.is_some() || f.reason.is_some()) {
+                // A judged file that is not used (errors, unreadable), or
+                // files that tie with none used (Y03, with its reason).
+                let web = sub.is_some_and(|x| match &ft.file {
+                    Some(file) => x.2 == *file,
+                    None => ft.files.contains(&x.2),
                 });
+                row.status = "校验未通过";
+                row.source = Some(if web { "web" } else { "folder" });
                 row.errors = Some(ft.errors as i64);
                 row.warnings = Some(ft.warnings as i64);
-                row.reason = Some(reason);
-            } else if let Some(file) = judged {
-                let ft = ft.expect("judged implies a folder entry");
-                row.received = std::fs::metadata(dir.join(&file))
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map(|d| d.as_secs() as i64);
-                row.status = "校验未通过";
-                row.source = Some(if sub.is_some_and(|x| x.2 == file) {
-                    "web"
-                } else {
-                    "folder"
-                });
-                row.errors = Some(ft.errors as i64);
-                row.warnings = Some(ft.warnings as i64);
-                row.file = Some(file);
+                row.reason = ft.reason.clone();
+                if let Some(file) = &ft.file {
+                    row.received = std::fs::metadata(dir.join(file))
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_secs() as i64);
+                    row.file = Some(file.clone());
+                }
             } else if let Some(u) = uploads.get(code) {
                 row.status = "校验未通过";
                 row.errors = Some(u.1);
